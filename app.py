@@ -1,0 +1,133 @@
+"""The application factory. It only wires: no network or database I/O happens here."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import secrets
+import sys
+from typing import Any
+
+from apiflask import APIFlask
+from flask import g, request
+from flask_cors import CORS
+
+from blueprints import FEATURES
+from blueprints.core import errors
+from blueprints.core.api import exempt_api_from_form_csrf, make_api_blueprint
+from blueprints.core.config import INSTANCE, Config
+from blueprints.core.htmx import register_template_helpers
+from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def create_app(config: dict[str, Any] | None = None) -> APIFlask:
+    app = APIFlask(
+        __name__,
+        title="Sparki API",
+        version="1.0.0",
+        spec_path="/api/v1/openapi.json",
+        docs_path=None,  # the docs page is ours (templates/docs.html) and loads local assets
+        json_errors=False,
+        instance_path=str(INSTANCE),
+        instance_relative_config=False,
+    )
+    configure(app, config)
+    configure_logging(app)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    errors.register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def configure(app: APIFlask, overrides: dict[str, Any] | None) -> None:
+    overrides = overrides or {}
+    app.config.update(Config.from_env(secret_key=overrides.get("SECRET_KEY")).as_flask())
+    app.config.update(overrides)
+    app.config.update(
+        JSON_SORT_KEYS=False,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        # Flask-Limiter sets its retry header on every response; Retry-After proper is sent
+        # only with a 429 (core.errors), so the always-on one gets a name of its own.
+        RATELIMIT_HEADER_RETRY_AFTER="X-RateLimit-Reset-After",
+        RATELIMIT_KEY_PREFIX="sparki-rl",
+        RATELIMIT_SWALLOW_ERRORS=False,
+        VALIDATION_ERROR_STATUS_CODE=400,
+        AUTO_404_RESPONSE=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        SPEC_FORMAT="json",
+        INFO={"description": "Sparki's JSON API. Authenticate with `X-API-Key` or a bearer token."},
+    )
+
+
+def configure_logging(app: APIFlask) -> None:
+    class RequestIdFilter(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            try:
+                record.request_id = g.get("request_id", "-")
+            except RuntimeError:  # outside a request
+                record.request_id = "-"
+            return True
+
+    root = logging.getLogger("sparki")
+    if not any(getattr(h, "_sparki", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler._sparki = True  # type: ignore[attr-defined]
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(app.config["LOG_LEVEL"])
+
+
+def register_extensions(app: APIFlask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "users.login"
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    origins = [o.strip() for o in app.config["CORS_ORIGINS"].split(",") if o.strip()]
+    CORS(app, resources={r"/api/*": {"origins": origins or "*"}},
+         expose_headers=["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining",
+                         "X-RateLimit-Reset", "Retry-After", "Idempotent-Replayed"],
+         allow_headers=["Content-Type", "Authorization", "X-API-Key", "Idempotency-Key",
+                        "X-Request-Id", "Last-Event-ID"])
+
+
+def register_request_hooks(app: APIFlask) -> None:
+    @app.before_request
+    def assign_request_id() -> None:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _REQUEST_ID.match(given) else f"req-{secrets.token_hex(8)}"
+
+    @app.after_request
+    def add_request_id(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+
+def register_blueprints(app: APIFlask) -> None:
+    api = make_api_blueprint()
+    for name in FEATURES:
+        importlib.import_module(name).register(app, api)
+    app.register_blueprint(api)
+    exempt_api_from_form_csrf(app)
+
+
+def register_cli(app: APIFlask) -> None:
+    from blueprints.core.cli import register_cli as add_commands
+
+    add_commands(app)

@@ -1,0 +1,1 @@
+"""The shared kernel: one of each helper that every feature uses."""

@@ -1,0 +1,226 @@
+"""The /api/v1 parent blueprint and the helpers every endpoint uses.
+
+- `auth_required`: the one auth decorator (key, bearer token or session + CSRF; modules;
+  idempotent replay of POSTs that carry an `Idempotency-Key`).
+- `paginate`: the one pagination helper (page/limit and cursor).
+Rate limits are attached to the parent blueprint, so every child blueprint shares them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+from typing import Any, Callable
+
+from apiflask import APIBlueprint
+from flask import current_app, g, request
+from sqlalchemy import Select, func, select, tuple_
+
+from .auth import Principal, resolve_principal
+from .errors import AuthenticationFailed, Conflict, InvalidRequest, ModuleDisabled
+from .extensions import csrf, db, get_redis, limiter
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# apispec registers an item schema when it first meets it nested in a page envelope and
+# apiflask registers it again by name; the document stays correct, the warning is noise.
+warnings.filterwarnings("ignore", message=".*has already been added to the spec",
+                        category=UserWarning)
+
+
+def current_principal() -> Principal:
+    """The authenticated principal of this request (set by `auth_required`)."""
+    return g.sparki_principal
+
+
+def require_module(org: Any, module: str) -> None:
+    if not (org.modules or {}).get(module, False):
+        raise ModuleDisabled(f"The '{module}' module is disabled for this organization",
+                             details={"module": module})
+
+
+def auth_required(*, module: str | None = None) -> Callable:
+    """Authenticate, check CSRF for cookie sessions, check the module, replay idempotent POSTs."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any):
+            principal = resolve_principal()
+            if principal is None:
+                raise AuthenticationFailed(
+                    "Authentication required: send 'X-API-Key' or 'Authorization: Bearer <token>'")
+            if (principal.via == "session" and request.method not in SAFE_METHODS
+                    and current_app.config.get("WTF_CSRF_ENABLED", True)):
+                csrf.protect()
+            if module:
+                require_module(principal.org, module)
+            g.sparki_principal = principal
+            key = request.headers.get("Idempotency-Key")
+            if request.method == "POST" and key:
+                return _idempotent(principal, key, lambda: view(*args, **kwargs))
+            return view(*args, **kwargs)
+
+        wrapper._sparki_auth = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
+    """Replay the first response to a POST with this key for 24 h (Stripe's semantics)."""
+    if len(key) > 255:
+        raise InvalidRequest("Idempotency-Key is longer than 255 characters",
+                             field="Idempotency-Key", reason="too long")
+    redis = get_redis()
+    digest = hashlib.sha256(f"{principal.user.id}:{key}".encode()).hexdigest()
+    store_key, lock_key = f"sparki:idem:{digest}", f"sparki:idem-lock:{digest}"
+    fingerprint = hashlib.sha256(
+        request.method.encode() + request.path.encode() + (request.get_data() or b"")
+    ).hexdigest()
+    stored = redis.get(store_key)
+    if stored is None and not redis.set(lock_key, "1", nx=True, ex=120):
+        raise Conflict("A request with this Idempotency-Key is still being processed",
+                       field="Idempotency-Key", reason="in progress")
+    if stored is not None:
+        return _replay(json.loads(stored), fingerprint)
+    try:
+        response = current_app.make_response(call())
+        if response.status_code < 500 and not response.is_streamed:
+            record = {
+                "fingerprint": fingerprint,
+                "status": response.status_code,
+                "body": base64.b64encode(response.get_data()).decode(),
+                "contentType": response.content_type,
+                "location": response.headers.get("Location"),
+            }
+            redis.set(store_key, json.dumps(record),
+                      ex=int(current_app.config["IDEMPOTENCY_TTL_SECONDS"]))
+        return response
+    finally:
+        redis.delete(lock_key)
+
+
+def _replay(record: dict[str, Any], fingerprint: str):
+    if record["fingerprint"] != fingerprint:
+        raise Conflict("This Idempotency-Key was used with a different request",
+                       field="Idempotency-Key", reason="reused with different parameters")
+    response = current_app.response_class(base64.b64decode(record["body"]),
+                                          status=record["status"],
+                                          content_type=record["contentType"])
+    if record.get("location"):
+        response.headers["Location"] = record["location"]
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    limit: int
+    total: int
+    next_cursor: str | None
+
+    @property
+    def total_pages(self) -> int:
+        return (self.total + self.limit - 1) // self.limit if self.total else 0
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "data": self.items,
+            "pagination": {"page": self.page, "limit": self.limit, "total": self.total,
+                           "total_pages": self.total_pages, "next_cursor": self.next_cursor},
+        }
+
+
+def _encode_cursor(created_at: datetime, obj_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), obj_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, obj_id = json.loads(raw)
+        return datetime.fromisoformat(created), str(obj_id)
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise InvalidRequest("The cursor is not one this API returned", field="cursor",
+                             reason="malformed") from exc
+
+
+def paginate(stmt: Select, params: dict[str, Any], model: Any = None) -> Page:
+    """Run `stmt` one page at a time, newest first.
+
+    `params` is a loaded `PageQuery` (page, limit, cursor). With a cursor, paging is by
+    keyset on (created_at, id), stable while rows are added; otherwise by page number.
+    """
+    model = model or stmt.column_descriptions[0]["entity"]
+    page, limit, cursor = params.get("page", 1), params.get("limit", 20), params.get("cursor")
+    total = db.session.execute(
+        select(func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+    ordered = stmt.order_by(model.created_at.desc(), model.id.desc())
+    if cursor:
+        created, obj_id = _decode_cursor(cursor)
+        ordered = ordered.where(tuple_(model.created_at, model.id) < tuple_(created, obj_id))
+        page = 1
+    else:
+        ordered = ordered.offset((page - 1) * limit)
+    rows = list(db.session.execute(ordered.limit(limit + 1)).scalars())
+    more, rows = len(rows) > limit, rows[:limit]
+    next_cursor = _encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
+    return Page(rows, page, limit, total, next_cursor)
+
+
+def page_params(args: Any, schema: type | None = None) -> dict[str, Any]:
+    """Load page/limit/cursor (and a schema's filters) from a page's query string."""
+    from marshmallow import ValidationError
+
+    from .errors import _validation_details
+    from .schemas import PageQuery
+
+    try:
+        return (schema or PageQuery)().load(args)
+    except ValidationError as exc:
+        details = _validation_details({"query": exc.messages})
+        raise InvalidRequest(f"Invalid value for '{details.get('field')}': {details.get('reason')}",
+                             details=details) from exc
+
+
+def _rate_limit_value() -> str:
+    principal = resolve_principal()
+    if principal is not None and principal.api_key is not None:
+        return current_app.config["RATE_LIMIT_PER_KEY"]
+    return current_app.config["RATE_LIMIT_PER_USER"]
+
+
+def _rate_limit_key() -> str:
+    principal = resolve_principal()
+    return principal.rate_key if principal else "anonymous"
+
+
+def _rate_limit_exempt() -> bool:
+    try:
+        return resolve_principal() is None
+    except AuthenticationFailed:
+        return True  # the view answers 401; bad credentials do not spend anyone's budget
+
+
+def make_api_blueprint() -> APIBlueprint:
+    """A fresh /api/v1 parent for one app; features register their children on it."""
+    bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
+    limiter.shared_limit(_rate_limit_value, scope="api", key_func=_rate_limit_key,
+                         exempt_when=_rate_limit_exempt)(bp)
+    return bp
+
+
+def exempt_api_from_form_csrf(app: Any) -> None:
+    """API CSRF is checked by `auth_required`, for cookie sessions only; call after registering."""
+    for name, blueprint in app.blueprints.items():
+        if name == "api" or name.startswith("api."):
+            csrf.exempt(blueprint)

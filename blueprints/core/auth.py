@@ -1,0 +1,189 @@
+"""Credentials and roles: password hashing, bearer tokens, API keys, role checks.
+
+One way to authenticate a request (`resolve_principal`), used by the API decorator and by
+the rate limiter's key function, and one way to check a role (`require_role`), used by
+domain functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, g, request
+from flask_login import current_user
+
+from .errors import AuthenticationFailed, PermissionDenied
+
+if TYPE_CHECKING:
+    from blueprints.users.models import ApiKey, Organization, User
+
+ROLES = ("admin", "maintainer", "developer", "viewer")
+_hasher = PasswordHasher()  # argon2id: memory-hard
+API_KEY_PREFIX = "sk_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def burn_password_check(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+def issue_token(user: User) -> tuple[str, int]:
+    ttl = int(current_app.config["TOKEN_TTL_SECONDS"])
+    now = int(time.time())
+    claims = {"sub": user.id, "org": user.org_id, "iat": now, "exp": now + ttl, "typ": "access",
+              "jti": secrets.token_hex(8)}
+    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256"), ttl
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    try:
+        claims = jwt.decode(token, current_app.config["SECRET_KEY"], algorithms=["HS256"],
+                            options={"require": ["exp", "sub", "org"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise AuthenticationFailed("The token has expired; log in or refresh it") from exc
+    except jwt.PyJWTError as exc:
+        raise AuthenticationFailed("The token is not valid") from exc
+    if claims.get("typ") != "access":
+        raise AuthenticationFailed("The token is not an access token")
+    return claims
+
+
+def new_api_key() -> str:
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(key: str) -> str:
+    """Keys carry 256 random bits, so a plain SHA-256 is a safe, indexable hash."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass
+class Principal:
+    """Who is acting: a user, reached through a session, a bearer token or an API key."""
+
+    user: User
+    via: str  # "session" | "token" | "key"
+    api_key: ApiKey | None = None
+
+    @property
+    def org(self) -> Organization:
+        return self.user.organization
+
+    @property
+    def rate_key(self) -> str:
+        if self.api_key is not None:
+            return f"key:{self.api_key.id}"
+        return f"user:{self.user.id}"
+
+
+def _load_user(user_id: str, org_id: str | None = None) -> User | None:
+    from blueprints.users.models import User
+
+    from .extensions import db
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or (org_id is not None and user.org_id != org_id):
+        return None
+    return user
+
+
+def _from_api_key(raw: str) -> Principal:
+    from blueprints.users.models import ApiKey
+
+    from .extensions import db
+    from .models import utcnow
+
+    key = db.session.execute(
+        db.select(ApiKey).where(ApiKey.key_hash == hash_api_key(raw))
+    ).scalar_one_or_none()
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(
+        key.key_hash, hash_api_key(raw)
+    ):
+        raise AuthenticationFailed("The API key is not valid or has been revoked")
+    user = _load_user(key.user_id, key.org_id)
+    if user is None:
+        raise AuthenticationFailed("The API key's user is no longer active")
+    now = utcnow()
+    # Touch last use at most once a minute: keeps reads cheap and the listing honest.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        key.last_used_at = now
+        db.session.commit()
+    return Principal(user=user, via="key", api_key=key)
+
+
+def resolve_principal() -> Principal | None:
+    """Authenticate the current request once (cached on `g`).
+
+    Returns None when no credentials are given; raises AuthenticationFailed when the given
+    credentials are wrong. An explicit key or token wins over the session cookie.
+    """
+    if "principal" in g:
+        if isinstance(g.principal, AuthenticationFailed):
+            raise g.principal
+        return g.principal
+    try:
+        principal = _resolve()
+    except AuthenticationFailed as exc:
+        g.principal = exc
+        raise
+    g.principal = principal
+    return principal
+
+
+def _resolve() -> Principal | None:
+    raw_key = request.headers.get("X-API-Key")
+    if raw_key:
+        return _from_api_key(raw_key.strip())
+    auth = request.headers.get("Authorization", "")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthenticationFailed("Use 'Authorization: Bearer <token>' or 'X-API-Key'")
+        value = value.strip()
+        if value.startswith(API_KEY_PREFIX):
+            return _from_api_key(value)
+        claims = decode_token(value)
+        user = _load_user(claims["sub"], claims["org"])
+        if user is None:
+            raise AuthenticationFailed("The token's user no longer exists or is inactive")
+        return Principal(user=user, via="token")
+    if current_user and current_user.is_authenticated:
+        return Principal(user=current_user._get_current_object(), via="session")
+    return None
+
+
+def has_role(user: User, *roles: str) -> bool:
+    """Admins may do everything; otherwise the user needs one of `roles`."""
+    user_roles = set(user.roles or [])
+    return "admin" in user_roles or bool(user_roles.intersection(roles))
+
+
+def require_role(user: User, *roles: str, action: str = "do this") -> None:
+    if not has_role(user, *roles):
+        needed = " or ".join(("admin", *roles)) if roles else "admin"
+        raise PermissionDenied(
+            f"Your role may not {action}; it needs {needed}",
+            details={"required": sorted({"admin", *roles}), "roles": list(user.roles or [])},
+        )

@@ -1,0 +1,92 @@
+"""Configuration: one typed object read from the environment.
+
+Tests pass overrides to `create_app(config)`; nothing here mutates `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+INSTANCE = Path(os.environ.get("SPARKI_INSTANCE_PATH", ROOT / "instance"))
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once into instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = INSTANCE / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+@dataclass
+class Config:
+    """Every setting Sparki reads. Upper-case names become Flask config keys."""
+
+    SECRET_KEY: str = ""
+    API_PORT: int = 8883
+    SQLALCHEMY_DATABASE_URI: str = ""
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    CORS_ORIGINS: str = "*"
+    RATE_LIMIT_PER_KEY: str = "1000/hour"
+    RATE_LIMIT_PER_USER: str = "5000/hour"
+    RATELIMIT_ENABLED: bool = True
+    LOGIN_RATE_LIMIT: str = "20/minute"
+    TOKEN_TTL_SECONDS: int = 3600
+    IDEMPOTENCY_TTL_SECONDS: int = 24 * 3600
+    SPARKI_ADMIN_EMAIL: str = ""
+    SPARKI_ADMIN_PASSWORD: str = ""
+    SPARKI_ADMIN_ORG: str = "Default"
+    SPARKI_RUNTIME: str = "local"
+    SPARKI_CLUSTER_NAME: str = "sparki-local"
+    WEBHOOK_ALLOW_PRIVATE: bool = False
+    RQ_QUEUES: list[str] = field(default_factory=lambda: ["default"])
+    LOG_LEVEL: str = "INFO"
+    TESTING: bool = False
+    WTF_CSRF_ENABLED: bool = True
+
+    @classmethod
+    def from_env(cls, secret_key: str | None = None) -> Config:
+        """Read the environment; `secret_key` (tests) avoids touching instance/."""
+        env = os.environ
+        database = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'sparki.db'}"
+        if database.startswith("postgres://"):
+            database = "postgresql://" + database[len("postgres://") :]
+        if database.startswith("postgresql://"):
+            database = "postgresql+psycopg://" + database[len("postgresql://") :]
+        return cls(
+            SECRET_KEY=secret_key or _secret_key(),
+            API_PORT=int(env.get("API_PORT", "8883")),
+            SQLALCHEMY_DATABASE_URI=database,
+            REDIS_URL=env.get("REDIS_URL", cls.REDIS_URL),
+            CORS_ORIGINS=env.get("CORS_ORIGINS", "*"),
+            RATE_LIMIT_PER_KEY=env.get("RATE_LIMIT_PER_KEY", cls.RATE_LIMIT_PER_KEY),
+            RATE_LIMIT_PER_USER=env.get("RATE_LIMIT_PER_USER", cls.RATE_LIMIT_PER_USER),
+            LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
+            SPARKI_ADMIN_EMAIL=env.get("SPARKI_ADMIN_EMAIL", ""),
+            SPARKI_ADMIN_PASSWORD=env.get("SPARKI_ADMIN_PASSWORD", ""),
+            SPARKI_ADMIN_ORG=env.get("SPARKI_ADMIN_ORG", "Default"),
+            SPARKI_RUNTIME=env.get("SPARKI_RUNTIME", "local"),
+            SPARKI_CLUSTER_NAME=env.get("SPARKI_CLUSTER_NAME", "sparki-local"),
+            WEBHOOK_ALLOW_PRIVATE=_bool(env.get("WEBHOOK_ALLOW_PRIVATE")),
+            LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
+        )
+
+    def as_flask(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if k.isupper()}

@@ -1,0 +1,92 @@
+"""The one event emitter.
+
+`emit()` stores an event row in the caller's transaction (an outbox): if the change rolls
+back, so does the event. After the transaction commits, every registered dispatcher is
+called with the new event ids (the webhooks feature registers one that enqueues
+deliveries); a periodic sweep re-dispatches events whose dispatch never happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .extensions import db
+from .models import OrgScopedMixin, PrefixedIdMixin, UTCDateTime, utcnow
+
+log = logging.getLogger("sparki.events")
+
+EVENT_TYPES: tuple[str, ...] = (
+    "deployment.created",
+    "deployment.completed",
+    "deployment.failed",
+    "service.health_changed",
+    "alert.triggered",
+    "alert.resolved",
+    "task.completed",
+    "task.failed",
+    "order.created",
+    "order.updated",
+    "order.paid",
+    "user.created",
+    "webhook.disabled",
+    "ping",
+)
+
+Dispatcher = Callable[[list[str]], None]
+_dispatchers: list[Dispatcher] = []
+
+
+class Event(PrefixedIdMixin, OrgScopedMixin, db.Model):
+    __tablename__ = "events"
+    __id_prefix__ = "evt"
+    __display_name__ = "event"
+
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
+                                                            index=True)
+
+
+def emit(org: Any, event_type: str, data: dict[str, Any]) -> Event:
+    """Record `event_type` for `org` in the current transaction; dispatched after commit."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    evt = Event(org_id=org.id, type=event_type, data=data, created_at=utcnow())
+    db.session.add(evt)
+    db.session.flush()
+    db.session.info.setdefault("sparki_pending_events", []).append(evt.id)
+    return evt
+
+
+def register_dispatcher(fn: Dispatcher) -> Dispatcher:
+    """Call `fn(event_ids)` after each commit that emitted events."""
+    if fn not in _dispatchers:
+        _dispatchers.append(fn)
+    return fn
+
+
+def dispatch(event_ids: list[str]) -> None:
+    for fn in list(_dispatchers):
+        try:
+            fn(event_ids)
+        except Exception:  # the outbox sweep retries what failed here
+            log.exception("event dispatcher %s failed for %d events", fn.__name__, len(event_ids))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop("sparki_pending_events", None)
+    if ids:
+        dispatch(ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    session.info.pop("sparki_pending_events", None)

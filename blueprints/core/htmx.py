@@ -1,0 +1,63 @@
+"""Page-or-partial rendering: a full page for a normal request, the partial for htmx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+
+from .extensions import htmx
+
+
+def render(template: str, partial: str | None = None, /, **context: Any) -> str:
+    """Render `partial` alone when htmx asked (and a partial is given), else `template`."""
+    if partial and htmx:
+        return render_template(partial, **context)
+    return render_template(template, **context)
+
+
+def hx_redirect_or(location: str, fallback: Any) -> Any:
+    """For htmx, tell the browser to navigate (HX-Redirect); else return `fallback`."""
+    if htmx:
+        from flask import make_response
+
+        resp = make_response("", 204)
+        resp.headers["HX-Redirect"] = location
+        return resp
+    return fallback
+
+
+def apply_domain_error(form: Any, exc: Any) -> None:
+    """Show a DomainError on the form field it names (else as a form-level error)."""
+    field = getattr(exc, "field", None)
+    name = field.split(".")[-1] if field else None
+    target = getattr(form, name, None) if name else None
+    if target is not None and hasattr(target, "errors"):
+        target.errors = [*list(target.errors), exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def add_nav(app: Any, label: str, endpoint: str, order: int, *, admin_only: bool = False,
+            module: str | None = None) -> None:
+    """Put a link in the dashboard navigation (features call this from `register`)."""
+    nav = app.extensions.setdefault("sparki_nav", [])
+    nav.append({"label": label, "endpoint": endpoint, "order": order, "admin_only": admin_only,
+                "module": module})
+    nav.sort(key=lambda item: item["order"])
+
+
+def register_template_helpers(app: Any) -> None:
+    """`config_nav()` in templates: the navigation the current user may see."""
+    from flask_login import current_user
+
+    def config_nav() -> list[dict[str, Any]]:
+        items = app.extensions.get("sparki_nav", [])
+        if not current_user.is_authenticated:
+            return []
+        modules = current_user.organization.modules or {}
+        return [i for i in items
+                if (not i["admin_only"] or current_user.is_admin)
+                and (not i["module"] or modules.get(i["module"]))]
+
+    app.jinja_env.globals["config_nav"] = config_nav

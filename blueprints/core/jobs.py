@@ -1,0 +1,169 @@
+"""Background work: queues, the one `enqueue()`, the worker class, periodic jobs.
+
+Jobs take ids, reload rows and are idempotent. Every job runs inside a fresh Flask app
+context (so it gets its own database session); in a forked work horse the SQLAlchemy
+connection pool inherited from the parent is dropped first.
+
+Periodic work is data: features append `PeriodicJob`s to `PERIODIC_JOBS` and the
+`sparki scheduler` process registers them with RQ's CronScheduler on start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue, Retry, SimpleWorker, Worker
+from rq.cron import CronScheduler
+
+from .extensions import db, get_redis
+
+log = logging.getLogger("sparki.jobs")
+
+DEFAULT_QUEUE = "default"
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the scheduler enqueues every `interval` seconds or on a `cron` expression."""
+
+    func: Callable[..., Any]
+    interval: int | None = None
+    cron: str | None = None
+    queue: str = DEFAULT_QUEUE
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    timeout: int = 300
+
+
+PERIODIC_JOBS: list[PeriodicJob] = []
+
+
+def periodic(*, interval: int | None = None, cron: str | None = None, queue: str = DEFAULT_QUEUE,
+             timeout: int = 300) -> Callable:
+    """Declare a function as periodic work (registered by the scheduler process)."""
+
+    def decorator(fn: Callable) -> Callable:
+        PERIODIC_JOBS.append(PeriodicJob(fn, interval=interval, cron=cron, queue=queue,
+                                         timeout=timeout))
+        return fn
+
+    return decorator
+
+
+def get_queue(name: str = DEFAULT_QUEUE, connection: Redis | None = None) -> Queue:
+    return Queue(name, connection=connection or get_redis())
+
+
+def enqueue(func: Callable[..., Any] | str, *args: Any, queue: str = DEFAULT_QUEUE,
+            job_id: str | None = None, delay: float | None = None, retry: Retry | None = None,
+            timeout: int = 600, **kwargs: Any):
+    """The one way to start background work.
+
+    `job_id` makes enqueueing idempotent: a job with that id that is still queued, scheduled
+    or running is not enqueued again. `delay` (seconds) needs a worker with the scheduler.
+    """
+    q = get_queue(queue)
+    options: dict[str, Any] = {"job_timeout": timeout, "retry": retry, "failure_ttl": 7 * 86400}
+    if job_id:
+        existing = q.fetch_job(job_id)
+        if existing is not None and existing.get_status(refresh=True) in {
+            "queued", "scheduled", "started", "deferred"
+        }:
+            return existing
+        options["job_id"] = job_id
+    if delay and delay > 0:
+        from datetime import timedelta
+
+        return q.enqueue_in(timedelta(seconds=delay), func, *args, **options, **kwargs)
+    return q.enqueue(func, *args, **options, **kwargs)
+
+
+class _AppContextMixin:
+    """Runs each job in its own app context; creates the app when started by `rq worker`."""
+
+    flask_app: Flask | None = None
+    _parent_pid: int = 0
+
+    def _app(self) -> Flask:
+        if self.flask_app is None:
+            if has_app_context():
+                self.flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
+            else:
+                from app import create_app
+
+                self.flask_app = create_app()
+        return self.flask_app
+
+    def perform_job(self, *args: Any, **kwargs: Any) -> bool:
+        app = self._app()
+        with app.app_context():
+            if os.getpid() != self._parent_pid:
+                # A forked work horse must not share the parent's pooled connections.
+                db.engine.dispose(close=False)
+            try:
+                return super().perform_job(*args, **kwargs)  # type: ignore[misc]
+            finally:
+                db.session.remove()
+
+
+class SparkiWorker(_AppContextMixin, Worker):
+    """The production worker: forks a work horse per job (`rq worker -w` can name it)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parent_pid = os.getpid()
+
+
+class SparkiSimpleWorker(_AppContextMixin, SimpleWorker):
+    """Runs jobs in-process: tests use it with `work(burst=True)`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parent_pid = os.getpid()
+
+
+def wait_for_redis(connection: Redis, seconds: float = 30.0) -> None:
+    """Block until Redis answers (processes start together under `sparki up`)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            connection.ping()
+            return
+        except RedisConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def run_worker(app: Flask, queues: list[str], *, burst: bool = False,
+               with_scheduler: bool = True) -> None:
+    connection = get_redis()
+    wait_for_redis(connection)
+    db.engine.dispose()
+    worker = SparkiWorker([get_queue(q, connection) for q in queues], connection=connection)
+    worker.flask_app = app
+    worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=app.config["LOG_LEVEL"])
+
+
+def build_cron_scheduler(connection: Redis) -> CronScheduler:
+    """Register every declared periodic job with RQ's CronScheduler."""
+    scheduler = CronScheduler(connection=connection, name=f"sparki-scheduler-{os.getpid()}")
+    for job in PERIODIC_JOBS:
+        scheduler.register(job.func, queue_name=job.queue, kwargs=job.kwargs,
+                           interval=job.interval, cron=job.cron, job_timeout=job.timeout)
+    return scheduler
+
+
+def run_scheduler(app: Flask) -> None:
+    connection = get_redis()
+    wait_for_redis(connection)
+    scheduler = build_cron_scheduler(connection)
+    log.info("scheduler: %d periodic jobs registered", len(PERIODIC_JOBS))
+    scheduler.start()

@@ -1,0 +1,89 @@
+"""Model building blocks: prefixed string ids, timestamps, organization scoping."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from .errors import NotFound
+from .extensions import db
+
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    """`prefix-` + 20 random hex characters: unguessable, URL-safe, typed at a glance."""
+    return f"{prefix}-{secrets.token_hex(10)}"
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class PrefixedIdMixin:
+    """A string primary key like `user-3f9a…`; subclasses set `__id_prefix__`."""
+
+    __id_prefix__ = "obj"
+
+    @declared_attr
+    def id(cls) -> Mapped[str]:  # noqa: N805
+        prefix = cls.__id_prefix__
+        return mapped_column(String(64), primary_key=True, default=lambda: new_id(prefix))
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False,
+                                                 index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow,
+                                                 nullable=False)
+
+
+class OrgScopedMixin:
+    """Belongs to one organization; every query through `scoped()` filters on it."""
+
+    @declared_attr
+    def org_id(cls) -> Mapped[str]:  # noqa: N805
+        return mapped_column(String(64), ForeignKey("organizations.id", ondelete="CASCADE"),
+                             index=True, nullable=False)
+
+
+def scoped(model: type[T], org: Any):
+    """`select(model)` limited to one organization."""
+    return select(model).where(model.org_id == org.id)  # type: ignore[attr-defined]
+
+
+def get_in_org(model: type[T], org: Any, obj_id: str, *, what: str | None = None) -> T:
+    """The row of `model` with this id in this organization, else NotFound.
+
+    Another organization's id answers exactly like an unknown id.
+    """
+    obj = db.session.execute(scoped(model, org).where(model.id == obj_id)).scalar_one_or_none()  # type: ignore[attr-defined]
+    if obj is None:
+        name = what or getattr(model, "__display_name__", model.__name__.lower())
+        raise NotFound(f"No {name} with id '{obj_id}'", details={"id": obj_id})
+    return obj
+
+
+JSONType = JSON

@@ -1,0 +1,91 @@
+"""Schema building blocks: camelCase JSON, UTC timestamps, pagination envelopes.
+
+The same schemas validate input (unknown fields → 400) and document the API in OpenAPI.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from apiflask import Schema as _Schema
+from apiflask import fields, validators
+from marshmallow import EXCLUDE, RAISE, pre_load
+
+__all__ = ["Schema", "QuerySchema", "Timestamp", "PageQuery", "page_of", "SuccessOut", "fields",
+           "validators", "camel"]
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class Schema(_Schema):
+    """Base schema: snake_case attributes, camelCase on the wire, unknown fields rejected."""
+
+    class Meta:
+        unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: Any) -> None:
+        field_obj.data_key = camel(field_obj.data_key or field_name)
+
+
+class QuerySchema(Schema):
+    """Query strings tolerate unknown keys (cache busters, UTM tags) but validate known ones.
+
+    An empty value (`?role=` from an "All" option of a filter form) means "not given".
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    @pre_load
+    def _drop_empty(self, data: Any, **kwargs: Any) -> Any:
+        if hasattr(data, "items"):
+            return {k: v for k, v in data.items() if v != ""}
+        return data
+
+
+class Timestamp(fields.DateTime):
+    """ISO-8601 UTC with a trailing Z."""
+
+    def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class PageQuery(QuerySchema):
+    page = fields.Integer(load_default=1, validate=validators.Range(min=1, max=1_000_000))
+    limit = fields.Integer(load_default=20, validate=validators.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validators.Length(max=500))
+
+
+class PaginationOut(Schema):
+    page = fields.Integer()
+    limit = fields.Integer()
+    total = fields.Integer()
+    total_pages = fields.Integer()
+    next_cursor = fields.String(allow_none=True)
+
+
+_page_schemas: dict[str, type[Schema]] = {}
+
+
+def page_of(item: type[Schema]) -> type[Schema]:
+    """`{"data": [item], "pagination": {...}}` for a list endpoint (one class per item)."""
+    name = f"{item.__name__.removesuffix('Out')}Page"
+    if name not in _page_schemas:
+        _page_schemas[name] = type(name, (Schema,), {
+            "data": fields.List(fields.Nested(item)),
+            "pagination": fields.Nested(PaginationOut),
+        })
+    return _page_schemas[name]
+
+
+class SuccessOut(Schema):
+    success = fields.Boolean()
+    message = fields.String()

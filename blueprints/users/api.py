@@ -1,0 +1,200 @@
+"""JSON routes for auth, users, API keys, the organization and health."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from flask import current_app
+from flask_limiter.util import get_remote_address
+from sqlalchemy import text
+
+from blueprints.core.api import auth_required, current_principal, paginate
+from blueprints.core.auth import issue_token
+from blueprints.core.errors import ServiceUnavailable
+from blueprints.core.extensions import db, get_redis, limiter
+from blueprints.core.models import utcnow
+from blueprints.core.schemas import SuccessOut, page_of
+
+from . import domain
+from .schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    ApiKeyQuery,
+    HealthOut,
+    LoginIn,
+    OrganizationOut,
+    OrganizationUpdate,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserQuery,
+    UserUpdate,
+)
+
+bp = APIBlueprint("users_api", __name__, tag="Users")
+auth_bp = APIBlueprint("auth_api", __name__, tag="Auth")
+keys_bp = APIBlueprint("keys_api", __name__, tag="API keys")
+org_bp = APIBlueprint("org_api", __name__, tag="Organization")
+health_bp = APIBlueprint("health_api", __name__, tag="Health")
+
+
+def _actor():
+    p = current_principal()
+    return p.org, p.user
+
+
+@health_bp.get("/health")
+@health_bp.output(HealthOut)
+@health_bp.doc(summary="Liveness of the app, database and Redis", security=[])
+def health():
+    checks = {"app": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 (report, never raise)
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        get_redis().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    if not ok:
+        raise ServiceUnavailable("A dependency is down", details={"checks": checks})
+    return {"status": "ok", "checks": checks, "timestamp": utcnow()}
+
+
+@auth_bp.post("/auth/login")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=get_remote_address)
+@auth_bp.input(LoginIn, arg_name="body")
+@auth_bp.output(TokenOut)
+@auth_bp.doc(summary="Exchange email and password for a bearer token", security=[])
+def login(body):
+    user = domain.authenticate(body["email"], body["password"])
+    token, ttl = issue_token(user)
+    return {"token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+@auth_bp.post("/auth/refresh")
+@auth_required()
+@auth_bp.output(TokenOut)
+@auth_bp.doc(summary="A fresh token for the authenticated user")
+def refresh():
+    token, ttl = issue_token(current_principal().user)
+    return {"token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+@bp.get("/users/me")
+@auth_required()
+@bp.output(UserOut)
+@bp.doc(summary="The authenticated user")
+def me():
+    return current_principal().user
+
+
+@bp.get("/users")
+@auth_required()
+@bp.input(UserQuery, location="query", arg_name="query")
+@bp.output(page_of(UserOut))
+@bp.doc(summary="List the organization's users")
+def list_users(query):
+    org, actor = _actor()
+    return paginate(domain.list_users(org, actor, role=query.get("role")), query).envelope()
+
+
+@bp.get("/users/<user_id>")
+@auth_required()
+@bp.output(UserOut)
+def get_user(user_id):
+    org, actor = _actor()
+    return domain.get_user(org, actor, user_id)
+
+
+@bp.post("/users")
+@auth_required()
+@bp.input(UserCreate, arg_name="body")
+@bp.output(UserOut, status_code=201)
+@bp.doc(summary="Create a user (admin)")
+def create_user(body):
+    org, actor = _actor()
+    return domain.create_user(org, actor, **body)
+
+
+@bp.patch("/users/<user_id>")
+@auth_required()
+@bp.input(UserUpdate, arg_name="body")
+@bp.output(UserOut)
+@bp.doc(summary="Change a user (admin; anyone may change their own name and password)")
+def update_user(user_id, body):
+    org, actor = _actor()
+    return domain.update_user(org, actor, user_id, **body)
+
+
+@bp.delete("/users/<user_id>")
+@auth_required()
+@bp.output(SuccessOut)
+@bp.doc(summary="Delete a user (admin)")
+def delete_user(user_id):
+    org, actor = _actor()
+    domain.delete_user(org, actor, user_id)
+    return {"success": True, "message": f"User {user_id} deleted"}
+
+
+@keys_bp.get("/api-keys")
+@auth_required()
+@keys_bp.input(ApiKeyQuery, location="query", arg_name="query")
+@keys_bp.output(page_of(ApiKeyOut))
+@keys_bp.doc(summary="List your API keys (admins: ?all=true for everyone's)")
+def list_keys(query):
+    org, actor = _actor()
+    return paginate(domain.list_api_keys(org, actor, everyone=query["all"]), query).envelope()
+
+
+@keys_bp.post("/api-keys")
+@auth_required()
+@keys_bp.input(ApiKeyCreate, arg_name="body")
+@keys_bp.output(ApiKeyCreated, status_code=201)
+@keys_bp.doc(summary="Create an API key; the key is in the `key` field, shown only once")
+def create_key(body):
+    org, actor = _actor()
+    key, raw = domain.create_api_key(org, actor, name=body["name"], user_id=body["user_id"])
+    key.key = raw  # transient attribute for this one response
+    return key
+
+
+@keys_bp.get("/api-keys/<key_id>")
+@auth_required()
+@keys_bp.output(ApiKeyOut)
+def get_key(key_id):
+    org, actor = _actor()
+    return domain.get_api_key(org, actor, key_id)
+
+
+@keys_bp.delete("/api-keys/<key_id>")
+@auth_required()
+@keys_bp.output(SuccessOut)
+@keys_bp.doc(summary="Revoke an API key")
+def revoke_key(key_id):
+    org, actor = _actor()
+    domain.revoke_api_key(org, actor, key_id)
+    return {"success": True, "message": f"API key {key_id} revoked"}
+
+
+@org_bp.get("/organization")
+@auth_required()
+@org_bp.output(OrganizationOut)
+def get_organization():
+    return current_principal().org
+
+
+@org_bp.patch("/organization")
+@auth_required()
+@org_bp.input(OrganizationUpdate, arg_name="body")
+@org_bp.output(OrganizationOut)
+@org_bp.doc(summary="Change modules and limits (admin)")
+def update_organization(body):
+    org, actor = _actor()
+    return domain.update_organization(org, actor, **body)
+
+
+BLUEPRINTS = (health_bp, auth_bp, bp, keys_bp, org_bp)

@@ -1,0 +1,284 @@
+"""What the users feature does: organizations, accounts, sessions' credentials, API keys.
+
+Functions take the organization and the acting user, raise DomainErrors, commit once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, String, cast, func, select
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.core.auth import (
+    ROLES,
+    burn_password_check,
+    hash_api_key,
+    hash_password,
+    new_api_key,
+    require_role,
+    verify_password,
+)
+from blueprints.core.errors import AuthenticationFailed, Conflict, InvalidRequest
+from blueprints.core.events import emit
+from blueprints.core.extensions import db
+from blueprints.core.models import get_in_org, scoped, utcnow
+
+from .models import DEFAULT_LIMITS, DEFAULT_MODULES, ApiKey, Organization, User
+
+MIN_PASSWORD = 8
+
+
+def _slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug[:60] or "org"
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidRequest(f"The password must have at least {MIN_PASSWORD} characters",
+                             field="password", reason="too short")
+
+
+def _check_roles(roles: list[str]) -> list[str]:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise InvalidRequest(f"Roles must be one or more of {', '.join(ROLES)}", field="roles",
+                             reason=f"unknown role {unknown[0]!r}" if unknown else "empty")
+    return sorted(set(roles), key=ROLES.index)
+
+
+def _email_taken(email: str, exclude_id: str | None = None) -> bool:
+    stmt = select(User.id).where(func.lower(User.email) == email.lower())
+    if exclude_id:
+        stmt = stmt.where(User.id != exclude_id)
+    return db.session.execute(stmt).first() is not None
+
+
+# --- organizations -------------------------------------------------------------------------
+
+def get_or_create_organization(name: str) -> Organization:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidRequest("An organization needs a name", field="org", reason="empty")
+    slug = _slugify(name)
+    org = db.session.execute(select(Organization).where(Organization.slug == slug)).scalar_one_or_none()
+    if org is None:
+        org = Organization(name=name, slug=slug, modules=dict(DEFAULT_MODULES),
+                           limits=dict(DEFAULT_LIMITS))
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def update_organization(org: Organization, actor: User, *, name: str | None = None,
+                        modules: dict[str, bool] | None = None,
+                        limits: dict[str, int] | None = None) -> Organization:
+    require_role(actor, action="change the organization's settings")
+    if name is not None:
+        if not name.strip():
+            raise InvalidRequest("The name may not be empty", field="name", reason="empty")
+        org.name = name.strip()
+    if modules:
+        unknown = sorted(set(modules) - set(DEFAULT_MODULES))
+        if unknown:
+            raise InvalidRequest(f"Unknown module '{unknown[0]}'", field=f"modules.{unknown[0]}",
+                                 reason=f"known modules: {', '.join(DEFAULT_MODULES)}")
+        org.modules = {**DEFAULT_MODULES, **(org.modules or {}), **modules}
+    if limits:
+        merged = {**DEFAULT_LIMITS, **(org.limits or {})}
+        for key, value in limits.items():
+            if key not in DEFAULT_LIMITS:
+                raise InvalidRequest(f"Unknown limit '{key}'", field=f"limits.{key}",
+                                     reason=f"known limits: {', '.join(DEFAULT_LIMITS)}")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidRequest(f"Limit '{key}' must be a non-negative integer",
+                                     field=f"limits.{key}", reason="not a non-negative integer")
+            merged[key] = value
+        if merged["activeServiceLimit"] > merged["maxServices"]:
+            raise InvalidRequest("activeServiceLimit may not exceed maxServices",
+                                 field="limits.activeServiceLimit", reason="exceeds maxServices")
+        org.limits = merged
+    db.session.commit()
+    return org
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+def _new_user(org: Organization, *, email: str, name: str, password: str,
+              roles: list[str]) -> User:
+    email = (email or "").strip().lower()
+    if _email_taken(email):
+        raise Conflict(f"A user with email '{email}' already exists", field="email",
+                       reason="already exists")
+    _check_password(password)
+    user = User(org_id=org.id, email=email, name=(name or "").strip() or email.split("@")[0],
+                password_hash=hash_password(password), roles=_check_roles(roles), active=True)
+    db.session.add(user)
+    db.session.flush()
+    emit(org, "user.created", {"id": user.id, "email": user.email, "name": user.name,
+                               "roles": user.roles})
+    return user
+
+
+def _commit_unique(what: str, field: str) -> None:
+    """Commit; a unique-constraint race becomes a 409 instead of a 500."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(f"That {what} already exists", field=field, reason="already exists") from exc
+
+
+def create_admin(*, org_name: str, email: str, password: str, name: str = "Administrator") -> User:
+    """Create the organization if needed and an admin in it (CLI and first start)."""
+    org = get_or_create_organization(org_name)
+    user = _new_user(org, email=email, name=name, password=password, roles=["admin"])
+    _commit_unique("email", "email")
+    return user
+
+
+def ensure_admin_from_config() -> User | None:
+    """On start: if no user exists and SPARKI_ADMIN_EMAIL/PASSWORD are set, create that admin."""
+    cfg = current_app.config
+    if not (cfg.get("SPARKI_ADMIN_EMAIL") and cfg.get("SPARKI_ADMIN_PASSWORD")):
+        return None
+    if db.session.execute(select(User.id).limit(1)).first() is not None:
+        return None
+    return create_admin(org_name=cfg.get("SPARKI_ADMIN_ORG") or "Default",
+                        email=cfg["SPARKI_ADMIN_EMAIL"], password=cfg["SPARKI_ADMIN_PASSWORD"])
+
+
+def authenticate(email: str, password: str) -> User:
+    user = db.session.execute(
+        select(User).where(func.lower(User.email) == (email or "").strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        burn_password_check(password or "")
+        raise AuthenticationFailed("Email or password is wrong")
+    if not verify_password(user.password_hash, password or "") or not user.active:
+        raise AuthenticationFailed("Email or password is wrong")
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def list_users(org: Organization, actor: User, *, role: str | None = None) -> Select:
+    stmt = scoped(User, org)
+    if role:
+        if role not in ROLES:
+            raise InvalidRequest(f"Role must be one of {', '.join(ROLES)}", field="role",
+                                 reason="unknown role")
+        # Roles are a JSON list; match the quoted name in its text form on every backend.
+        stmt = stmt.where(cast(User.roles, String).like(f'%"{role}"%'))
+    return stmt
+
+
+def get_user(org: Organization, actor: User, user_id: str) -> User:
+    return get_in_org(User, org, user_id)
+
+
+def create_user(org: Organization, actor: User, *, email: str, name: str, password: str,
+                roles: list[str] | None = None) -> User:
+    require_role(actor, action="create users")
+    user = _new_user(org, email=email, name=name, password=password, roles=roles or ["viewer"])
+    _commit_unique("email", "email")
+    return user
+
+
+def _admin_count(org: Organization, exclude: str) -> int:
+    return sum(1 for u in db.session.execute(scoped(User, org)).scalars()
+               if u.id != exclude and u.active and "admin" in (u.roles or []))
+
+
+def update_user(org: Organization, actor: User, user_id: str, **changes: Any) -> User:
+    user = get_in_org(User, org, user_id)
+    self_edit = user.id == actor.id
+    if not self_edit or set(changes) - {"name", "password"}:
+        require_role(actor, action="change other users, roles or status")
+    if "email" in changes and changes["email"] is not None:
+        email = changes["email"].strip().lower()
+        if _email_taken(email, exclude_id=user.id):
+            raise Conflict(f"A user with email '{email}' already exists", field="email",
+                           reason="already exists")
+        user.email = email
+    if changes.get("name") is not None:
+        if not changes["name"].strip():
+            raise InvalidRequest("The name may not be empty", field="name", reason="empty")
+        user.name = changes["name"].strip()
+    if changes.get("password") is not None:
+        _check_password(changes["password"])
+        user.password_hash = hash_password(changes["password"])
+    demoting = (changes.get("roles") is not None and "admin" not in changes["roles"]) or (
+        changes.get("active") is False)
+    if demoting and user.is_admin and _admin_count(org, exclude=user.id) == 0:
+        raise Conflict("The organization must keep at least one active admin", field="roles",
+                       reason="last admin")
+    if changes.get("roles") is not None:
+        user.roles = _check_roles(changes["roles"])
+    if changes.get("active") is not None:
+        user.active = bool(changes["active"])
+    _commit_unique("email", "email")
+    return user
+
+
+def delete_user(org: Organization, actor: User, user_id: str) -> None:
+    require_role(actor, action="delete users")
+    user = get_in_org(User, org, user_id)
+    if user.id == actor.id:
+        raise Conflict("You cannot delete your own account", field="id", reason="self")
+    if user.is_admin and _admin_count(org, exclude=user.id) == 0:
+        raise Conflict("The organization must keep at least one active admin", field="id",
+                       reason="last admin")
+    db.session.delete(user)
+    db.session.commit()
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+def list_api_keys(org: Organization, actor: User, *, everyone: bool = False) -> Select:
+    """The actor's keys; admins may list everyone's."""
+    stmt = scoped(ApiKey, org)
+    if everyone:
+        require_role(actor, action="list other users' API keys")
+        return stmt
+    return stmt.where(ApiKey.user_id == actor.id)
+
+
+def _key_for_actor(org: Organization, actor: User, key_id: str) -> ApiKey:
+    key = get_in_org(ApiKey, org, key_id)
+    if key.user_id != actor.id:
+        require_role(actor, action="manage other users' API keys")
+    return key
+
+
+def get_api_key(org: Organization, actor: User, key_id: str) -> ApiKey:
+    return _key_for_actor(org, actor, key_id)
+
+
+def create_api_key(org: Organization, actor: User, *, name: str,
+                   user_id: str | None = None) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the raw secret, which is never stored or shown again."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidRequest("A key needs a name", field="name", reason="empty")
+    owner = actor
+    if user_id and user_id != actor.id:
+        require_role(actor, action="create keys for other users")
+        owner = get_in_org(User, org, user_id)
+    raw = new_api_key()
+    key = ApiKey(org_id=org.id, user_id=owner.id, name=name, prefix=raw[:12],
+                 key_hash=hash_api_key(raw))
+    db.session.add(key)
+    db.session.commit()
+    return key, raw
+
+
+def revoke_api_key(org: Organization, actor: User, key_id: str) -> ApiKey:
+    key = _key_for_actor(org, actor, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        db.session.commit()
+    return key

@@ -1,0 +1,49 @@
+"""WTForms for the users pages (the API validates with schemas instead)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from blueprints.core.auth import ROLES
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+ROLE_CHOICES = {r: r.title() for r in ROLES}  # shorthand dict: value -> label
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=["viewer"],
+                               validators=[DataRequired(message="Pick at least one role")])
+
+
+class UserRolesForm(FlaskForm):
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES,
+                               validators=[DataRequired(message="Pick at least one role")])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    schedules = BooleanField("Schedules (sources, workflows, schedules, tasks)")
+    crm = BooleanField("CRM (customers and orders)")
+    max_services = IntegerField("Max services", validators=[Optional(), NumberRange(0, 100_000)])
+    active_service_limit = IntegerField("Active service limit",
+                                        validators=[Optional(), NumberRange(0, 100_000)])

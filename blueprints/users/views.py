@@ -1,0 +1,202 @@
+"""HTML routes for login, users, API keys and organization settings."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_limiter.util import get_remote_address
+
+from blueprints.core.api import page_params, paginate
+from blueprints.core.errors import DomainError
+from blueprints.core.extensions import limiter
+from blueprints.core.htmx import apply_domain_error, render
+
+from . import domain
+from .forms import ApiKeyForm, LoginForm, OrganizationForm, UserCreateForm, UserRolesForm
+from .schemas import UserQuery
+
+bp = Blueprint("users", __name__, template_folder="templates")
+
+
+def _actor():
+    user = current_user._get_current_object()
+    return user.organization, user
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlparse(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=get_remote_address,
+               methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = domain.authenticate(form.email.data, form.password.data)
+        except DomainError as exc:
+            form.form_errors.append(exc.message)
+            status = 401
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render("users/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("users.login"))
+
+
+def _users_context(org, actor, args):
+    query = page_params(args, UserQuery)
+    page = paginate(domain.list_users(org, actor, role=query.get("role")), query)
+    return {"page": page, "role": query.get("role") or "", "roles_form": UserRolesForm}
+
+
+@bp.get("/users")
+@login_required
+def index():
+    org, actor = _actor()
+    ctx = _users_context(org, actor, request.args)
+    return render("users/index.html", "users/_table.html", form=UserCreateForm(), **ctx)
+
+
+@bp.post("/users")
+@login_required
+def create():
+    org, actor = _actor()
+    form = UserCreateForm()
+    status = 400
+    if form.validate_on_submit():
+        try:
+            user = domain.create_user(org, actor, email=form.email.data, name=form.name.data,
+                                      password=form.password.data, roles=form.roles.data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            status = exc.status
+        else:
+            form = UserCreateForm(formdata=None)
+            response = make_response(render("users/_create_form.html", "users/_create_form.html",
+                                            form=form, created=user))
+            response.headers["HX-Trigger"] = "users-changed"
+            return response
+    return render("users/_create_form.html", "users/_create_form.html", form=form), status
+
+
+@bp.get("/users/<user_id>/row")
+@login_required
+def row(user_id):
+    org, actor = _actor()
+    user = domain.get_user(org, actor, user_id)
+    editing = request.args.get("edit") == "1"
+    form = UserRolesForm(data={"roles": user.roles}) if editing else None
+    return render("users/_row.html", "users/_row.html", user=user, form=form, editing=editing)
+
+
+@bp.post("/users/<user_id>/roles")
+@login_required
+def update_roles(user_id):
+    org, actor = _actor()
+    user = domain.get_user(org, actor, user_id)
+    form = UserRolesForm()
+    if form.validate_on_submit():
+        try:
+            user = domain.update_user(org, actor, user_id, roles=form.roles.data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return render("users/_row.html", "users/_row.html", user=user, form=form,
+                          editing=True), exc.status
+        return render("users/_row.html", "users/_row.html", user=user, form=None, editing=False)
+    return render("users/_row.html", "users/_row.html", user=user, form=form, editing=True), 400
+
+
+@bp.delete("/users/<user_id>")
+@login_required
+def delete(user_id):
+    org, actor = _actor()
+    domain.delete_user(org, actor, user_id)
+    response = make_response("")
+    response.headers["HX-Trigger"] = "users-changed"
+    return response
+
+
+@bp.get("/api-keys")
+@login_required
+def api_keys():
+    org, actor = _actor()
+    everyone = request.args.get("all") == "1" and actor.is_admin
+    page = paginate(domain.list_api_keys(org, actor, everyone=everyone), page_params(request.args))
+    return render("users/api_keys.html", "users/_keys_table.html", page=page, form=ApiKeyForm(),
+                  everyone=everyone)
+
+
+@bp.post("/api-keys")
+@login_required
+def create_api_key():
+    org, actor = _actor()
+    form = ApiKeyForm()
+    if form.validate_on_submit():
+        try:
+            key, raw = domain.create_api_key(org, actor, name=form.name.data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return render("users/_key_form.html", "users/_key_form.html", form=form), exc.status
+        response = make_response(render("users/_key_form.html", "users/_key_form.html",
+                                        form=ApiKeyForm(formdata=None), created=key, raw_key=raw))
+        response.headers["HX-Trigger"] = "keys-changed"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return render("users/_key_form.html", "users/_key_form.html", form=form), 400
+
+
+@bp.post("/api-keys/<key_id>/revoke")
+@login_required
+def revoke_api_key(key_id):
+    org, actor = _actor()
+    key = domain.revoke_api_key(org, actor, key_id)
+    return render("users/_key_row.html", "users/_key_row.html", key=key)
+
+
+@bp.route("/organization", methods=["GET", "POST"])
+@login_required
+def organization():
+    org, actor = _actor()
+    limits = org.limits or {}
+    form = OrganizationForm(data={
+        "name": org.name, "schedules": (org.modules or {}).get("schedules", False),
+        "crm": (org.modules or {}).get("crm", False),
+        "max_services": limits.get("maxServices"),
+        "active_service_limit": limits.get("activeServiceLimit"),
+    }) if request.method == "GET" else OrganizationForm()
+    saved, status = False, 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            new_limits = {k: v for k, v in {"maxServices": form.max_services.data,
+                                            "activeServiceLimit": form.active_service_limit.data
+                                            }.items() if v is not None}
+            try:
+                domain.update_organization(
+                    org, actor, name=form.name.data,
+                    modules={"schedules": form.schedules.data, "crm": form.crm.data},
+                    limits=new_limits)
+                saved, status = True, 200
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+                status = exc.status
+    return render("users/organization.html", "users/_org_form.html", form=form, org=org,
+                  saved=saved, can_edit=actor.is_admin), status
