@@ -6,5 +6,6 @@ this order. Each package exposes `register(app)` that attaches its page and API 
 
 FEATURES: list[str] = [
     "blueprints.users",
+    "blueprints.projects",
     "blueprints.dashboard",
 ]

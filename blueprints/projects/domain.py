@@ -1,0 +1,182 @@
+"""What the projects feature does: CRUD, archive, membership, and who may act in a project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.core.auth import has_role, require_role
+from blueprints.core.errors import Conflict, InvalidRequest, PermissionDenied
+from blueprints.core.extensions import db
+from blueprints.core.models import get_in_org, scoped, utcnow
+from blueprints.users.models import Organization, User
+
+from .models import CI_PROVIDERS, PROJECT_ROLES, PROJECT_STATUSES, VISIBILITIES, Project, ProjectMember
+
+EDITABLE = {"name", "description", "visibility", "repository_url", "repository_branch",
+            "ci_enabled", "ci_provider", "owner_id", "status"}
+
+
+def member_role(project: Project, user: User) -> str | None:
+    for member in project.members:
+        if member.user_id == user.id:
+            return member.role
+    return None
+
+
+def require_manage_rights(actor: User, action: str = "manage projects") -> None:
+    """Creating and changing projects (and what is in them) takes maintainer or admin."""
+    require_role(actor, "maintainer", action=action)
+
+
+def require_deploy_rights(project: Project, actor: User, action: str = "deploy") -> None:
+    """Admins and maintainers deploy anywhere; developers only where they are members
+    (with a project role other than viewer); viewers never."""
+    if has_role(actor, "maintainer"):
+        return
+    role = member_role(project, actor)
+    if has_role(actor, "developer") and role in ("owner", "maintainer", "contributor"):
+        return
+    raise PermissionDenied(
+        f"Your role may not {action} in project '{project.name}': developers need to be "
+        "members of the project", details={"projectId": project.id})
+
+
+def require_active(project: Project) -> None:
+    if project.status == "archived":
+        raise Conflict(f"Project '{project.name}' is archived", field="projectId",
+                       reason="archived")
+
+
+def list_projects(org: Organization, actor: User, *, status: str | None = None) -> Select:
+    stmt = scoped(Project, org)
+    if status:
+        if status not in PROJECT_STATUSES:
+            raise InvalidRequest(f"Status must be one of {', '.join(PROJECT_STATUSES)}",
+                                 field="status", reason="unknown status")
+        stmt = stmt.where(Project.status == status)
+    return stmt
+
+
+def get_project(org: Organization, actor: User, project_id: str) -> Project:
+    return get_in_org(Project, org, project_id)
+
+
+def _validate(values: dict[str, Any]) -> dict[str, Any]:
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            raise InvalidRequest("A project needs a name", field="name", reason="empty")
+    if values.get("visibility") is not None and values["visibility"] not in VISIBILITIES:
+        raise InvalidRequest(f"Visibility must be one of {', '.join(VISIBILITIES)}",
+                             field="visibility", reason="unknown value")
+    if values.get("ci_provider") is not None and values["ci_provider"] not in CI_PROVIDERS:
+        raise InvalidRequest(f"CI provider must be one of {', '.join(CI_PROVIDERS)}",
+                             field="ci.provider", reason="unknown provider")
+    if values.get("status") is not None and values["status"] not in PROJECT_STATUSES:
+        raise InvalidRequest(f"Status must be one of {', '.join(PROJECT_STATUSES)}",
+                             field="status", reason="unknown status")
+    url = values.get("repository_url")
+    if url and not (url.startswith(("https://", "http://", "ssh://", "git@"))):
+        raise InvalidRequest("The repository URL must be an http(s), ssh or git@ URL",
+                             field="repository.url", reason="unsupported scheme")
+    return values
+
+
+def _commit_name(project: Project) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(f"A project named '{project.name}' already exists", field="name",
+                       reason="already exists") from exc
+
+
+def _name_taken(org: Organization, name: str, exclude: str | None = None) -> bool:
+    stmt = select(Project.id).where(Project.org_id == org.id, Project.name == name)
+    if exclude:
+        stmt = stmt.where(Project.id != exclude)
+    return db.session.execute(stmt).first() is not None
+
+
+def create_project(org: Organization, actor: User, **values: Any) -> Project:
+    require_manage_rights(actor, "create projects")
+    values = _validate({k: v for k, v in values.items() if k in EDITABLE - {"status"}})
+    if _name_taken(org, values["name"]):
+        raise Conflict(f"A project named '{values['name']}' already exists", field="name",
+                       reason="already exists")
+    owner_id = values.pop("owner_id", None) or actor.id
+    owner = get_in_org(User, org, owner_id, what="user")
+    project = Project(org_id=org.id, owner_id=owner.id, **values)
+    project.members.append(ProjectMember(user_id=owner.id, role="owner"))
+    db.session.add(project)
+    _commit_name(project)
+    return project
+
+
+def update_project(org: Organization, actor: User, project_id: str, **values: Any) -> Project:
+    project = get_in_org(Project, org, project_id)
+    if member_role(project, actor) not in ("owner", "maintainer"):
+        require_manage_rights(actor, "change this project")
+    values = _validate({k: v for k, v in values.items() if k in EDITABLE})
+    if "name" in values and _name_taken(org, values["name"], exclude=project.id):
+        raise Conflict(f"A project named '{values['name']}' already exists", field="name",
+                       reason="already exists")
+    if values.get("owner_id"):
+        owner = get_in_org(User, org, values["owner_id"], what="user")
+        if member_role(project, owner) is None:
+            project.members.append(ProjectMember(user_id=owner.id, role="owner"))
+    status = values.pop("status", None)
+    for key, value in values.items():
+        setattr(project, key, value)
+    if status == "archived" and project.status != "archived":
+        project.archived_at = utcnow()
+    elif status == "active":
+        project.archived_at = None
+    if status:
+        project.status = status
+    _commit_name(project)
+    return project
+
+
+def archive_project(org: Organization, actor: User, project_id: str) -> Project:
+    return update_project(org, actor, project_id, status="archived")
+
+
+def add_member(org: Organization, actor: User, project_id: str, *, user_id: str,
+               role: str = "contributor") -> ProjectMember:
+    project = get_in_org(Project, org, project_id)
+    if member_role(project, actor) not in ("owner", "maintainer"):
+        require_manage_rights(actor, "change project members")
+    if role not in PROJECT_ROLES:
+        raise InvalidRequest(f"Role must be one of {', '.join(PROJECT_ROLES)}", field="role",
+                             reason="unknown role")
+    user = get_in_org(User, org, user_id, what="user")
+    existing = next((m for m in project.members if m.user_id == user.id), None)
+    if existing is not None:
+        existing.role = role
+        member = existing
+    else:
+        member = ProjectMember(user_id=user.id, role=role)
+        project.members.append(member)
+    db.session.commit()
+    return member
+
+
+def remove_member(org: Organization, actor: User, project_id: str, user_id: str) -> None:
+    project = get_in_org(Project, org, project_id)
+    if member_role(project, actor) not in ("owner", "maintainer"):
+        require_manage_rights(actor, "change project members")
+    member = next((m for m in project.members if m.user_id == user_id), None)
+    if member is None:
+        from blueprints.core.errors import NotFound
+
+        raise NotFound(f"User '{user_id}' is not a member of this project",
+                       details={"userId": user_id})
+    if member.role == "owner" and sum(1 for m in project.members if m.role == "owner") == 1:
+        raise Conflict("A project must keep at least one owner", field="userId",
+                       reason="last owner")
+    project.members.remove(member)
+    db.session.commit()
