@@ -7,5 +7,8 @@ this order. Each package exposes `register(app)` that attaches its page and API 
 FEATURES: list[str] = [
     "blueprints.users",
     "blueprints.projects",
+    "blueprints.services",
+    "blueprints.infrastructure",
+    "blueprints.webhooks",
     "blueprints.dashboard",
 ]
