@@ -73,3 +73,7 @@ class Runtime(ABC):
     @abstractmethod
     def node_metrics(self) -> list[NodeMetrics]:
         """The latest real readings per Ready node (nothing for a node that stopped reporting)."""
+
+    def metrics_history(self, window_seconds: int) -> dict[str, list[NodeMetrics]]:
+        """Readings per node over the last `window_seconds`, oldest first (none kept: empty)."""
+        return {}
