@@ -36,8 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     )
     configure(app, config)
     configure_logging(app)
-    register_extensions(app)
+    # Request ids first: the rate limiter's before-request hook may already answer (401, 429).
     register_request_hooks(app)
+    register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
     errors.register_error_handlers(app)
