@@ -29,10 +29,12 @@ def hx_redirect_or(location: str, fallback: Any) -> Any:
 
 def apply_domain_error(form: Any, exc: Any) -> None:
     """Show a DomainError on the form field it names (else as a form-level error)."""
-    field = getattr(exc, "field", None)
-    name = field.split(".")[-1] if field else None
-    target = getattr(form, name, None) if name else None
-    if target is not None and hasattr(target, "errors"):
+    field = getattr(exc, "field", None) or ""
+    # "repository.url" → repository_url, else the last segment ("limits.maxServices" → maxServices)
+    candidates = [field.replace(".", "_"), field.split(".")[-1]] if field else []
+    target = next((getattr(form, n) for n in candidates if hasattr(getattr(form, n, None), "errors")),
+                  None)
+    if target is not None:
         target.errors = [*list(target.errors), exc.message]
     else:
         form.form_errors.append(exc.message)
@@ -61,3 +63,5 @@ def register_template_helpers(app: Any) -> None:
                 and (not i["module"] or modules.get(i["module"]))]
 
     app.jinja_env.globals["config_nav"] = config_nav
+    # Pages may embed another feature's partial only when that feature is installed.
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions

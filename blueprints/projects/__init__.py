@@ -6,6 +6,9 @@ from blueprints.core.htmx import add_nav
 
 
 def register(app, api) -> None:
-    from . import models  # noqa: F401 (tables for migrations)
+    from . import api as projects_api
+    from .views import bp
 
-    _ = add_nav
+    app.register_blueprint(bp)
+    api.register_blueprint(projects_api.bp)
+    add_nav(app, "Projects", "projects.index", 10)

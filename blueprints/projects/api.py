@@ -1,0 +1,85 @@
+"""JSON routes for projects and their members."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+
+from blueprints.core.api import auth_required, current_principal, paginate
+from blueprints.core.schemas import SuccessOut, page_of
+
+from . import domain
+from .schemas import MemberIn, MemberOut, ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate, flatten
+
+bp = APIBlueprint("projects_api", __name__, tag="Projects")
+
+
+def _actor():
+    p = current_principal()
+    return p.org, p.user
+
+
+@bp.get("/projects")
+@auth_required()
+@bp.input(ProjectQuery, location="query", arg_name="query")
+@bp.output(page_of(ProjectOut))
+@bp.doc(summary="List projects (newest first)")
+def list_projects(query):
+    org, actor = _actor()
+    return paginate(domain.list_projects(org, actor, status=query.get("status")), query).envelope()
+
+
+@bp.get("/projects/<project_id>")
+@auth_required()
+@bp.output(ProjectOut)
+def get_project(project_id):
+    org, actor = _actor()
+    return domain.get_project(org, actor, project_id)
+
+
+@bp.post("/projects")
+@auth_required()
+@bp.input(ProjectCreate, arg_name="body")
+@bp.output(ProjectOut, status_code=201)
+@bp.doc(summary="Create a project (maintainer); the creator or ownerId becomes its owner")
+def create_project(body):
+    org, actor = _actor()
+    return domain.create_project(org, actor, **flatten(body))
+
+
+@bp.patch("/projects/<project_id>")
+@auth_required()
+@bp.input(ProjectUpdate, arg_name="body")
+@bp.output(ProjectOut)
+@bp.doc(summary="Change a project (maintainer, or the project's owner or maintainers)")
+def update_project(project_id, body):
+    org, actor = _actor()
+    return domain.update_project(org, actor, project_id, **flatten(body))
+
+
+@bp.delete("/projects/<project_id>")
+@auth_required()
+@bp.output(SuccessOut)
+@bp.doc(summary="Archive a project (status becomes archived; nothing is destroyed)")
+def archive_project(project_id):
+    org, actor = _actor()
+    domain.archive_project(org, actor, project_id)
+    return {"success": True, "message": f"Project {project_id} archived"}
+
+
+@bp.post("/projects/<project_id>/members")
+@auth_required()
+@bp.input(MemberIn, arg_name="body")
+@bp.output(MemberOut, status_code=201)
+@bp.doc(summary="Add a member (or change a member's role)")
+def add_member(project_id, body):
+    org, actor = _actor()
+    return domain.add_member(org, actor, project_id, user_id=body["user_id"], role=body["role"])
+
+
+@bp.delete("/projects/<project_id>/members/<user_id>")
+@auth_required()
+@bp.output(SuccessOut)
+def remove_member(project_id, user_id):
+    org, actor = _actor()
+    domain.remove_member(org, actor, project_id, user_id)
+    return {"success": True, "message": f"User {user_id} removed from project {project_id}"}
