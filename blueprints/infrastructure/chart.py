@@ -1,0 +1,133 @@
+"""Server-rendered SVG line charts: geometry here, markup in `_plot.html`.
+
+The x axis is the chosen window ending now, so lines move left as time passes; a gap in
+the readings (a node that stopped reporting) breaks the line instead of bridging it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+WIDTH, HEIGHT = 720, 190
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 10, 24
+
+
+@dataclass
+class Series:
+    label: str
+    css: str
+    segments: list[str] = field(default_factory=list)  # polyline `points` attributes
+    latest: str = "–"
+
+
+@dataclass
+class Chart:
+    title: str
+    series: list[Series]
+    y_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str]]
+    guides: list[tuple[float, str, str]] = field(default_factory=list)  # y, label, css
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right_edge: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom_edge: int = HEIGHT - BOTTOM
+    empty: bool = False
+
+
+def human_bytes(value: float | None, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    v, i = float(value), 0
+    while abs(v) >= 1024 and i < len(units) - 1:
+        v, i = v / 1024, i + 1
+    text = f"{v:.0f}" if i == 0 or v >= 100 else f"{v:.1f}"
+    return f"{text} {units[i]}{suffix}"
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k at or above `value` (a round axis top)."""
+    if value <= 0:
+        return 1024.0
+    exp = math.floor(math.log10(value))
+    for m in (1, 2, 5, 10):
+        candidate = m * 10**exp
+        if candidate >= value:
+            return float(candidate)
+    return float(10 ** (exp + 1))
+
+
+def _x(ts: float, start: float, end: float) -> float:
+    span = max(end - start, 1.0)
+    return LEFT + (WIDTH - RIGHT - LEFT) * (ts - start) / span
+
+
+def _y(value: float, y_max: float) -> float:
+    frac = min(max(value / y_max, 0.0), 1.0) if y_max else 0.0
+    return HEIGHT - BOTTOM - (HEIGHT - BOTTOM - TOP) * frac
+
+
+def _segments(times: list[float], values: list[float], start: float, end: float,
+              y_max: float, max_gap: float) -> list[str]:
+    segments, current, last = [], [], None
+    for ts, value in zip(times, values, strict=True):
+        if ts < start:
+            continue
+        if last is not None and ts - last > max_gap and current:
+            segments.append(" ".join(current))
+            current = []
+        current.append(f"{_x(ts, start, end):.1f},{_y(value, y_max):.1f}")
+        last = ts
+    if current:
+        segments.append(" ".join(current if len(current) > 1 else current * 2))
+    return segments
+
+
+def _x_ticks(start: float, end: float, count: int = 5) -> list[tuple[float, str]]:
+    ticks = []
+    for i in range(count):
+        ts = start + (end - start) * i / (count - 1)
+        fmt = "%H:%M:%S" if end - start <= 900 else "%H:%M"
+        ticks.append((_x(ts, start, end), datetime.fromtimestamp(ts, UTC).strftime(fmt)))
+    return ticks
+
+
+def build(history: dict, thresholds) -> list[Chart]:
+    """Two charts from a `metrics_history` payload: utilization (%) and network (bytes/s)."""
+    start, end = history["start"].timestamp(), history["end"].timestamp()
+    points = history["points"]
+    times = [p["timestamp"].timestamp() for p in points]
+    max_gap = max(3 * float(history["resolution_seconds"]), 20.0)
+    x_ticks = _x_ticks(start, end)
+
+    usage = []
+    for name, label, css in (("cpu", "CPU", "s-cpu"), ("memory", "Memory", "s-mem"),
+                             ("disk", "Disk", "s-disk")):
+        values = [p[name]["utilization_percent"] for p in points]
+        usage.append(Series(label, css, _segments(times, values, start, end, 100.0, max_gap),
+                            f"{values[-1]:.1f}%" if values else "–"))
+    guides = [(_y(thresholds.cpu_percent, 100.0), f"CPU limit {thresholds.cpu_percent:g}%",
+               "g-cpu"),
+              (_y(thresholds.memory_percent, 100.0),
+               f"memory limit {thresholds.memory_percent:g}%", "g-mem")]
+    percent = Chart("Utilization", usage,
+                    [(_y(v, 100.0), f"{v}%") for v in (0, 25, 50, 75, 100)], x_ticks, guides,
+                    empty=not points)
+
+    rx = [p["network"]["ingress_bytes_per_second"] for p in points]
+    tx = [p["network"]["egress_bytes_per_second"] for p in points]
+    top = nice_ceiling(max(rx + tx, default=0.0) * 1.1)
+    network = Chart(
+        "Network",
+        [Series("Ingress", "s-rx", _segments(times, rx, start, end, top, max_gap),
+                human_bytes(rx[-1], "/s") if rx else "–"),
+         Series("Egress", "s-tx", _segments(times, tx, start, end, top, max_gap),
+                human_bytes(tx[-1], "/s") if tx else "–")],
+        [(_y(top * f, top), human_bytes(top * f, "/s")) for f in (0, 0.5, 1)], x_ticks,
+        empty=not points,
+    )
+    return [percent, network]

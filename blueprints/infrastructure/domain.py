@@ -1,0 +1,411 @@
+"""What the infrastructure feature does: cluster figures, history, thresholds and alerts.
+
+Every figure is read through the runtime interface (`get_runtime()`); nothing here samples
+the host. The cluster is shared by the organizations of this installation; thresholds and
+alerts belong to one organization each.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.core.auth import require_role
+from blueprints.core.errors import InvalidRequest
+from blueprints.core.events import emit
+from blueprints.core.extensions import db
+from blueprints.core.models import scoped, utcnow
+
+from .models import DEFAULT_THRESHOLDS, RESOURCES, AlertThreshold, NodeAlert
+
+log = logging.getLogger("sparki.infrastructure")
+
+WINDOW_CHOICES = {"15m": "15 minutes", "1h": "1 hour", "6h": "6 hours", "24h": "24 hours"}
+MAX_WINDOW_SECONDS = 24 * 3600
+_WINDOW = re.compile(r"^(\d{1,5})([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _runtime():
+    from blueprints.services.runtime import get_runtime
+
+    return get_runtime()
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+def _figure(used: float, allocatable: float) -> dict[str, float]:
+    pct = round(100.0 * used / allocatable, 2) if allocatable else 0.0
+    return {"used": used, "allocatable": allocatable, "utilization_percent": pct}
+
+
+def _usage(m) -> dict[str, Any]:
+    return {
+        "cpu": _figure(round(m.cpu.used, 3), m.cpu.allocatable),
+        "memory": _figure(int(m.memory.used), int(m.memory.allocatable)),
+        "disk": _figure(int(m.disk.used), int(m.disk.allocatable)),
+    }
+
+
+def _network(ingress: float, egress: float, connections: int) -> dict[str, Any]:
+    return {"ingress_bytes_per_second": round(ingress, 1),
+            "egress_bytes_per_second": round(egress, 1), "connection_count": int(connections)}
+
+
+def current_metrics(org, actor) -> dict[str, Any]:
+    """The latest readings: per Ready node and summed over the cluster."""
+    metrics = _runtime().node_metrics()
+    return _metrics_payload(metrics)
+
+
+def _metrics_payload(metrics) -> dict[str, Any]:
+    total = defaultdict(float)
+    for m in metrics:
+        for name in ("cpu", "memory", "disk"):
+            fig = getattr(m, name)
+            total[f"{name}_used"] += fig.used
+            total[f"{name}_alloc"] += fig.allocatable
+        total["rx"] += m.network_ingress_bps
+        total["tx"] += m.network_egress_bps
+        total["conn"] += m.connections
+    return {
+        "timestamp": max((m.timestamp for m in metrics), default=None),
+        "cluster": {
+            "cpu": _figure(round(total["cpu_used"], 3), total["cpu_alloc"]),
+            "memory": _figure(int(total["memory_used"]), int(total["memory_alloc"])),
+            "disk": _figure(int(total["disk_used"]), int(total["disk_alloc"])),
+        },
+        "network": _network(total["rx"], total["tx"], int(total["conn"])),
+        "nodes": [
+            {"name": m.node, "timestamp": m.timestamp, **_usage(m),
+             "network": _network(m.network_ingress_bps, m.network_egress_bps, m.connections)}
+            for m in metrics
+        ],
+    }
+
+
+def list_nodes(org, actor) -> list[dict[str, Any]]:
+    """Every node the runtime knows, Ready or not, in the seed's shape."""
+    out = []
+    for n in _runtime().list_nodes():
+        out.append({
+            "name": n.name, "status": n.status, "kind": n.kind, "os_image": n.os_image,
+            "kernel_version": n.kernel, "architecture": n.architecture,
+            "runtime_version": n.runtime_version,
+            "capacity": {k: n.capacity.get(k) for k in ("cpu", "memory", "disk")},
+            "allocatable": {k: n.allocatable.get(k) for k in ("cpu", "memory", "disk")},
+            "pod_count": n.replicas, "replica_count": n.replicas,
+            "addresses": n.addresses, "labels": n.labels, "last_heartbeat": n.last_heartbeat,
+        })
+    return out
+
+
+def _service_figures(org, runtime) -> tuple[int, int]:
+    """This organization's services and the ready endpoints the runtime reports for them."""
+    from blueprints.services.models import Service
+
+    services = list(db.session.execute(scoped(Service, org)).scalars())
+    endpoints = 0
+    for svc in services:
+        if svc.status in ("running", "deploying"):
+            endpoints += sum(1 for r in runtime.replicas(svc.id) if r.ready and r.address)
+    return len(services), endpoints
+
+
+def security_facts() -> dict[str, Any]:
+    """What is true of this installation's protections (read from its configuration)."""
+    cfg = current_app.config
+    return {
+        "rbac_enabled": True,  # every domain function checks the actor's role
+        "tenant_isolation": True,  # every query is scoped to the caller's organization
+        "csrf_protection": bool(cfg.get("WTF_CSRF_ENABLED", True)),
+        "rate_limiting": bool(cfg.get("RATELIMIT_ENABLED", True)),
+        "api_keys_hashed": True,  # only SHA-256 digests are stored
+        "password_hashing": "argon2id",
+        "network_policies_enabled": False,  # the local runtime has no network policies
+    }
+
+
+def cluster_status(org, actor) -> dict[str, Any]:
+    runtime = _runtime()
+    nodes = runtime.list_nodes()
+    metrics = runtime.node_metrics()
+    ready = [n for n in nodes if n.status == "Ready"]
+    if nodes and len(ready) == len(nodes):
+        status = "healthy"
+    elif ready:
+        status = "degraded"
+    else:
+        status = "unavailable"
+    payload = _metrics_payload(metrics)["cluster"]
+    services, endpoints = _service_figures(org, runtime)
+    beats = [n.last_heartbeat for n in nodes if n.last_heartbeat is not None]
+    return {
+        "name": current_app.config["SPARKI_CLUSTER_NAME"],
+        "version": runtime.runtime_version(),
+        "runtime": runtime.name,
+        "status": status,
+        "nodes": {"total": len(nodes), "ready": len(ready), "not_ready": len(nodes) - len(ready)},
+        "compute": {
+            "cpu_allocatable": payload["cpu"]["allocatable"],
+            "cpu_used": payload["cpu"]["used"],
+            "memory_allocatable": payload["memory"]["allocatable"],
+            "memory_used": payload["memory"]["used"],
+        },
+        "storage": {
+            "total_capacity": payload["disk"]["allocatable"],
+            "used": payload["disk"]["used"],
+            "utilization_percent": payload["disk"]["utilization_percent"],
+            "persistent_volumes": None,
+            "persistent_volume_claims": None,
+        },
+        "networking": {"service_count": services, "endpoints": endpoints,
+                       "connection_count": sum(m.connections for m in metrics)},
+        "security": security_facts(),
+        "last_health_check": max(beats, default=None),
+    }
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+def parse_window(text: str | None) -> int:
+    """`15m`, `1h`, `24h`, `90s`, `1d` → seconds (between one minute and 24 hours)."""
+    match = _WINDOW.match((text or "").strip())
+    if not match:
+        raise InvalidRequest("window must be a number followed by s, m, h or d (e.g. 1h)",
+                             field="window", reason="malformed")
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if not 60 <= seconds <= MAX_WINDOW_SECONDS:
+        raise InvalidRequest("window must be between 1m and 24h", field="window",
+                             reason="out of range")
+    return seconds
+
+
+def metrics_history(org, actor, window: str) -> dict[str, Any]:
+    """Cluster figures over the window: every sample up to an hour, one-minute points beyond."""
+    seconds = parse_window(window)
+    per_node = _runtime().metrics_history(seconds)
+    step = (float(current_app.config.get("NODE_SAMPLE_SECONDS", 5.0))
+            if seconds <= 3600 else 60.0)
+    now = time.time()
+    return {
+        "window": window.strip(),
+        "window_seconds": seconds,
+        "resolution_seconds": step,
+        "start": datetime.fromtimestamp(now - seconds, UTC),
+        "end": datetime.fromtimestamp(now, UTC),
+        "points": _aggregate(per_node, step),
+    }
+
+
+def _aggregate(per_node: dict[str, list], step: float) -> list[dict[str, Any]]:
+    """Sum the nodes' readings per time bucket (each node averaged within a bucket first)."""
+    buckets: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for readings in per_node.values():
+        grouped: dict[int, list] = defaultdict(list)
+        for m in readings:
+            grouped[int(m.timestamp.timestamp() // step)].append(m)
+        for key, group in grouped.items():
+            n = len(group)
+            agg = buckets[key]
+            for name in ("cpu", "memory", "disk"):
+                agg[f"{name}_used"] += sum(getattr(m, name).used for m in group) / n
+                agg[f"{name}_alloc"] += getattr(group[-1], name).allocatable
+            agg["rx"] += sum(m.network_ingress_bps for m in group) / n
+            agg["tx"] += sum(m.network_egress_bps for m in group) / n
+            agg["conn"] += sum(m.connections for m in group) / n
+            agg["ts"] = max(agg["ts"], group[-1].timestamp.timestamp())
+    points = []
+    for key in sorted(buckets):
+        a = buckets[key]
+        points.append({
+            "timestamp": datetime.fromtimestamp(a["ts"], UTC),
+            "cpu": _figure(round(a["cpu_used"], 3), a["cpu_alloc"]),
+            "memory": _figure(int(a["memory_used"]), int(a["memory_alloc"])),
+            "disk": _figure(int(a["disk_used"]), int(a["disk_alloc"])),
+            "network": _network(a["rx"], a["tx"], round(a["conn"])),
+        })
+    return points
+
+
+# --- thresholds -------------------------------------------------------------------------------
+
+
+def get_thresholds(org, actor) -> AlertThreshold:
+    """The organization's thresholds (the defaults, unsaved, until an admin changes them)."""
+    row = db.session.execute(scoped(AlertThreshold, org)).scalar_one_or_none()
+    if row is None:
+        row = AlertThreshold(org_id=org.id, **DEFAULT_THRESHOLDS)
+    return row
+
+
+def update_thresholds(org, actor, **changes: Any) -> AlertThreshold:
+    require_role(actor, action="change alert thresholds")
+    row = get_thresholds(org, actor)
+    for name, value in changes.items():
+        if value is None:
+            continue
+        if name not in DEFAULT_THRESHOLDS:
+            raise InvalidRequest(f"Unknown threshold '{name}'", field=name, reason="unknown")
+        value = float(value)
+        low, high = (0.0, 50.0) if name == "hysteresis_percent" else (1.0, 100.0)
+        if not low <= value <= high:
+            raise InvalidRequest(f"{name} must be between {low:g} and {high:g}", field=name,
+                                 reason="out of range")
+        setattr(row, name, value)
+    lowest = min(row.cpu_percent, row.memory_percent, row.disk_percent)
+    if row.hysteresis_percent >= lowest:
+        raise InvalidRequest("hysteresis must be smaller than every threshold",
+                             field="hysteresis_percent", reason="not below the thresholds")
+    if row not in db.session:
+        db.session.add(row)
+    row.updated_at = utcnow()
+    db.session.commit()
+    return row
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def list_alerts(org, actor, status: str | None = None):
+    stmt = scoped(NodeAlert, org)
+    if status:
+        stmt = stmt.where(NodeAlert.status == status)
+    return stmt
+
+
+def recent_alerts(org, limit: int = 5) -> list[NodeAlert]:
+    stmt = scoped(NodeAlert, org).order_by(NodeAlert.created_at.desc(), NodeAlert.id.desc())
+    return list(db.session.execute(stmt.limit(limit)).scalars())
+
+
+def firing_alerts(org) -> list[NodeAlert]:
+    stmt = scoped(NodeAlert, org).where(NodeAlert.status == "firing")
+    return list(db.session.execute(stmt.order_by(NodeAlert.triggered_at)).scalars())
+
+
+def evaluate_alerts() -> dict[str, int]:
+    """Compare the latest readings with every organization's thresholds.
+
+    An alert fires once when a node's figure reaches a threshold and resolves once it falls
+    `hysteresis_percent` points below it; each change emits `alert.triggered` or
+    `alert.resolved` in the same transaction. Run by a periodic job, never by a request.
+    """
+    from blueprints.users.models import Organization
+
+    metrics = _runtime().node_metrics()
+    counts = {"triggered": 0, "resolved": 0}
+    for org in db.session.execute(select(Organization)).scalars():
+        try:
+            triggered, resolved = _evaluate_org(org, metrics)
+            db.session.commit()
+        except IntegrityError:
+            # Another evaluation opened the same alert first: it owns this crossing.
+            db.session.rollback()
+            log.info("alert evaluation for %s raced another run; skipped", org.id)
+            continue
+        counts["triggered"] += triggered
+        counts["resolved"] += resolved
+    return counts
+
+
+def _evaluate_org(org, metrics) -> tuple[int, int]:
+    limits = get_thresholds(org, None)
+    open_alerts = {(a.node, a.resource): a for a in firing_alerts(org)}
+    triggered = resolved = 0
+    now = utcnow()
+    for m in metrics:
+        for resource in RESOURCES:
+            value = getattr(m, resource).utilization_percent
+            limit = limits.limit(resource)
+            alert = open_alerts.get((m.node, resource))
+            if alert is None and value >= limit:
+                alert = NodeAlert(org_id=org.id, node=m.node, resource=resource,
+                                  status="firing", threshold_percent=limit, value_percent=value,
+                                  peak_percent=value, triggered_at=now,
+                                  open_key=f"{m.node}:{resource}")
+                db.session.add(alert)
+                db.session.flush()
+                emit(org, "alert.triggered", _alert_event(alert))
+                triggered += 1
+            elif alert is not None:
+                if value > alert.peak_percent:
+                    alert.peak_percent = value
+                if value < limit - limits.hysteresis_percent:
+                    alert.status, alert.open_key = "resolved", None
+                    alert.resolved_at, alert.resolved_value_percent = now, value
+                    emit(org, "alert.resolved", _alert_event(alert))
+                    resolved += 1
+    return triggered, resolved
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _alert_event(alert: NodeAlert) -> dict[str, Any]:
+    data = {
+        "alertId": alert.id, "kind": "node.threshold", "node": alert.node,
+        "resource": alert.resource, "status": alert.status,
+        "thresholdPercent": alert.threshold_percent, "valuePercent": alert.value_percent,
+        "peakPercent": alert.peak_percent, "triggeredAt": _iso(alert.triggered_at),
+    }
+    if alert.status == "resolved":
+        data["resolvedAt"] = _iso(alert.resolved_at)
+        data["resolvedValuePercent"] = alert.resolved_value_percent
+    return data
+
+
+# --- the page's view of a node ----------------------------------------------------------------
+
+
+def node_cards(org, actor) -> list[dict[str, Any]]:
+    """Each node with its latest usage and which of the organization's thresholds it is over."""
+    runtime = _runtime()
+    latest = {m.node: m for m in runtime.node_metrics()}
+    limits = get_thresholds(org, actor)
+    firing = defaultdict(set)
+    for a in firing_alerts(org):
+        firing[a.node].add(a.resource)
+    cards = []
+    for node in list_nodes(org, actor):
+        m = latest.get(node["name"])
+        usage = _usage(m) if m is not None else None
+        over = set(firing[node["name"]])
+        if usage:
+            over |= {r for r in RESOURCES
+                     if usage[r]["utilization_percent"] >= limits.limit(r)}
+        cards.append({**node, "usage": usage,
+                      "network": (_network(m.network_ingress_bps, m.network_egress_bps,
+                                           m.connections) if m is not None else None),
+                      "over": sorted(over)})
+    return cards
+
+
+def home_summary(org, user) -> dict[str, Any]:
+    """The compact cluster summary and recent alerts for the dashboard home card."""
+    cluster = cluster_status(org, user)
+    metrics = current_metrics(org, user)["cluster"]
+    return {
+        "cluster": cluster,
+        "cpu_percent": metrics["cpu"]["utilization_percent"],
+        "memory_percent": metrics["memory"]["utilization_percent"],
+        "disk_percent": metrics["disk"]["utilization_percent"],
+        "firing": db.session.execute(
+            select(func.count()).select_from(
+                scoped(NodeAlert, org).where(NodeAlert.status == "firing").subquery())
+        ).scalar_one(),
+        "alerts": recent_alerts(org, 5),
+    }

@@ -1,0 +1,92 @@
+"""HTML routes: the Cluster page, its self-refreshing partials and the thresholds form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, make_response, request
+from flask_login import current_user, login_required
+
+from blueprints.core.errors import DomainError
+from blueprints.core.extensions import htmx
+from blueprints.core.htmx import apply_domain_error, render
+
+from . import chart, domain
+from .forms import ThresholdsForm
+
+bp = Blueprint("infrastructure", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/infrastructure")
+
+
+def _actor():
+    user = current_user._get_current_object()
+    return user.organization, user
+
+
+def _live_context(org, actor) -> dict:
+    return {
+        "cluster": domain.cluster_status(org, actor),
+        "cards": domain.node_cards(org, actor),
+        "alerts": domain.recent_alerts(org, 10),
+        "thresholds": domain.get_thresholds(org, actor),
+    }
+
+
+def _plot_context(org, actor, window: str) -> dict:
+    history = domain.metrics_history(org, actor, window)
+    return {"window": history["window"], "history": history,
+            "charts": chart.build(history, domain.get_thresholds(org, actor)),
+            "windows": domain.WINDOW_CHOICES}
+
+
+def _thresholds_form(row) -> ThresholdsForm:
+    return ThresholdsForm(formdata=None, data={
+        "cpu_percent": row.cpu_percent, "memory_percent": row.memory_percent,
+        "disk_percent": row.disk_percent, "hysteresis_percent": row.hysteresis_percent})
+
+
+@bp.get("/cluster")
+@login_required
+def index():
+    """The full page; htmx polling gets the live partial (summary, nodes, alerts) alone."""
+    org, actor = _actor()
+    ctx = _live_context(org, actor)
+    window = request.args.get("window", "1h")
+    if htmx:
+        return render("infrastructure/page.html", "infrastructure/_live.html", **ctx)
+    return render("infrastructure/page.html", **ctx, **_plot_context(org, actor, window),
+                  form=_thresholds_form(ctx["thresholds"]))
+
+
+@bp.get("/cluster/plot")
+@login_required
+def plot():
+    org, actor = _actor()
+    ctx = _plot_context(org, actor, request.args.get("window", "1h"))
+    return render("infrastructure/_plot.html", "infrastructure/_plot.html", **ctx)
+
+
+@bp.post("/cluster/thresholds")
+@login_required
+def update_thresholds():
+    org, actor = _actor()
+    form = ThresholdsForm()
+    status, saved = 400, False
+    if form.validate_on_submit():
+        try:
+            domain.update_thresholds(org, actor, **{f: getattr(form, f).data for f in (
+                "cpu_percent", "memory_percent", "disk_percent", "hysteresis_percent")})
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            status = exc.status
+        else:
+            status, saved = 200, True
+    response = make_response(render("infrastructure/_thresholds.html",
+                                    "infrastructure/_thresholds.html", form=form, saved=saved),
+                             status)
+    if saved:
+        response.headers["HX-Trigger"] = "thresholds-changed"
+    return response
+
+
+def home_card(org, user) -> dict:
+    """The dashboard home's compact cluster summary and recent alerts."""
+    return domain.home_summary(org, user)

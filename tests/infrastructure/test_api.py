@@ -1,0 +1,65 @@
+"""The infrastructure API reports this host's real figures in the seed's shapes."""
+
+from __future__ import annotations
+
+import platform
+
+import psutil
+
+from tests.infrastructure.conftest import NODE, wait_for
+
+
+def test_cluster_reports_real_figures(node_ready, app):
+    body = node_ready.get("/api/v1/infrastructure/cluster").json
+    assert body["name"] == app.config["SPARKI_CLUSTER_NAME"]
+    assert body["status"] == "healthy"
+    assert body["nodes"] == {"total": 1, "ready": 1, "notReady": 0}
+    assert body["compute"]["memoryAllocatable"] == psutil.virtual_memory().total
+    assert body["compute"]["cpuAllocatable"] == psutil.cpu_count()
+    assert 0 < body["compute"]["memoryUsed"] < body["compute"]["memoryAllocatable"]
+    assert body["storage"]["totalCapacity"] > 0
+    assert body["security"]["rbacEnabled"] is True
+    assert body["version"].startswith("sparki-agent")
+    assert body["lastHealthCheck"].endswith("Z")
+    assert set(body["networking"]) == {"serviceCount", "endpoints", "connectionCount"}
+
+
+def test_nodes_list_the_host(node_ready):
+    body = node_ready.get("/api/v1/infrastructure/nodes").json
+    [node] = body["data"]
+    assert node["name"] == NODE
+    assert node["status"] == "Ready"
+    assert node["kind"] == "local"
+    assert node["kernelVersion"] == platform.release()
+    assert node["capacity"]["memory"] == psutil.virtual_memory().total
+    assert node["allocatable"]["cpu"] == psutil.cpu_count()
+    assert node["podCount"] == node["replicaCount"] == 0
+    assert node["osImage"]
+
+
+def test_metrics_shape_and_memory_total(node_ready):
+    body = node_ready.get("/api/v1/infrastructure/metrics").json
+    memory = body["cluster"]["memory"]
+    assert memory["allocatable"] == psutil.virtual_memory().total
+    assert memory["utilizationPercent"] == round(100 * memory["used"] / memory["allocatable"], 2)
+    for key in ("cpu", "disk"):
+        assert set(body["cluster"][key]) == {"used", "allocatable", "utilizationPercent"}
+    assert set(body["network"]) == {"ingressBytesPerSecond", "egressBytesPerSecond",
+                                    "connectionCount"}
+    assert body["network"]["ingressBytesPerSecond"] >= 0
+    assert body["timestamp"].endswith("Z")
+
+
+def test_no_node_reported_means_unavailable(api_as, factory):
+    client = api_as(factory.user(roles=["viewer"]))
+    body = client.get("/api/v1/infrastructure/cluster").json
+    assert body["status"] == "unavailable"
+    assert body["nodes"] == {"total": 0, "ready": 0, "notReady": 0}
+    assert client.get("/api/v1/infrastructure/metrics").json["nodes"] == []
+
+
+def test_endpoints_need_authentication(client):
+    for path in ("cluster", "nodes", "metrics", "metrics/history", "thresholds", "alerts"):
+        resp = client.get(f"/api/v1/infrastructure/{path}")
+        assert resp.status_code == 401, path
+        assert resp.json["error"] == "authentication_failed"
