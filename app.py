@@ -15,7 +15,7 @@ from flask_cors import CORS
 
 from blueprints import FEATURES
 from blueprints.core import errors
-from blueprints.core.api import exempt_api_from_form_csrf, make_api_blueprint
+from blueprints.core.api import exempt_api_from_form_csrf, make_api_blueprint, register_openapi
 from blueprints.core.config import INSTANCE, Config
 from blueprints.core.htmx import register_template_helpers
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     register_request_hooks(app)
     register_extensions(app)
     register_blueprints(app)
+    register_openapi(app)
     register_template_helpers(app)
     errors.register_error_handlers(app)
     register_cli(app)

@@ -224,3 +224,71 @@ def exempt_api_from_form_csrf(app: Any) -> None:
     for name, blueprint in app.blueprints.items():
         if name == "api" or name.startswith("api."):
             csrf.exempt(blueprint)
+
+
+SECURITY_SCHEMES = {
+    "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                   "description": "A token from POST /auth/login, or an API key (sk_…)."},
+}
+_HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+_DUPLICATE_SCHEMA = ".*has already been added to the spec"
+
+
+def register_openapi(app: Any) -> None:
+    """Document how each operation authenticates, and serve the spec warning-free.
+
+    An operation behind `auth_required` accepts either scheme; any other is open. apispec
+    registers an item schema nested in a page envelope before apiflask registers it by
+    name, which yields `UserOut1`-style copies: those are folded back into the original.
+    """
+    import re
+
+    app.config["SECURITY_SCHEMES"] = SECURITY_SCHEMES
+
+    @app.spec_processor
+    def _document_security(spec: dict[str, Any]) -> dict[str, Any]:
+        secured = [{name: []} for name in SECURITY_SCHEMES]
+        for rule in app.url_map.iter_rules():
+            view = app.view_functions.get(rule.endpoint)
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            for method in {m.lower() for m in rule.methods or ()} & _HTTP_METHODS:
+                operation = spec.get("paths", {}).get(path, {}).get(method)
+                if operation is not None:
+                    auth = getattr(view, "_sparki_auth", False)
+                    operation["security"] = list(secured) if auth else []
+        return _fold_duplicate_schemas(spec)
+
+    spec_view = app.view_functions.get("openapi.spec")
+    if spec_view is not None:
+        @wraps(spec_view)
+        def spec_without_duplicate_warnings(*args: Any, **kwargs: Any):
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_DUPLICATE_SCHEMA, category=UserWarning)
+                return spec_view(*args, **kwargs)
+
+        app.view_functions["openapi.spec"] = spec_without_duplicate_warnings
+
+
+def _fold_duplicate_schemas(spec: dict[str, Any]) -> dict[str, Any]:
+    import re
+
+    schemas = spec.get("components", {}).get("schemas", {})
+    renames = {}
+    for name in list(schemas):
+        match = re.fullmatch(r"(.+?)(\d+)", name)
+        if match and schemas.get(match.group(1)) == schemas[name]:
+            renames[f"#/components/schemas/{name}"] = f"#/components/schemas/{match.group(1)}"
+            del schemas[name]
+    if not renames:
+        return spec
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (renames.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v))
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    return rewrite(spec)
