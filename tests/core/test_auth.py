@@ -160,10 +160,10 @@ def test_short_ttl_token_expires(database_url, redis_url, factory):
     c = short.test_client()
     token = c.post("/api/v1/auth/login", json={"email": _email(short, uid),
                                                "password": PASSWORD}).json["token"]
-    assert c.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert c.get("/api/v1/users/me", headers=bearer).status_code == 200
     time.sleep(2.1)
-    assert_error(c.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}), 401,
-                 "authentication_failed")
+    assert_error(c.get("/api/v1/users/me", headers=bearer), 401, "authentication_failed")
 
 
 def _email(app, uid: str) -> str:
