@@ -56,6 +56,16 @@ class Config:
     SPARKI_RUNTIME: str = "local"
     SPARKI_CLUSTER_NAME: str = "sparki-local"
     WEBHOOK_ALLOW_PRIVATE: bool = False
+    # Seconds between delivery attempts (Svix's schedule: attempt 1 at once, then 5 s, 5 min,
+    # 30 min, 2 h, 5 h, 10 h, 10 h), each stretched or shrunk by up to WEBHOOK_RETRY_JITTER.
+    WEBHOOK_RETRY_SCHEDULE: list[int] = field(
+        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000])
+    WEBHOOK_RETRY_JITTER: float = 0.1
+    WEBHOOK_TIMEOUT_SECONDS: float = 15.0
+    WEBHOOK_DISABLE_AFTER_SECONDS: int = 5 * 86400
+    WEBHOOK_LEASE_SECONDS: int = 60  # an attempt "sending" longer than this was lost
+    WEBHOOK_OUTBOX_GRACE_SECONDS: int = 30  # undispatched events older than this are swept
+    WEBHOOK_SECRET_OVERLAP_SECONDS: int = 86400  # a rotated-out secret keeps signing this long
     RQ_QUEUES: list[str] = field(default_factory=lambda: ["default"])
     LOG_LEVEL: str = "INFO"
     TESTING: bool = False
@@ -85,6 +95,12 @@ class Config:
             SPARKI_RUNTIME=env.get("SPARKI_RUNTIME", "local"),
             SPARKI_CLUSTER_NAME=env.get("SPARKI_CLUSTER_NAME", "sparki-local"),
             WEBHOOK_ALLOW_PRIVATE=_bool(env.get("WEBHOOK_ALLOW_PRIVATE")),
+            WEBHOOK_RETRY_SCHEDULE=[int(x) for x in env.get(
+                "WEBHOOK_RETRY_SCHEDULE", "0,5,300,1800,7200,18000,36000,36000").split(",")],
+            WEBHOOK_TIMEOUT_SECONDS=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "15")),
+            WEBHOOK_DISABLE_AFTER_SECONDS=int(env.get("WEBHOOK_DISABLE_AFTER_SECONDS",
+                                                      str(5 * 86400))),
+            WEBHOOK_LEASE_SECONDS=int(env.get("WEBHOOK_LEASE_SECONDS", "60")),
             LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
         )
 

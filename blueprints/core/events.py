@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, String, event
+from sqlalchemy import JSON, String, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
@@ -90,3 +90,18 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop("sparki_pending_events", None)
+
+
+def redispatch_undispatched(*, older_than: timedelta, limit: int = 500) -> int:
+    """The outbox sweep: dispatch again events that were committed but never dispatched.
+
+    An event stays undispatched when the process died (or Redis was down) between the
+    commit and the dispatchers' enqueue; dispatchers must tolerate seeing an id twice.
+    """
+    cutoff = utcnow() - older_than
+    ids = list(db.session.execute(
+        select(Event.id).where(Event.dispatched_at.is_(None), Event.created_at <= cutoff)
+        .order_by(Event.created_at).limit(limit)).scalars())
+    for start in range(0, len(ids), 100):
+        dispatch(ids[start:start + 100])
+    return len(ids)

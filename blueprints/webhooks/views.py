@@ -1,0 +1,197 @@
+"""HTML routes: the Webhooks list and detail pages (with the delivery log) and Events."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask import Blueprint, make_response, request, url_for
+from flask_login import current_user, login_required
+
+from blueprints.core.api import page_params, paginate
+from blueprints.core.auth import has_role
+from blueprints.core.errors import DomainError
+from blueprints.core.htmx import apply_domain_error, hx_redirect_or, render
+from blueprints.core.events import EVENT_TYPES
+
+from . import domain
+from .forms import RecoverForm, WebhookEditForm, WebhookForm
+from .schemas import DeliveryQuery, EventQuery
+
+bp = Blueprint("webhooks", __name__, template_folder="templates")
+
+
+def _actor():
+    user = current_user._get_current_object()
+    return user.organization, user
+
+
+def _can_manage(user) -> bool:
+    return has_role(user, *domain.MANAGERS)
+
+
+def _triggered(body, event: str, status: int = 200):
+    response = make_response(body, status)
+    response.headers["HX-Trigger"] = event
+    return response
+
+
+@bp.get("/webhooks")
+@login_required
+def index():
+    org, actor = _actor()
+    page = paginate(domain.list_webhooks(org, actor), page_params(request.args))
+    return render("webhooks/index.html", "webhooks/_table.html", page=page,
+                  form=WebhookForm(formdata=None), can_manage=_can_manage(actor))
+
+
+@bp.post("/webhooks")
+@login_required
+def create():
+    org, actor = _actor()
+    form = WebhookForm()
+    if form.validate_on_submit():
+        try:
+            webhook, secret = domain.create_webhook(
+                org, actor, url=form.url.data, events=form.events.data,
+                active=form.active.data, description=form.description.data or "")
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            return render("webhooks/_create_form.html", "webhooks/_create_form.html",
+                          form=form), exc.status
+        response = _triggered(render("webhooks/_create_form.html", "webhooks/_create_form.html",
+                                     form=WebhookForm(formdata=None), created=webhook,
+                                     secret=secret), "webhooks-changed")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return render("webhooks/_create_form.html", "webhooks/_create_form.html", form=form), 400
+
+
+def _detail_context(org, actor, webhook_id):
+    webhook = domain.get_webhook(org, actor, webhook_id)
+    query = page_params(request.args, DeliveryQuery)
+    deliveries = paginate(domain.list_deliveries(org, actor, webhook.id,
+                                                 status=query.get("status")), query)
+    return {"webhook": webhook, "deliveries": deliveries, "can_manage": _can_manage(actor)}
+
+
+@bp.get("/webhooks/<webhook_id>")
+@login_required
+def detail(webhook_id):
+    org, actor = _actor()
+    ctx = _detail_context(org, actor, webhook_id)
+    webhook = ctx["webhook"]
+    edit_form = WebhookEditForm(formdata=None, data={"url": webhook.url, "events": webhook.events,
+                                                     "description": webhook.description})
+    return render("webhooks/detail.html", None, edit_form=edit_form,
+                  recover_form=RecoverForm(formdata=None), **ctx)
+
+
+@bp.get("/webhooks/<webhook_id>/deliveries")
+@login_required
+def deliveries(webhook_id):
+    org, actor = _actor()
+    return render("webhooks/_deliveries.html", "webhooks/_deliveries.html",
+                  **_detail_context(org, actor, webhook_id))
+
+
+@bp.get("/webhooks/<webhook_id>/summary")
+@login_required
+def summary(webhook_id):
+    org, actor = _actor()
+    webhook = domain.get_webhook(org, actor, webhook_id)
+    return render("webhooks/_summary.html", "webhooks/_summary.html", webhook=webhook,
+                  can_manage=_can_manage(actor))
+
+
+def _notice(message: str, kind: str = "success") -> str:
+    return render("webhooks/_notice.html", "webhooks/_notice.html", message=message, kind=kind)
+
+
+@bp.post("/webhooks/<webhook_id>/ping")
+@login_required
+def ping(webhook_id):
+    org, actor = _actor()
+    delivery = domain.ping(org, actor, webhook_id)
+    return _triggered(_notice(f"Ping queued ({delivery.event_id})."), "deliveries-changed")
+
+
+@bp.post("/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver")
+@login_required
+def redeliver(webhook_id, delivery_id):
+    org, actor = _actor()
+    delivery = domain.redeliver(org, actor, webhook_id, delivery_id)
+    return _triggered(_notice(f"Redelivery of {delivery.event_id} queued "
+                              f"(attempt {delivery.attempt})."), "deliveries-changed")
+
+
+@bp.post("/webhooks/<webhook_id>/recover")
+@login_required
+def recover(webhook_id):
+    org, actor = _actor()
+    form = RecoverForm()
+    if not form.validate_on_submit():
+        errors = "; ".join(form.since.errors) or "Pick a date and time"
+        return _notice(errors, "error"), 400
+    created = domain.recover(org, actor, webhook_id, form.since.data.replace(tzinfo=UTC))
+    return _triggered(_notice(f"{len(created)} failed event(s) queued for redelivery."),
+                      "deliveries-changed")
+
+
+@bp.post("/webhooks/<webhook_id>/active")
+@login_required
+def set_active(webhook_id):
+    org, actor = _actor()
+    active = request.form.get("active") == "1"
+    webhook = domain.update_webhook(org, actor, webhook_id, active=active)
+    return _triggered(render("webhooks/_summary.html", "webhooks/_summary.html",
+                             webhook=webhook, can_manage=True), "deliveries-changed")
+
+
+@bp.post("/webhooks/<webhook_id>/rotate-secret")
+@login_required
+def rotate_secret(webhook_id):
+    org, actor = _actor()
+    webhook, secret = domain.rotate_secret(org, actor, webhook_id)
+    response = make_response(render("webhooks/_summary.html", "webhooks/_summary.html",
+                                     webhook=webhook, can_manage=True, secret=secret))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/webhooks/<webhook_id>/edit")
+@login_required
+def edit(webhook_id):
+    org, actor = _actor()
+    form = WebhookEditForm()
+    status, saved = 400, False
+    if form.validate_on_submit():
+        try:
+            domain.update_webhook(org, actor, webhook_id, url=form.url.data,
+                                  events=form.events.data, description=form.description.data)
+            status, saved = 200, True
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            status = exc.status
+    webhook = domain.get_webhook(org, actor, webhook_id)
+    body = render("webhooks/_edit_form.html", "webhooks/_edit_form.html", webhook=webhook,
+                  edit_form=form, saved=saved)
+    return (_triggered(body, "summary-changed") if saved else body), status
+
+
+@bp.post("/webhooks/<webhook_id>/delete")
+@login_required
+def delete(webhook_id):
+    org, actor = _actor()
+    domain.delete_webhook(org, actor, webhook_id)
+    return hx_redirect_or(url_for("webhooks.index"), ("", 303, {
+        "Location": url_for("webhooks.index")}))
+
+
+@bp.get("/events")
+@login_required
+def events():
+    org, actor = _actor()
+    query = page_params(request.args, EventQuery)
+    page = paginate(domain.list_events(org, actor, type=query.get("type")), query)
+    return render("webhooks/events.html", "webhooks/_events_table.html", page=page,
+                  type=query.get("type") or "", types=EVENT_TYPES)
