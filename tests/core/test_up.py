@@ -1,0 +1,118 @@
+"""`sparki up` (behind `make run`): starts every process, serves, and stops them all on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+from flask_migrate import upgrade
+
+from blueprints.core.extensions import db
+from tests.conftest import make_app
+from tests.support.services import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SPARKI = str(Path(sys.executable).parent / "sparki")
+
+
+def _procfile_names() -> set[str]:
+    names = set()
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            names.add(line.split(":", 1)[0].strip())
+    return names
+
+
+def _describe(proc: psutil.Process) -> str:
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return f"pid {proc.pid}"
+
+
+@pytest.mark.slow
+def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
+    database_url = f"sqlite:///{tmp_path / 'up.db'}"
+    migrated = make_app(database_url, redis_url)
+    with migrated.app_context():
+        upgrade(revision="heads")
+        db.session.remove()
+        db.engine.dispose()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "API_PORT": str(port),
+           "SECRET_KEY": "up-test-secret-key-long-enough-for-hs256",
+           "SPARKI_ADMIN_EMAIL": "root@example.com", "SPARKI_ADMIN_PASSWORD": "root-password-1",
+           "SPARKI_INSTANCE_PATH": str(tmp_path / "instance"), "WEB_CONCURRENCY": "1",
+           "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    env.pop("REDIS_URL", None)
+    log = open(tmp_path / "up.log", "w+")  # noqa: SIM115 (read back on failure)
+    proc = subprocess.Popen([SPARKI, "up"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    parent = psutil.Process(proc.pid)
+    children: list[psutil.Process] = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        health = None
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, _log(log)
+            try:
+                health = requests.get(f"{base}/api/v1/health", timeout=5)
+                if health.status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or still booting
+                pass
+            time.sleep(0.25)
+        assert health is not None and health.status_code == 200, _log(log)
+        assert health.json()["checks"] == {"app": "ok", "database": "ok", "redis": "ok"}
+
+        token = requests.post(f"{base}/api/v1/auth/login", timeout=10, json={
+            "email": "root@example.com", "password": "root-password-1"})
+        assert token.status_code == 200, token.text
+        me = requests.get(f"{base}/api/v1/users/me", timeout=10,
+                          headers={"Authorization": f"Bearer {token.json()['token']}"})
+        assert me.json()["roles"] == ["admin"]
+
+        # Every Procfile process and the private Redis are running under `sparki up`.
+        wanted = {"gunicorn", "sparki worker", "sparki scheduler", "redis-server"}
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            children = parent.children(recursive=True)
+            running = " | ".join(_describe(c) for c in children)
+            if all(w in running for w in wanted) and len(children) > len(_procfile_names()):
+                break
+            time.sleep(0.25)
+        running = " | ".join(_describe(c) for c in children)
+        for w in wanted:
+            assert w in running, f"{w} not started: {running}\n{_log(log)}"
+
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        gone, alive = psutil.wait_procs([parent, *children], timeout=30)
+        elapsed = time.monotonic() - started
+        assert not alive, f"still running after SIGINT: {[_describe(p) for p in alive]}"
+        assert elapsed < 30
+        print(f"sparki up stopped {len(children)} processes in {elapsed:.1f}s")
+        assert proc.wait(5) is not None
+        # Redis stops last: nothing still running lost its connection during the shutdown.
+        assert "Connection refused" not in _log(log), _log(log)
+    finally:
+        for p in [parent, *children]:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
+        log.close()
+
+
+def _log(fh) -> str:
+    fh.flush()
+    fh.seek(0)
+    return fh.read()[-6000:]
