@@ -68,6 +68,14 @@ class Config:
     WEBHOOK_SECRET_OVERLAP_SECONDS: int = 86400  # a rotated-out secret keeps signing this long
     RQ_QUEUES: list[str] = field(default_factory=lambda: ["default"])
     LOG_LEVEL: str = "INFO"
+    # Services on the local runtime (the agent, deploys, logs).
+    DEPLOY_READY_TIMEOUT: float = 60.0
+    AGENT_RECONCILE_INTERVAL: float = 0.5
+    AGENT_PROBE_INTERVAL: float = 2.0
+    AGENT_DATA_DIR: str = ""
+    SERVICE_PORT_RANGE: str = "42000-42999"
+    LOG_STREAM_MAXLEN: int = 10000
+    LOG_STREAM_KEEPALIVE: float = 15.0
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
 
@@ -102,6 +110,14 @@ class Config:
                                                       str(5 * 86400))),
             WEBHOOK_LEASE_SECONDS=int(env.get("WEBHOOK_LEASE_SECONDS", "60")),
             LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
+            DEPLOY_READY_TIMEOUT=float(env.get("DEPLOY_READY_TIMEOUT", cls.DEPLOY_READY_TIMEOUT)),
+            AGENT_RECONCILE_INTERVAL=float(env.get("AGENT_RECONCILE_INTERVAL",
+                                                   cls.AGENT_RECONCILE_INTERVAL)),
+            AGENT_PROBE_INTERVAL=float(env.get("AGENT_PROBE_INTERVAL", cls.AGENT_PROBE_INTERVAL)),
+            AGENT_DATA_DIR=env.get("AGENT_DATA_DIR", ""),
+            SERVICE_PORT_RANGE=env.get("SERVICE_PORT_RANGE", cls.SERVICE_PORT_RANGE),
+            LOG_STREAM_MAXLEN=int(env.get("LOG_STREAM_MAXLEN", cls.LOG_STREAM_MAXLEN)),
+            LOG_STREAM_KEEPALIVE=float(env.get("LOG_STREAM_KEEPALIVE", cls.LOG_STREAM_KEEPALIVE)),
         )
 
     def as_flask(self) -> dict:

@@ -1,7 +1,52 @@
-"""The services feature (being built)."""
+"""Services: deploy, observe, roll back and reach workloads on a runtime (local processes)."""
 
 from __future__ import annotations
+
+import click
+from flask import current_app
+
+from blueprints.core.htmx import add_nav
+
+
+@click.command("agent")
+def agent_command() -> None:
+    """Run the runtime agent: supervises the replicas of every service on this machine."""
+    from .runtime.agent import run_agent
+
+    run_agent(current_app._get_current_object())
+
+
+def _home_card(org, user) -> dict:
+    from sqlalchemy import func, select
+
+    from blueprints.core.extensions import db
+
+    from .models import Service
+
+    rows = db.session.execute(
+        select(Service.status, Service.health_status, func.count())
+        .where(Service.org_id == org.id).group_by(Service.status, Service.health_status)).all()
+    total = sum(n for _, _, n in rows)
+    return {"total": total,
+            "running": sum(n for s, _, n in rows if s == "running"),
+            "failed": sum(n for s, _, n in rows if s == "failed"),
+            "unhealthy": sum(n for _, h, n in rows if h == "unhealthy")}
 
 
 def register(app, api) -> None:
     """Attach this feature's blueprints, nav links and commands to the app."""
+    from blueprints.dashboard.views import HOME_CARDS
+
+    from . import api as services_api
+    from . import jobs  # noqa: F401 (periodic jobs)
+    from . import models  # noqa: F401 (tables for migrations)
+    from .views import bp
+
+    app.register_blueprint(bp)
+    for child in services_api.BLUEPRINTS:
+        api.register_blueprint(child)
+    add_nav(app, "Services", "services.index", 20)
+    app.cli.add_command(agent_command)
+    card = ("services/_home_card.html", _home_card)
+    if card not in HOME_CARDS:
+        HOME_CARDS.append(card)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 
 @dataclass
@@ -56,6 +56,74 @@ class NodeMetrics:
     connections: int
 
 
+@dataclass
+class ReplicaSetSpec:
+    """How many replicas of one revision should run. `key` names the set (a deployment id):
+    a rolling update is two sets, the old one shrinking while the new one grows."""
+
+    key: str
+    revision: int
+    image: str
+    command: str
+    env: dict[str, str]
+    replicas: int
+
+
+@dataclass
+class DesiredState:
+    """Everything a driver needs to run one service; `sets` empty means "run nothing"."""
+
+    service_id: str
+    org_id: str
+    name: str
+    health_check_path: str
+    port: int | None
+    sets: list[ReplicaSetSpec] = field(default_factory=list)
+    type: str = "web"  # "web" replicas answer HTTP on PORT; "worker" replicas need only run
+
+    @property
+    def total(self) -> int:
+        return sum(s.replicas for s in self.sets)
+
+
+@dataclass
+class ReplicaStatus:
+    """One running (or restarting) replica as the driver observes it."""
+
+    pod: str
+    set_key: str
+    revision: int
+    state: str  # "starting" | "running" | "crashed" | "stopping"
+    ready: bool
+    node: str
+    address: str | None  # host:port the replica listens on
+    pid: int | None
+    restarts: int
+    started_at: datetime | None
+    last_probe_at: datetime | None
+    last_exit_code: int | None = None
+    message: str = ""
+
+
+@dataclass
+class LogEntry:
+    id: str  # a stream position, usable as Last-Event-ID
+    timestamp: datetime
+    level: str  # "debug" | "info" | "warn" | "error"
+    message: str
+    pod: str
+
+
+@dataclass
+class ProbeResult:
+    status: str  # "healthy" | "hibernated" | "unhealthy" | "error"
+    reason: str
+    checked_at: datetime
+    elapsed_ms: float
+    pod: str | None = None
+    http_status: int | None = None
+
+
 class Runtime(ABC):
     """One runtime driver. Implementations must be safe to call from web and worker processes."""
 
@@ -77,3 +145,47 @@ class Runtime(ABC):
     def metrics_history(self, window_seconds: int) -> dict[str, list[NodeMetrics]]:
         """Readings per node over the last `window_seconds`, oldest first (none kept: empty)."""
         return {}
+
+    # --- services ---------------------------------------------------------------------------
+    @abstractmethod
+    def available(self) -> bool:
+        """Whether the runtime is reachable now (the local agent heartbeats; a cluster answers)."""
+
+    @abstractmethod
+    def apply(self, desired: DesiredState) -> None:
+        """Record the desired state of one service; the runtime converges on it asynchronously.
+
+        Part of the caller's transaction where the driver keeps state in the database: the
+        caller commits.
+        """
+
+    @abstractmethod
+    def desired(self, service_id: str) -> DesiredState | None:
+        """The desired state last applied for a service (None: never applied or removed)."""
+
+    @abstractmethod
+    def remove(self, service_id: str) -> None:
+        """Forget a service: every replica of it is stopped (asynchronously)."""
+
+    @abstractmethod
+    def replicas(self, service_id: str) -> list[ReplicaStatus]:
+        """The replicas of a service that exist now (any set, any state)."""
+
+    @abstractmethod
+    def read_logs(self, service_id: str, *, lines: int = 100,
+                  since: datetime | None = None) -> list[LogEntry]:
+        """The last `lines` log lines (written after `since`, when given), oldest first."""
+
+    @abstractmethod
+    def stream_logs(self, service_id: str, *, after: str | None = None,
+                    wait_seconds: float = 5.0) -> Iterator[list[LogEntry]]:
+        """Endless batches of lines written after the position `after` ("$": from now);
+        an empty batch when nothing was written within `wait_seconds` (for keep-alives)."""
+
+    @abstractmethod
+    def probe(self, service_id: str, path: str, *, timeout: float = 5.0) -> ProbeResult:
+        """Really request `path` on a ready replica and report what it answered."""
+
+    @abstractmethod
+    def proxy_target(self, service_id: str) -> str | None:
+        """A base URL (`http://host:port`) of a ready replica to forward requests to."""

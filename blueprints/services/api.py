@@ -1,0 +1,344 @@
+"""JSON routes for services, deployments, logs (JSON and Server-Sent Events), health checks
+and the proxy to a service's replicas."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from typing import Any
+
+import requests
+from apiflask import APIBlueprint
+from flask import Response, current_app, request, url_for
+
+from blueprints.core.api import SAFE_METHODS, auth_required, current_principal, paginate
+from blueprints.core.auth import resolve_principal
+from blueprints.core.errors import AuthenticationFailed, NotFound, ServiceUnavailable
+from blueprints.core.extensions import csrf, db
+from blueprints.core.schemas import PageQuery, SuccessOut, page_of
+
+from . import domain
+from .models import Service
+from .runtime import get_runtime
+from .schemas import (
+    CheckOut,
+    DeployIn,
+    DeploymentOut,
+    LogsOut,
+    LogsQuery,
+    RollbackIn,
+    RollbackOut,
+    ServiceCreate,
+    ServiceListItem,
+    ServiceOut,
+    ServiceQuery,
+    ServiceUpdate,
+)
+
+bp = APIBlueprint("services_api", __name__, tag="Services")
+
+STREAM_MAX_SECONDS = 600  # a stream ends after this; EventSource reconnects with Last-Event-ID
+
+
+def _actor():
+    p = current_principal()
+    return p.org, p.user
+
+
+def health_of(service: Service, replicas: list[Any] | None = None) -> dict[str, Any]:
+    items = replicas if replicas is not None else get_runtime().replicas(service.id)
+    probes = [r.last_probe_at for r in items if r.last_probe_at]
+    return {"status": service.health_status, "reason": service.health_reason,
+            "last_check": max(probes) if probes else service.health_changed_at,
+            "changed_at": service.health_changed_at}
+
+
+def present(service: Service, actor: Any, *, full: bool = True) -> Service:
+    """Attach what the output schema shows beyond the row (observed replicas, health)."""
+    if full:
+        summary = domain.replica_summary(service)
+        service.replica_summary = summary  # type: ignore[attr-defined]
+        service.health = health_of(service, summary["items"])  # type: ignore[attr-defined]
+        service.endpoint_list = domain.endpoints(service)  # type: ignore[attr-defined]
+        service.visible_env = domain.visible_env(service, actor)  # type: ignore[attr-defined]
+    else:
+        service.health = health_of(service)  # type: ignore[attr-defined]
+    return service
+
+
+def _values(body: dict[str, Any]) -> dict[str, Any]:
+    values = dict(body)
+    settings = values.pop("url_settings", None)
+    if settings:
+        values["url_auth"] = settings["auth"]
+    return values
+
+
+@bp.get("/services")
+@auth_required()
+@bp.input(ServiceQuery, location="query", arg_name="query")
+@bp.output(page_of(ServiceListItem))
+@bp.doc(summary="List services (filter by project and status)")
+def list_services(query):
+    org, actor = _actor()
+    page = paginate(domain.list_services(org, actor, project_id=query.get("project"),
+                                         status=query.get("status")), query)
+    for service in page.items:
+        present(service, actor, full=False)
+    return page.envelope()
+
+
+@bp.post("/services")
+@auth_required()
+@bp.input(ServiceCreate, arg_name="body")
+@bp.output(ServiceOut, status_code=201)
+@bp.doc(summary="Create a service in a project (maintainer)")
+def create_service(body):
+    org, actor = _actor()
+    return present(domain.create_service(org, actor, **_values(body)), actor)
+
+
+@bp.get("/services/<service_id>")
+@auth_required()
+@bp.output(ServiceOut)
+@bp.doc(summary="A service with its replicas, health and endpoints")
+def get_service(service_id):
+    org, actor = _actor()
+    return present(domain.get_service(org, actor, service_id), actor)
+
+
+@bp.patch("/services/<service_id>")
+@auth_required()
+@bp.input(ServiceUpdate, arg_name="body")
+@bp.output(ServiceOut)
+@bp.doc(summary="Change a service; image, command, env and replicas apply at the next deploy")
+def update_service(service_id, body):
+    org, actor = _actor()
+    return present(domain.update_service(org, actor, service_id, **_values(body)), actor)
+
+
+@bp.delete("/services/<service_id>")
+@auth_required()
+@bp.output(SuccessOut)
+@bp.doc(summary="Stop every replica, then delete the service")
+def delete_service(service_id):
+    org, actor = _actor()
+    domain.delete_service(org, actor, service_id)
+    return {"success": True, "message": f"Service {service_id} stopped and deleted"}
+
+
+@bp.post("/services/<service_id>/deploy")
+@auth_required()
+@bp.input(DeployIn, arg_name="body")
+@bp.output(DeploymentOut, status_code=202)
+@bp.doc(summary="Deploy a new revision; answers at once, a worker rolls it out")
+def deploy(service_id, body):
+    org, actor = _actor()
+    return domain.deploy(org, actor, service_id, **body)
+
+
+@bp.post("/services/<service_id>/rollback")
+@auth_required()
+@bp.input(RollbackIn, arg_name="body")
+@bp.output(RollbackOut, status_code=202)
+@bp.doc(summary="Redeploy an earlier revision (by number or image tag)")
+def rollback(service_id, body):
+    org, actor = _actor()
+    return domain.rollback(org, actor, service_id, revision=body["revision"],
+                           strategy=body["strategy"])
+
+
+@bp.get("/services/<service_id>/deployments")
+@auth_required()
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(page_of(DeploymentOut))
+@bp.doc(summary="The service's deployments, newest first")
+def list_deployments(service_id, query):
+    org, actor = _actor()
+    return paginate(domain.list_deployments(org, actor, service_id), query).envelope()
+
+
+@bp.get("/deployments/<deployment_id>")
+@auth_required()
+@bp.output(DeploymentOut)
+@bp.doc(summary="One deployment with its live progress")
+def get_deployment(deployment_id):
+    org, actor = _actor()
+    return domain.get_deployment(org, actor, deployment_id)
+
+
+@bp.post("/services/<service_id>/start")
+@auth_required()
+@bp.output(ServiceOut)
+@bp.doc(summary="Start the current revision's replicas")
+def start(service_id):
+    org, actor = _actor()
+    return present(domain.start(org, actor, service_id), actor)
+
+
+@bp.post("/services/<service_id>/stop")
+@auth_required()
+@bp.output(ServiceOut)
+@bp.doc(summary="Stop every replica (the service hibernates)")
+def stop(service_id):
+    org, actor = _actor()
+    return present(domain.stop(org, actor, service_id), actor)
+
+
+@bp.post("/services/<service_id>/restart")
+@auth_required()
+@bp.output(DeploymentOut, status_code=202)
+@bp.doc(summary="Replace every replica one at a time (a rolling restart)")
+def restart(service_id):
+    org, actor = _actor()
+    return domain.restart(org, actor, service_id)
+
+
+@bp.get("/services/<service_id>/check")
+@auth_required()
+@bp.output(CheckOut)
+@bp.doc(summary="Probe the health path of a ready replica now")
+def check(service_id):
+    org, actor = _actor()
+    return domain.check(org, actor, service_id)
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+def _sse_event(entry: Any, fmt: str) -> str:
+    if fmt == "html":
+        data = (f'<div class="log-line level-{entry.level}"><time>'
+                f'{entry.timestamp.strftime("%H:%M:%S")}</time> <span class="pod">'
+                f'{html.escape(entry.pod)}</span> <span class="lvl">{entry.level}</span> '
+                f'<span class="msg">{html.escape(entry.message)}</span></div>')
+    else:
+        data = json.dumps({"id": entry.id, "timestamp": entry.timestamp.isoformat().replace(
+            "+00:00", "Z"), "level": entry.level, "message": entry.message, "pod": entry.pod})
+    return f"id: {entry.id}\nevent: log\ndata: {data}\n\n"
+
+
+@bp.get("/services/<service_id>/logs")
+@auth_required()
+@bp.input(LogsQuery, location="query", arg_name="query")
+@bp.output(LogsOut)
+@bp.doc(summary="Recent log lines; `follow=true` streams new lines as Server-Sent Events "
+                "(resume with Last-Event-ID)")
+def logs(service_id, query):
+    org, actor = _actor()
+    backlog = domain.read_logs(org, actor, service_id, lines=query["lines"],
+                               since=query.get("since"))
+    if not query["follow"]:
+        return {"logs": backlog}
+    resume = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
+    if resume and not _is_stream_id(resume):
+        resume = None
+    after = resume or (backlog[-1].id if backlog else "0-0")
+    first = [] if resume else backlog
+    stream = get_runtime().stream_logs(service_id, after=after, wait_seconds=5.0)
+    keepalive = float(current_app.config.get("LOG_STREAM_KEEPALIVE", 15.0))
+    fmt = query["format"]
+    db.session.close()  # hold no database connection while streaming
+
+    def generate():
+        started = last = time.monotonic()
+        yield "retry: 2000\n\n"
+        for entry in first:
+            yield _sse_event(entry, fmt)
+        for batch in stream:
+            now = time.monotonic()
+            for entry in batch:
+                yield _sse_event(entry, fmt)
+                last = now
+            if not batch and now - last >= keepalive:
+                yield ": keep-alive\n\n"
+                last = now
+            if now - started > STREAM_MAX_SECONDS:
+                return
+
+    return Response(generate(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _is_stream_id(value: str) -> bool:
+    ms, _, seq = value.partition("-")
+    return ms.isdigit() and (seq.isdigit() or seq == "") and len(value) < 40
+
+
+# --- proxy ---------------------------------------------------------------------------------------
+
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+              "trailers", "transfer-encoding", "upgrade"}
+NOT_FORWARDED = HOP_BY_HOP | {"host", "authorization", "x-api-key", "cookie", "content-length",
+                              "x-csrftoken"}
+
+
+def _proxy_service(service_id: str) -> Service:
+    """Public services answer anyone; private ones need credentials of their organization
+    (another organization's service answers 404, as if it did not exist)."""
+    service = db.session.get(Service, service_id)
+    principal = resolve_principal()  # wrong credentials raise 401 even for public services
+    if principal is None:
+        if service is not None and service.url_auth == "public":
+            return service
+        raise AuthenticationFailed(
+            "Authentication required: send 'X-API-Key' or 'Authorization: Bearer <token>'")
+    if service is None or (service.org_id != principal.org.id and service.url_auth != "public"):
+        raise NotFound(f"No service with id '{service_id}'", details={"id": service_id})
+    if (principal.via == "session" and request.method not in SAFE_METHODS
+            and current_app.config.get("WTF_CSRF_ENABLED", True)):
+        csrf.protect()
+    return service
+
+
+@bp.route("/services/<service_id>/proxy", defaults={"path": ""}, methods=PROXY_METHODS,
+          endpoint="proxy_root")
+@bp.route("/services/<service_id>/proxy/", defaults={"path": ""}, methods=PROXY_METHODS,
+          endpoint="proxy_index")
+@bp.route("/services/<service_id>/proxy/<path:path>", methods=PROXY_METHODS)
+@bp.doc(summary="Forward a request to a ready replica (public services need no credentials)",
+        responses={200: "The replica's answer, streamed", 503: "No ready replica"})
+def proxy(service_id, path):
+    service = _proxy_service(service_id)
+    if service.type != "web":
+        raise NotFound(f"Service '{service.name}' is a worker and answers no HTTP",
+                       details={"id": service.id})
+    target = get_runtime().proxy_target(service.id)
+    if target is None:
+        raise ServiceUnavailable(f"Service '{service.name}' has no ready replica",
+                                 details={"status": service.status})
+    prefix = url_for("api.services_api.proxy_root", service_id=service.id)
+    url = f"{target}/{path}"
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
+    headers.update({"X-Forwarded-For": request.remote_addr or "",
+                    "X-Forwarded-Host": request.host, "X-Forwarded-Proto": request.scheme,
+                    "X-Forwarded-Prefix": prefix})
+    body = request.get_data() if request.method not in ("GET", "HEAD") else None
+    db.session.close()
+    try:
+        upstream = requests.request(request.method, url, headers=headers, data=body,
+                                    stream=True, allow_redirects=False, timeout=(5, 120))
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(f"The replica did not answer ({type(exc).__name__})") from exc
+    out_headers = []
+    for key, value in upstream.raw.headers.items():
+        if key.lower() in HOP_BY_HOP:
+            continue
+        if key.lower() == "location" and value.startswith("/"):
+            value = prefix + value
+        out_headers.append((key, value))
+
+    def body_iter():
+        try:
+            yield from upstream.raw.stream(64 * 1024, decode_content=False)
+        finally:
+            upstream.close()
+
+    return Response(body_iter(), status=upstream.status_code, headers=out_headers,
+                    direct_passthrough=True)
+
+
+BLUEPRINTS = (bp,)

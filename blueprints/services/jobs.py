@@ -1,0 +1,164 @@
+"""Deployments run here: an RQ job drives the rollout by changing the desired replica sets
+one step at a time and waiting for the runtime to report the new replicas ready.
+
+The job never starts a process (the runtime agent does), so killing the worker never kills
+a service. It takes a deployment id, reloads everything, and resumes from the sets it
+finds, so running it twice is harmless; a periodic sweep re-enqueues rollouts whose worker
+died.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from blueprints.core.events import emit
+from blueprints.core.extensions import db
+from blueprints.core.jobs import enqueue, periodic
+from blueprints.core.models import utcnow
+
+from .models import Deployment, Revision, Service
+from .rollout import next_step
+from .runtime import get_runtime
+from .runtime.base import ReplicaSetSpec
+
+log = logging.getLogger("sparki.services.jobs")
+
+POLL_SECONDS = 0.25
+
+
+def job_id(deployment_id: str) -> str:
+    return f"run-{deployment_id}"
+
+
+def enqueue_deployment(deployment: Deployment):
+    timeout = float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))
+    budget = int(timeout * (2 * deployment.replicas + 2) + 120)
+    return enqueue(run_deployment, deployment.id, job_id=job_id(deployment.id), timeout=budget)
+
+
+class RolloutFailed(Exception):
+    pass
+
+
+def run_deployment(deployment_id: str) -> str:
+    """Carry out one deployment to `success` or `failed`; returns the final status."""
+    deployment = db.session.get(Deployment, deployment_id)
+    if deployment is None or deployment.status != "in-progress":
+        return deployment.status if deployment else "missing"
+    service = db.session.get(Service, deployment.service_id)
+    revision = db.session.execute(select(Revision).where(
+        Revision.service_id == service.id, Revision.number == deployment.revision)
+    ).scalar_one()
+    if deployment.started_at is None:
+        deployment.started_at = utcnow()
+        db.session.commit()
+    log.info("deployment %s: rolling out revision %s of %s (%s)", deployment.id,
+             revision.number, service.id, deployment.strategy)
+    target = ReplicaSetSpec(key=deployment.id, revision=revision.number, image=revision.image,
+                            command=revision.command, env=dict(revision.env or {}),
+                            replicas=deployment.replicas)
+    try:
+        _roll_out(deployment, service, target)
+    except RolloutFailed as exc:
+        _fail(deployment, service, str(exc))
+        return "failed"
+    _succeed(deployment, service, revision)
+    return "success"
+
+
+def _roll_out(deployment: Deployment, service: Service, target: ReplicaSetSpec) -> None:
+    from .domain import _desired
+
+    runtime = get_runtime()
+    timeout = float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))
+    while True:
+        current = runtime.desired(service.id)
+        step = next_step(current.sets if current else [], target, deployment.strategy)
+        if current is None or [s.__dict__ for s in current.sets] != [s.__dict__ for s in step.sets]:
+            runtime.apply(_desired(service, step.sets))
+            db.session.commit()
+        _wait_ready(deployment, service, target, step.wait_for_ready, timeout)
+        if step.done:
+            return
+
+
+def _wait_ready(deployment: Deployment, service: Service, target: ReplicaSetSpec, want: int,
+                timeout: float) -> None:
+    runtime = get_runtime()
+    deadline = time.monotonic() + timeout
+    while True:
+        replicas = runtime.replicas(service.id)
+        mine = [r for r in replicas if r.set_key == target.key]
+        progress = {"updated": len(mine), "ready": sum(1 for r in mine if r.ready),
+                    "available": sum(1 for r in replicas if r.ready),
+                    "desired": target.replicas}
+        if progress != deployment.progress:
+            deployment.progress = progress
+            db.session.commit()
+        if progress["ready"] >= want:
+            return
+        if time.monotonic() > deadline:
+            crashed = next((r for r in mine if r.state == "crashed" or r.message), None)
+            why = f": {crashed.pod} {crashed.message}" if crashed and crashed.message else ""
+            if not runtime.available():
+                why = ": the runtime agent is not running"
+            raise RolloutFailed(f"a new replica of revision {target.revision} did not become "
+                                f"ready within {timeout:.0f}s{why}")
+        time.sleep(POLL_SECONDS)
+
+
+def _finish(deployment: Deployment, service: Service, status: str, message: str) -> None:
+    deployment.status, deployment.message = status, message[:2000]
+    deployment.finished_at = utcnow()
+    service.active_deployment_id = None
+
+
+def _fail(deployment: Deployment, service: Service, message: str) -> None:
+    """Put back the replica sets that ran before, so the old revision keeps serving."""
+    from .domain import _desired
+
+    previous = [ReplicaSetSpec(**s) for s in (deployment.previous_sets or [])]
+    get_runtime().apply(_desired(service, previous))
+    service.status = "running" if sum(s.replicas for s in previous) else "failed"
+    _finish(deployment, service, "failed", message)
+    emit(service_org(service), "deployment.failed", {
+        "deploymentId": deployment.id, "serviceId": service.id, "name": service.name,
+        "revision": deployment.revision, "image": deployment.image, "reason": message,
+        "keptRevision": deployment.previous_revision if previous else None})
+    db.session.commit()
+    log.warning("deployment %s failed: %s", deployment.id, message)
+
+
+def _succeed(deployment: Deployment, service: Service, revision: Revision) -> None:
+    service.current_revision = revision.number
+    service.status = "running"
+    _finish(deployment, service, "success", f"revision {revision.number} is live")
+    emit(service_org(service), "deployment.completed", {
+        "deploymentId": deployment.id, "serviceId": service.id, "name": service.name,
+        "revision": revision.number, "image": revision.image,
+        "durationSeconds": deployment.duration_seconds})
+    db.session.commit()
+    log.info("deployment %s succeeded", deployment.id)
+
+
+def service_org(service: Service):
+    from blueprints.users.models import Organization
+
+    return db.session.get(Organization, service.org_id)
+
+
+@periodic(interval=60)
+def resume_stalled_deployments() -> int:
+    """Re-enqueue in-progress deployments (deduplicated by job id: a running one is left be),
+    so a rollout whose worker was killed is carried on by another."""
+    cutoff = utcnow() - timedelta(seconds=60)
+    rows = db.session.execute(select(Deployment).where(
+        Deployment.status == "in-progress", Deployment.created_at < cutoff)).scalars().all()
+    for deployment in rows:
+        enqueue_deployment(deployment)
+    return len(rows)

@@ -1,0 +1,46 @@
+"""The pure steps of a rollout: given the replica sets that should run now, what comes next.
+
+A deploy job calls `next_step()` repeatedly; each answer changes the desired sets by one
+replica (rolling update) or all at once (recreate). Keeping this free of I/O lets the
+job resume after a crash from whatever sets it finds, and lets tests check every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .runtime.base import ReplicaSetSpec
+
+
+@dataclass
+class Step:
+    sets: list[ReplicaSetSpec]
+    wait_for_ready: int  # new-set replicas that must be ready before the next step
+    done: bool = False
+
+
+def _counts(sets: list[ReplicaSetSpec], key: str) -> tuple[int, list[ReplicaSetSpec]]:
+    new = sum(s.replicas for s in sets if s.key == key)
+    olds = [s for s in sets if s.key != key and s.replicas > 0]
+    return new, olds
+
+
+def next_step(sets: list[ReplicaSetSpec], target: ReplicaSetSpec, strategy: str) -> Step:
+    """The sets after one more step towards `target` (a set whose `replicas` is the goal)."""
+    goal = target.replicas
+    new, olds = _counts(sets, target.key)
+    if strategy == "recreate":
+        final = [replace(target)]
+        return Step(final, wait_for_ready=goal, done=(new == goal and not olds))
+    if new >= goal and not olds:
+        return Step([replace(target)], wait_for_ready=goal, done=True)
+    old_total = sum(s.replicas for s in olds)
+    if olds and (new >= goal or (new >= 1 and new + old_total > goal)):
+        # A new replica is ready and we are over the goal: stop one old replica (from the
+        # largest old set) before starting the next new one (at most one replica of surge).
+        biggest = max(olds, key=lambda s: s.replicas)
+        shrunk = [replace(s, replicas=s.replicas - 1) if s is biggest else s for s in olds]
+        rest = [s for s in shrunk if s.replicas > 0]
+        return Step([*rest, replace(target, replicas=new)], wait_for_ready=new)
+    # Start one more new replica; the old ones keep serving until it is ready.
+    return Step([*olds, replace(target, replicas=new + 1)], wait_for_ready=new + 1)

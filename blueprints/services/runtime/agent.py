@@ -1,0 +1,496 @@
+"""The runtime agent (`sparki agent`): supervises every replica of the local runtime.
+
+Each replica is an OS process (`/bin/sh -c <command>`) in a session of its own, with the
+service's env plus an assigned PORT, writing stdout/stderr to files the agent tails into
+the log store. Every tick the agent reads the desired state from the database, observes
+its replicas (exits, health probes), and converges: starts what is missing, stops what is
+surplus, restarts crashed replicas with backoff. Its records live in Redis, so a restarted
+agent re-adopts live processes by pid (verified with the process's create time) instead of
+starting duplicates; the web app and the worker dying never touches a replica.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
+from flask import Flask
+from redis import Redis
+from sqlalchemy import select
+
+from blueprints.core.config import INSTANCE
+from blueprints.core.extensions import db
+
+from . import logs
+from .local import KEY_HEARTBEAT, KEY_NODE, KEY_REPLICAS, load_records
+from .local_node import start_node_reporter
+from .reconcile import ReplicaRecord, backoff_seconds, plan
+
+log = logging.getLogger("sparki.agent")
+
+KEY_LOCK = "sparki:agent:lock"
+STOP_GRACE_SECONDS = 5.0
+LOG_FILE_MAX_BYTES = 5 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
+#: Variables a replica inherits from the agent; nothing else (no DATABASE_URL, no secrets).
+INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME")
+
+
+def _pod_name(service_name: str, revision: int) -> str:
+    return f"{service_name}-r{revision}-{secrets.token_hex(3)}"
+
+
+class Agent:
+    """One agent per machine (a Redis lock keeps a second one waiting)."""
+
+    def __init__(self, app: Flask, *, node_name: str | None = None) -> None:
+        self.app = app
+        cfg = app.config
+        self.redis = Redis.from_url(cfg["REDIS_URL"], socket_timeout=10)
+        self.data_dir = Path(cfg.get("AGENT_DATA_DIR") or INSTANCE / "agent")
+        self.interval = float(cfg.get("AGENT_RECONCILE_INTERVAL", 0.5))
+        self.probe_interval = float(cfg.get("AGENT_PROBE_INTERVAL", 2.0))
+        self.maxlen = int(cfg.get("LOG_STREAM_MAXLEN", 10000))
+        lo, _, hi = str(cfg.get("SERVICE_PORT_RANGE", "42000-42999")).partition("-")
+        self.port_lo, self.port_hi = int(lo), int(hi or lo)
+        self._port_cursor = self.port_lo
+        self.node = node_name or socket.gethostname()
+        self.stop_event = threading.Event()
+        self.records: dict[str, ReplicaRecord] = {}
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.specs: dict[str, dict[str, Any]] = {}
+        self.token = secrets.token_hex(8)
+        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
+        self._last_health = 0.0
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "work").mkdir(parents=True, exist_ok=True)
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def run(self) -> None:
+        from blueprints.core.jobs import wait_for_redis
+
+        wait_for_redis(self.redis)
+        while not self.stop_event.is_set() and not self._acquire_lock():
+            log.info("agent: another agent holds the lock; waiting")
+            self.stop_event.wait(2.0)
+        if self.stop_event.is_set():
+            return
+        self.adopt()
+        start_node_reporter(self.redis, self.stop_event, node_name=self.node,
+                            replica_count=self.replica_count)
+        log.info("agent %s on %s: %d replicas adopted, data in %s", self.token, self.node,
+                 len(self.records), self.data_dir)
+        while not self.stop_event.is_set():
+            started = time.monotonic()
+            try:
+                if self._acquire_lock():
+                    self.tick()
+            except Exception:  # a bad tick must not end supervision
+                log.exception("agent: tick failed")
+            self.stop_event.wait(max(self.interval - (time.monotonic() - started), 0.05))
+        self.persist()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.redis.get(KEY_LOCK) == self.token.encode():
+            self.redis.delete(KEY_LOCK)
+        log.info("agent: stopped; %d replicas keep running", self.replica_count())
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _acquire_lock(self) -> bool:
+        if self.redis.set(KEY_LOCK, self.token, nx=True, ex=15):
+            return True
+        if self.redis.get(KEY_LOCK) == self.token.encode():
+            self.redis.expire(KEY_LOCK, 15)
+            return True
+        return False
+
+    def replica_count(self) -> int:
+        return sum(1 for r in self.records.values() if r.state in ("starting", "running"))
+
+    # --- adoption ------------------------------------------------------------------------------
+    def adopt(self) -> None:
+        """Take over the replicas a previous agent left running; forget the dead ones."""
+        now = time.time()
+        for rec in load_records(self.redis):
+            alive = self._alive(rec)
+            if rec.state == "stopping":
+                if alive:
+                    self.records[rec.pod] = rec
+                continue
+            if not alive and rec.state != "crashed":
+                self._kill_group(rec, signal.SIGKILL)
+                rec.state, rec.ready, rec.pid = "crashed", False, None
+                rec.next_start_at = now
+                rec.message = "the process was gone when the agent started"
+            self.records[rec.pod] = rec
+
+    # --- the loop ------------------------------------------------------------------------------
+    def tick(self) -> None:
+        now = time.time()
+        self.load_desired()
+        self.observe(now)
+        self.tail_logs()
+        desired = {sid: {s["key"]: int(s["replicas"]) for s in spec.get("sets", [])}
+                   for sid, spec in self.specs.items()}
+        actions = plan(desired, list(self.records.values()), now)
+        for pod in actions.stop:
+            self.stop_replica(self.records[pod], now)
+        for pod in actions.restart:
+            rec = self.records[pod]
+            spec = self.specs.get(rec.service_id)
+            set_spec = self._set(spec, rec.set_key)
+            if spec and set_spec:
+                rec.restarts += 1
+                self.start_process(rec, spec, set_spec)
+        for sid, key in actions.start:
+            spec = self.specs[sid]
+            set_spec = self._set(spec, key)
+            if set_spec:
+                self.start_replica(spec, set_spec)
+        self.finish_stops(time.time())
+        self.probe(time.time())
+        if time.time() - self._last_health >= self.probe_interval:
+            self._last_health = time.time()
+            self.report_health()
+        self.persist()
+
+    def load_desired(self) -> None:
+        from blueprints.services.models import RuntimeDesiredState
+
+        try:
+            with self.app.app_context():
+                rows = db.session.execute(select(RuntimeDesiredState)).scalars().all()
+                self.specs = {row.service_id: dict(row.spec or {}) for row in rows}
+                db.session.remove()
+        except Exception:  # database unreachable: keep running what we know
+            log.exception("agent: could not read the desired state; keeping the last one")
+
+    @staticmethod
+    def _set(spec: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
+        for s in (spec or {}).get("sets", []):
+            if s["key"] == key:
+                return s
+        return None
+
+    # --- processes -----------------------------------------------------------------------------
+    def _alive(self, rec: ReplicaRecord) -> bool:
+        if not rec.pid:
+            return False
+        proc = self.procs.get(rec.pod)
+        if proc is not None and proc.pid == rec.pid:
+            return proc.poll() is None
+        try:
+            p = psutil.Process(rec.pid)
+            if rec.create_time and abs(p.create_time() - rec.create_time) > 0.05:
+                return False  # the pid was reused by another process
+            return p.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    @staticmethod
+    def _kill_group(rec: ReplicaRecord, sig: int) -> None:
+        if not rec.pid:
+            return
+        try:
+            os.killpg(rec.pid, sig)  # the replica leads its own session and process group
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _free_port(self) -> int:
+        used = {r.port for r in self.records.values()}
+        span = self.port_hi - self.port_lo + 1
+        for _ in range(span):
+            port = self._port_cursor
+            self._port_cursor = self.port_lo + ((port - self.port_lo + 1) % span)
+            if port in used:
+                continue
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("0.0.0.0", port))
+                except OSError:
+                    continue
+            return port
+        raise RuntimeError(f"no free port in SERVICE_PORT_RANGE {self.port_lo}-{self.port_hi}")
+
+    def _env(self, spec: dict[str, Any], set_spec: dict[str, Any], rec: ReplicaRecord
+             ) -> dict[str, str]:
+        env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+        env["PYTHONUNBUFFERED"] = "1"
+        env.update({str(k): str(v) for k, v in (set_spec.get("env") or {}).items()})
+        env.update({"PORT": str(rec.port), "SPARKI_SERVICE_ID": rec.service_id,
+                    "SPARKI_SERVICE_NAME": spec.get("name", ""), "SPARKI_POD": rec.pod,
+                    "SPARKI_REVISION": str(rec.revision)})
+        return env
+
+    def start_replica(self, spec: dict[str, Any], set_spec: dict[str, Any]) -> ReplicaRecord:
+        pod = _pod_name(spec.get("name", "svc"), int(set_spec["revision"]))
+        logs_dir = self.data_dir / "logs"
+        rec = ReplicaRecord(pod=pod, service_id=spec["service_id"], org_id=spec["org_id"],
+                            set_key=set_spec["key"], revision=int(set_spec["revision"]), port=0,
+                            log_out=str(logs_dir / f"{pod}.out"),
+                            log_err=str(logs_dir / f"{pod}.err"))
+        self.records[pod] = rec
+        self.start_process(rec, spec, set_spec)
+        return rec
+
+    def start_process(self, rec: ReplicaRecord, spec: dict[str, Any],
+                      set_spec: dict[str, Any]) -> None:
+        now = time.time()
+        rec.port = self._free_port()
+        workdir = self.data_dir / "work" / rec.service_id
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(rec.log_out, "ab") as out, open(rec.log_err, "ab") as err:
+                proc = subprocess.Popen(
+                    ["/bin/sh", "-c", set_spec["command"]], cwd=str(workdir),
+                    env=self._env(spec, set_spec, rec), stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=err, start_new_session=True, close_fds=True)
+        except OSError as exc:
+            self._crashed(rec, now, None, f"could not start: {exc}")
+            return
+        self.procs[rec.pod] = proc
+        try:
+            rec.create_time = psutil.Process(proc.pid).create_time()
+        except psutil.Error:
+            rec.create_time = None
+        rec.pid, rec.state, rec.ready = proc.pid, "starting", False
+        rec.started_at, rec.ready_at, rec.next_start_at = now, None, None
+        rec.probe_failures, rec.message = 0, ""
+        self.say(rec, "info", f"[sparki] started {rec.pod} (revision {rec.revision}) on port "
+                              f"{rec.port}, pid {proc.pid}")
+
+    def _crashed(self, rec: ReplicaRecord, now: float, code: int | None, why: str) -> None:
+        rec.crash_streak += 1
+        wait = backoff_seconds(rec.crash_streak)
+        rec.state, rec.ready, rec.pid, rec.create_time = "crashed", False, None, None
+        rec.last_exit_code, rec.next_start_at = code, now + wait
+        rec.message = why
+        self.say(rec, "error", f"[sparki] {rec.pod} {why}; restarting in {wait:.0f}s")
+
+    def stop_replica(self, rec: ReplicaRecord, now: float) -> None:
+        if rec.state == "crashed" or not rec.pid:
+            self._forget(rec)
+            return
+        rec.state, rec.ready, rec.stop_deadline = "stopping", False, now + STOP_GRACE_SECONDS
+        self._kill_group(rec, signal.SIGTERM)
+        self.say(rec, "info", f"[sparki] stopping {rec.pod}")
+
+    def observe(self, now: float) -> None:
+        for rec in list(self.records.values()):
+            if rec.state == "crashed":
+                continue
+            if self._alive(rec):
+                continue
+            proc = self.procs.pop(rec.pod, None)
+            code = proc.returncode if proc is not None else None
+            self._kill_group(rec, signal.SIGKILL)  # leftovers of the group
+            if rec.state == "stopping":
+                self._forget(rec)
+            else:
+                self._crashed(rec, now, code, f"exited with code {code}" if code is not None
+                              else "exited")
+
+    def finish_stops(self, now: float) -> None:
+        for rec in list(self.records.values()):
+            if rec.state != "stopping":
+                continue
+            if not self._alive(rec):
+                self.procs.pop(rec.pod, None)
+                self._forget(rec)
+            elif rec.stop_deadline and now >= rec.stop_deadline:
+                self._kill_group(rec, signal.SIGKILL)
+
+    def _forget(self, rec: ReplicaRecord) -> None:
+        self._tail(rec)
+        self.records.pop(rec.pod, None)
+        self.procs.pop(rec.pod, None)
+        for path in (rec.log_out, rec.log_err):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+    # --- logs ----------------------------------------------------------------------------------
+    def say(self, rec: ReplicaRecord, level: str, message: str) -> None:
+        try:
+            logs.append(self.redis, rec.service_id, [(time.time(), level, message, rec.pod)],
+                        maxlen=self.maxlen)
+        except Exception:
+            log.exception("agent: could not write a log line")
+
+    def tail_logs(self) -> None:
+        for rec in list(self.records.values()):
+            self._tail(rec)
+
+    def _tail(self, rec: ReplicaRecord) -> None:
+        entries = []
+        for path, stream, attr in ((rec.log_out, "stdout", "off_out"),
+                                   (rec.log_err, "stderr", "off_err")):
+            lines, offset = self._read_lines(path, getattr(rec, attr))
+            setattr(rec, attr, offset)
+            now = time.time()
+            entries.extend((now, logs.classify(line, stream), line, rec.pod) for line in lines)
+        if entries:
+            logs.append(self.redis, rec.service_id, entries, maxlen=self.maxlen)
+
+    @staticmethod
+    def _read_lines(path: str, offset: int) -> tuple[list[str], int]:
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            return [], offset
+        if size < offset:  # truncated underneath us
+            offset = 0
+        if size == offset:
+            return [], offset
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            chunk = fh.read(READ_CHUNK)
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            if len(chunk) < 64 * 1024:
+                return [], offset  # wait for the rest of the line
+            end = len(chunk) - 1
+        body = chunk[: end + 1]
+        offset += len(body)
+        lines = [ln.decode("utf-8", "replace").rstrip("\r") for ln in body.split(b"\n")[:-1]]
+        lines = [ln for ln in lines if ln.strip()]
+        if offset >= size and size > LOG_FILE_MAX_BYTES:
+            os.truncate(path, 0)  # the writer appends (O_APPEND) from the new end
+            offset = 0
+        return lines, offset
+
+    # --- health --------------------------------------------------------------------------------
+    def probe(self, now: float) -> None:
+        jobs = []
+        for rec in self.records.values():
+            if rec.state not in ("starting", "running") or not rec.pid:
+                continue
+            spec = self.specs.get(rec.service_id)
+            if spec is None:
+                continue
+            if spec.get("type", "web") == "worker":
+                if not rec.ready and now - (rec.started_at or now) >= 1.0:
+                    rec.ready, rec.state, rec.ready_at = True, "running", now
+                continue
+            due = rec.last_probe_at is None or (
+                now - rec.last_probe_at >= (self.probe_interval if rec.ready else 0))
+            if due:
+                path = spec.get("health_check_path") or "/"
+                jobs.append((rec, self.pool.submit(self._http_ok, rec.port, path)))
+        for rec, future in jobs:
+            try:
+                ok, why = future.result(timeout=5)
+            except Exception as exc:  # noqa: BLE001
+                ok, why = False, type(exc).__name__
+            rec.last_probe_at = time.time()
+            if ok:
+                if not rec.ready:
+                    rec.ready_at = rec.last_probe_at
+                    self.say(rec, "info", f"[sparki] {rec.pod} is ready ({why})")
+                rec.ready, rec.state, rec.probe_failures, rec.message = True, "running", 0, ""
+                if rec.ready_at and rec.last_probe_at - rec.ready_at >= 10:
+                    rec.crash_streak = 0
+            else:
+                rec.probe_failures += 1
+                rec.message = f"health check: {why}"
+                if rec.ready and rec.probe_failures >= 3:
+                    rec.ready = False
+                    self.say(rec, "warn", f"[sparki] {rec.pod} failed 3 health checks ({why})")
+
+    @staticmethod
+    def _http_ok(port: int, path: str) -> tuple[bool, str]:
+        try:
+            resp = requests.get(f"http://127.0.0.1:{port}{path}", timeout=2,
+                                allow_redirects=False)
+        except requests.RequestException as exc:
+            return False, type(exc).__name__
+        return 200 <= resp.status_code < 300, f"{path} answered {resp.status_code}"
+
+    def report_health(self) -> None:
+        """Record each service's health in the database; changes emit events."""
+        from blueprints.core.events import emit
+        from blueprints.core.models import utcnow
+        from blueprints.services.models import Service
+
+        with self.app.app_context():
+            try:
+                for service in db.session.execute(select(Service)).scalars():
+                    self._service_health(service, emit, utcnow)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("agent: could not record service health")
+            finally:
+                db.session.remove()
+
+    def _service_health(self, service: Any, emit: Any, utcnow: Any) -> None:
+        spec = self.specs.get(service.id) or {}
+        desired = sum(int(s["replicas"]) for s in spec.get("sets", []))
+        mine = [r for r in self.records.values() if r.service_id == service.id]
+        ready = sum(1 for r in mine if r.ready and r.state == "running")
+        if desired == 0 or service.status == "stopped":
+            status, reason = "hibernated", "the service is stopped"
+        elif ready:
+            status, reason = "healthy", f"{ready} of {desired} replicas ready"
+        else:
+            detail = next((r.message for r in mine if r.message), "")
+            status = "unhealthy"
+            reason = f"0 of {desired} replicas ready" + (f" ({detail})" if detail else "")
+        old = service.health_status
+        if status == old:
+            if reason != service.health_reason:
+                service.health_reason = reason[:255]
+            return
+        if service.status == "deploying" and status == "unhealthy":
+            return  # a first rollout is not an outage
+        service.health_status, service.health_reason = status, reason[:255]
+        service.health_changed_at = utcnow()
+        if old == "unknown" and status == "hibernated":
+            return
+        from blueprints.users.models import Organization
+
+        org = db.session.get(Organization, service.org_id)
+        data = {"serviceId": service.id, "name": service.name, "projectId": service.project_id,
+                "from": old, "to": status, "reason": reason}
+        emit(org, "service.health_changed", data)
+        if status == "unhealthy" and service.status == "running":
+            emit(org, "alert.triggered", {"kind": "service.unhealthy", **data})
+        elif old == "unhealthy" and status == "healthy":
+            emit(org, "alert.resolved", {"kind": "service.unhealthy", **data})
+
+    # --- state ---------------------------------------------------------------------------------
+    def persist(self) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(KEY_REPLICAS)
+        if self.records:
+            pipe.hset(KEY_REPLICAS, mapping={pod: json.dumps(rec.to_dict())
+                                             for pod, rec in self.records.items()})
+        pipe.set(KEY_HEARTBEAT, time.time())
+        pipe.set(KEY_NODE, self.node)
+        pipe.execute()
+
+
+def run_agent(app: Flask) -> None:
+    """Run the agent in the foreground until SIGTERM/SIGINT (replicas keep running)."""
+    agent = Agent(app)
+
+    def _stop(signum: int, frame: Any) -> None:
+        agent.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    agent.run()

@@ -1,0 +1,212 @@
+"""JSON in and out for services, deployments, logs and health checks."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError
+
+from blueprints.core.schemas import PageQuery, QuerySchema, Schema, Timestamp, fields, validators
+
+from .models import SERVICE_STATUSES, SERVICE_TYPES, STRATEGIES, URL_AUTH
+
+_name = fields.String(validate=validators.Length(min=1, max=63),
+                      metadata={"description": "DNS label, unique within the project"})
+_env = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                   metadata={"description": "Environment variables (PORT is assigned)"})
+_replicas = fields.Integer(validate=validators.Range(min=1, max=20))
+_image = fields.String(validate=validators.Length(min=1, max=255),
+                       metadata={"description": "Label of what runs, e.g. 'app:v2'"})
+_command = fields.String(validate=validators.Length(min=1, max=4000),
+                         metadata={"description": "Run by /bin/sh with $PORT set"})
+
+
+class UrlSettings(Schema):
+    auth = fields.String(required=True, validate=validators.OneOf(URL_AUTH))
+
+
+class ServiceCreate(Schema):
+    project_id = fields.String(required=True, validate=validators.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validators.Length(min=1, max=63))
+    type = fields.String(load_default="web", validate=validators.OneOf(SERVICE_TYPES))
+    image = fields.String(required=True, validate=validators.Length(min=1, max=255))
+    command = fields.String(required=True, validate=validators.Length(min=1, max=4000))
+    env = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+    replicas = fields.Integer(load_default=1, validate=validators.Range(min=1, max=20))
+    health_check_path = fields.String(load_default="/", validate=validators.Length(min=1, max=255))
+    port = fields.Integer(load_default=None, allow_none=True,
+                          validate=validators.Range(min=1, max=65535))
+    url_settings = fields.Nested(UrlSettings, load_default=None)
+
+
+class ServiceUpdate(Schema):
+    name = _name
+    type = fields.String(validate=validators.OneOf(SERVICE_TYPES))
+    image = _image
+    command = _command
+    env = _env
+    replicas = _replicas
+    health_check_path = fields.String(validate=validators.Length(min=1, max=255))
+    port = fields.Integer(allow_none=True, validate=validators.Range(min=1, max=65535))
+    url_settings = fields.Nested(UrlSettings)
+
+
+class ServiceQuery(PageQuery):
+    project = fields.String(load_default=None, validate=validators.Length(max=64))
+    status = fields.String(load_default=None, validate=validators.OneOf(SERVICE_STATUSES))
+
+
+class ReplicaOut(Schema):
+    pod = fields.String()
+    revision = fields.Integer()
+    state = fields.String()
+    ready = fields.Boolean()
+    node = fields.String()
+    address = fields.String(allow_none=True)
+    pid = fields.Integer(allow_none=True)
+    restarts = fields.Integer()
+    started_at = Timestamp(allow_none=True)
+    last_probe_at = Timestamp(allow_none=True)
+    last_exit_code = fields.Integer(allow_none=True)
+    message = fields.String()
+
+
+class ReplicasOut(Schema):
+    desired = fields.Integer()
+    ready = fields.Integer()
+    available = fields.Integer()
+    items = fields.List(fields.Nested(ReplicaOut))
+
+
+class HealthOut(Schema):
+    status = fields.String()
+    reason = fields.String()
+    last_check = Timestamp(allow_none=True)
+    changed_at = Timestamp(allow_none=True)
+
+
+class ServiceOut(Schema):
+    id = fields.String()
+    project_id = fields.String()
+    name = fields.String()
+    type = fields.String()
+    image = fields.String()
+    command = fields.String()
+    env = fields.Dict(attribute="visible_env", keys=fields.String(), values=fields.String())
+    health_check_path = fields.String()
+    port = fields.Integer(allow_none=True)
+    url_settings = fields.Dict()
+    status = fields.String()
+    current_revision = fields.Integer(allow_none=True)
+    active_deployment_id = fields.String(allow_none=True)
+    replicas = fields.Nested(ReplicasOut, attribute="replica_summary")
+    health = fields.Nested(HealthOut, attribute="health")
+    endpoints = fields.List(fields.Dict(), attribute="endpoint_list")
+    created_by_id = fields.String(allow_none=True)
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+class ServiceListItem(Schema):
+    id = fields.String()
+    project_id = fields.String()
+    name = fields.String()
+    type = fields.String()
+    image = fields.String()
+    status = fields.String()
+    current_revision = fields.Integer(allow_none=True)
+    url_settings = fields.Dict()
+    health = fields.Nested(HealthOut, attribute="health")
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+class RevisionField(fields.Field):
+    """A revision number or an image tag."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValidationError("Give a revision number or an image tag")
+        if isinstance(value, str) and not (1 <= len(value.strip()) <= 255):
+            raise ValidationError("Give a revision number or an image tag")
+        return value
+
+
+class DeployIn(Schema):
+    image = _image
+    command = _command
+    env = _env
+    replicas = _replicas
+    strategy = fields.String(load_default="rolling-update", validate=validators.OneOf(STRATEGIES))
+
+
+class RollbackIn(Schema):
+    revision = RevisionField(required=True, metadata={
+        "description": "A revision number or an image tag", "oneOf": [{"type": "integer"},
+                                                                     {"type": "string"}]})
+    strategy = fields.String(load_default="rolling-update", validate=validators.OneOf(STRATEGIES))
+
+
+class ProgressOut(Schema):
+    updated = fields.Integer()
+    ready = fields.Integer()
+    available = fields.Integer()
+    desired = fields.Integer()
+
+
+class UserRef(Schema):
+    id = fields.String()
+    name = fields.String()
+    email = fields.String()
+
+
+class DeploymentOut(Schema):
+    id = fields.String()
+    deployment_id = fields.Function(lambda d: d.id, metadata={"type": "string"})
+    service_id = fields.String()
+    kind = fields.String()
+    strategy = fields.String()
+    status = fields.String()
+    revision = fields.Integer()
+    previous_revision = fields.Integer(allow_none=True)
+    image = fields.String()
+    previous_image = fields.String(allow_none=True)
+    replicas = fields.Integer()
+    progress = fields.Nested(ProgressOut)
+    message = fields.String()
+    created_by = fields.Nested(UserRef, allow_none=True)
+    created_at = Timestamp()
+    started_at = Timestamp(allow_none=True)
+    finished_at = Timestamp(allow_none=True)
+    duration_seconds = fields.Float(allow_none=True)
+
+
+class RollbackOut(DeploymentOut):
+    target_image = fields.Function(lambda d: d.image, metadata={"type": "string"})
+
+
+class LogsQuery(QuerySchema):
+    lines = fields.Integer(load_default=100, validate=validators.Range(min=1, max=5000))
+    follow = fields.Boolean(load_default=False)
+    since = fields.DateTime(load_default=None, metadata={"description": "ISO-8601"})
+    format = fields.String(load_default="json", validate=validators.OneOf(["json", "html"]),
+                           metadata={"description": "SSE data as JSON or as HTML lines"})
+
+
+class LogOut(Schema):
+    id = fields.String()
+    timestamp = Timestamp()
+    level = fields.String()
+    message = fields.String()
+    pod = fields.String()
+
+
+class LogsOut(Schema):
+    logs = fields.List(fields.Nested(LogOut))
+
+
+class CheckOut(Schema):
+    status = fields.String(metadata={"description": "healthy | hibernated | unhealthy | error"})
+    reason = fields.String()
+    checked_at = Timestamp()
+    elapsed = fields.Float(attribute="elapsed_ms", metadata={"description": "milliseconds"})
+    pod = fields.String(allow_none=True)
+    http_status = fields.Integer(allow_none=True)

@@ -1,0 +1,275 @@
+"""HTML routes for services: list and create, the service page with live deploy progress,
+replicas, health, logs (SSE) and deployments with rollback."""
+
+from __future__ import annotations
+
+from flask import Blueprint, make_response, request, url_for
+from flask_login import current_user, login_required
+
+from blueprints.core.api import page_params, paginate
+from blueprints.core.auth import has_role
+from blueprints.core.errors import DomainError
+from blueprints.core.extensions import db
+from blueprints.core.htmx import apply_domain_error, hx_redirect_or, render
+from blueprints.projects.domain import list_projects, member_role
+
+from . import domain
+from .api import health_of
+from .forms import DeployForm, ServiceForm, SettingsForm
+from .models import Deployment
+from .schemas import ServiceQuery
+
+bp = Blueprint("services", __name__, template_folder="templates")
+
+
+def _actor():
+    user = current_user._get_current_object()
+    return user.organization, user
+
+
+def _project_choices(org, actor) -> dict[str, str]:
+    rows = db.session.execute(list_projects(org, actor, status="active")).scalars()
+    return {p.id: p.name for p in rows}
+
+
+def _can_deploy(service, actor) -> bool:
+    if has_role(actor, "maintainer"):
+        return True
+    return has_role(actor, "developer") and member_role(service.project, actor) in (
+        "owner", "maintainer", "contributor")
+
+
+def _list_context(org, actor, args):
+    query = page_params(args, ServiceQuery)
+    page = paginate(domain.list_services(org, actor, project_id=query.get("project"),
+                                         status=query.get("status")), query)
+    for service in page.items:
+        service.health = health_of(service)
+    return {"page": page, "project": query.get("project") or "",
+            "status": query.get("status") or ""}
+
+
+@bp.get("/services")
+@login_required
+def index():
+    org, actor = _actor()
+    ctx = _list_context(org, actor, request.args)
+    form = ServiceForm()
+    form.project_id.choices = _project_choices(org, actor)
+    if ctx["project"]:
+        form.project_id.data = ctx["project"]
+    return render("services/index.html", "services/_table.html", form=form,
+                  projects=form.project_id.choices, **ctx)
+
+
+@bp.post("/services")
+@login_required
+def create():
+    org, actor = _actor()
+    form = ServiceForm()
+    form.project_id.choices = _project_choices(org, actor)
+    status = 400
+    if form.validate_on_submit():
+        try:
+            service = domain.create_service(
+                org, actor, project_id=form.project_id.data, name=form.name.data,
+                type=form.type.data, image=form.image.data, command=form.command.data,
+                env=domain.parse_env_text(form.env.data), replicas=form.replicas.data,
+                health_check_path=form.health_check_path.data, port=form.port.data,
+                url_auth=form.url_auth.data)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            status = exc.status
+        else:
+            target = url_for("services.detail", service_id=service.id)
+            return hx_redirect_or(target, make_response("", 303, {"Location": target}))
+    return render("services/_create_form.html", "services/_create_form.html", form=form), status
+
+
+def _detail_context(service, actor):
+    summary = domain.replica_summary(service)
+    active = db.session.get(Deployment, service.active_deployment_id) \
+        if service.active_deployment_id else None
+    deployments = list(db.session.execute(
+        domain.list_deployments(service.project.organization, actor, service.id)
+        .order_by(Deployment.created_at.desc()).limit(20)).scalars())
+    return {"service": service, "summary": summary, "health": health_of(service,
+                                                                       summary["items"]),
+            "active": active, "deployments": deployments, "can_deploy": _can_deploy(service, actor),
+            "can_manage": has_role(actor, "maintainer"),
+            "env": domain.visible_env(service, actor)}
+
+
+@bp.get("/services/<service_id>")
+@login_required
+def detail(service_id):
+    org, actor = _actor()
+    service = domain.get_service(org, actor, service_id)
+    form = DeployForm(data={"image": service.image, "command": service.command,
+                            "replicas": service.replicas})
+    settings = SettingsForm(data={"url_auth": service.url_auth,
+                                  "health_check_path": service.health_check_path,
+                                  "env": domain.env_text(service.env)})
+    return render("services/detail.html", "services/_header.html", form=form, settings=settings,
+                  **_detail_context(service, actor))
+
+
+@bp.get("/services/<service_id>/header")
+@login_required
+def header(service_id):
+    org, actor = _actor()
+    service = domain.get_service(org, actor, service_id)
+    return render("services/_header.html", "services/_header.html",
+                  **_detail_context(service, actor))
+
+
+@bp.get("/services/<service_id>/replicas")
+@login_required
+def replicas(service_id):
+    org, actor = _actor()
+    service = domain.get_service(org, actor, service_id)
+    return render("services/_replicas.html", "services/_replicas.html",
+                  **_detail_context(service, actor))
+
+
+@bp.get("/services/<service_id>/deployments")
+@login_required
+def deployments(service_id):
+    org, actor = _actor()
+    service = domain.get_service(org, actor, service_id)
+    return render("services/_deployments.html", "services/_deployments.html",
+                  **_detail_context(service, actor))
+
+
+@bp.get("/deployments/<deployment_id>/progress")
+@login_required
+def progress(deployment_id):
+    org, actor = _actor()
+    deployment = domain.get_deployment(org, actor, deployment_id)
+    response = make_response(render("services/_progress.html", "services/_progress.html",
+                                    deployment=deployment))
+    if deployment.status != "in-progress":
+        response.status_code = 286  # htmx: stop polling
+        response.headers["HX-Trigger"] = "service-changed"
+    return response
+
+
+def _progress_response(deployment, form=None):
+    response = make_response(render("services/_progress.html", "services/_progress.html",
+                                    deployment=deployment))
+    response.headers["HX-Trigger"] = "service-changed"
+    return response
+
+
+@bp.post("/services/<service_id>/deploy")
+@login_required
+def deploy(service_id):
+    org, actor = _actor()
+    form = DeployForm()
+    if not form.validate_on_submit():
+        return render("services/_deploy_form.html", "services/_deploy_form.html", form=form,
+                      service=domain.get_service(org, actor, service_id)), 400
+    try:
+        deployment = domain.deploy(org, actor, service_id, image=form.image.data or None,
+                                   command=form.command.data or None,
+                                   replicas=form.replicas.data or None,
+                                   strategy=form.strategy.data)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        apply_domain_error(form, exc)
+        return render("services/_deploy_form.html", "services/_deploy_form.html", form=form,
+                      service=domain.get_service(org, actor, service_id)), exc.status
+    response = make_response(render("services/_deploy_form.html", "services/_deploy_form.html",
+                                    form=form, service=deployment.service, started=deployment))
+    response.headers["HX-Trigger"] = "service-changed"
+    return response
+
+
+def _action_result(service_id, message, status=200, deployment=None):
+    response = make_response(render("services/_action_result.html",
+                                    "services/_action_result.html", message=message,
+                                    ok=status < 400, deployment=deployment), status)
+    if status < 400:
+        response.headers["HX-Trigger"] = "service-changed"
+    return response
+
+
+@bp.post("/services/<service_id>/rollback")
+@login_required
+def rollback(service_id):
+    org, actor = _actor()
+    revision = request.form.get("revision", "")
+    try:
+        deployment = domain.rollback(org, actor, service_id, revision=revision)
+    except DomainError as exc:
+        if exc.status == 404 and exc.field != "revision":
+            raise
+        return _action_result(service_id, exc.message, exc.status)
+    return _action_result(service_id, f"Rolling back to {deployment.image} as revision "
+                                      f"{deployment.revision}", deployment=deployment)
+
+
+@bp.post("/services/<service_id>/<action>")
+@login_required
+def lifecycle(service_id, action):
+    org, actor = _actor()
+    actions = {"start": domain.start, "stop": domain.stop, "restart": domain.restart}
+    if action not in actions:
+        from blueprints.core.errors import NotFound
+
+        raise NotFound(f"No action '{action}'")
+    try:
+        result = actions[action](org, actor, service_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _action_result(service_id, exc.message, exc.status)
+    if isinstance(result, Deployment):
+        return _action_result(service_id, "Restarting every replica, one at a time",
+                              deployment=result)
+    return _action_result(service_id, {"start": "Starting the replicas",
+                                       "stop": "Stopping the replicas"}[action])
+
+
+@bp.post("/services/<service_id>/check")
+@login_required
+def check(service_id):
+    org, actor = _actor()
+    result = domain.check(org, actor, service_id)
+    return render("services/_check.html", "services/_check.html", result=result)
+
+
+@bp.post("/services/<service_id>/settings")
+@login_required
+def settings(service_id):
+    org, actor = _actor()
+    service = domain.get_service(org, actor, service_id)
+    form = SettingsForm()
+    saved, status = False, 400
+    if form.validate_on_submit():
+        try:
+            service = domain.update_service(
+                org, actor, service_id, url_auth=form.url_auth.data,
+                health_check_path=form.health_check_path.data,
+                env=domain.parse_env_text(form.env.data))
+            saved, status = True, 200
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            status = exc.status
+    return render("services/_settings.html", "services/_settings.html", settings=form,
+                  service=service, saved=saved, can_manage=has_role(actor, "maintainer")), status
+
+
+@bp.delete("/services/<service_id>")
+@login_required
+def delete(service_id):
+    org, actor = _actor()
+    try:
+        domain.delete_service(org, actor, service_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return _action_result(service_id, exc.message, exc.status)
+    return hx_redirect_or(url_for("services.index"),
+                          make_response("", 303, {"Location": url_for("services.index")}))
