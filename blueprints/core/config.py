@@ -76,6 +76,10 @@ class Config:
     SERVICE_PORT_RANGE: str = "42000-42999"
     LOG_STREAM_MAXLEN: int = 10000
     LOG_STREAM_KEEPALIVE: float = 15.0
+    # Node figures (the agent's reporter): seconds between samples; a node whose last
+    # reading is older than NODE_STALE_SECONDS is NotReady.
+    NODE_SAMPLE_SECONDS: float = 5.0
+    NODE_STALE_SECONDS: float = 30.0
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
 
@@ -110,6 +114,8 @@ class Config:
                                                       str(5 * 86400))),
             WEBHOOK_LEASE_SECONDS=int(env.get("WEBHOOK_LEASE_SECONDS", "60")),
             LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
+            NODE_SAMPLE_SECONDS=float(env.get("NODE_SAMPLE_SECONDS", cls.NODE_SAMPLE_SECONDS)),
+            NODE_STALE_SECONDS=float(env.get("NODE_STALE_SECONDS", cls.NODE_STALE_SECONDS)),
             DEPLOY_READY_TIMEOUT=float(env.get("DEPLOY_READY_TIMEOUT", cls.DEPLOY_READY_TIMEOUT)),
             AGENT_RECONCILE_INTERVAL=float(env.get("AGENT_RECONCILE_INTERVAL",
                                                    cls.AGENT_RECONCILE_INTERVAL)),

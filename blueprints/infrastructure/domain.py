@@ -305,7 +305,11 @@ def evaluate_alerts() -> dict[str, int]:
 
     metrics = _runtime().node_metrics()
     counts = {"triggered": 0, "resolved": 0}
-    for org in db.session.execute(select(Organization)).scalars():
+    orgs = list(db.session.execute(select(Organization.id)).scalars())
+    for org_id in orgs:
+        org = db.session.get(Organization, org_id)
+        if org is None:  # deleted meanwhile
+            continue
         try:
             triggered, resolved = _evaluate_org(org, metrics)
             db.session.commit()
