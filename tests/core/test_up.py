@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -105,10 +106,8 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
         assert "Connection refused" not in _log(log), _log(log)
     finally:
         for p in [parent, *children]:
-            try:
+            with contextlib.suppress(psutil.Error):
                 p.kill()
-            except psutil.Error:
-                pass
         log.close()
 
 
