@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-WIDTH, HEIGHT = 720, 190
+WIDTH, HEIGHT = 1000, 220
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 10, 24
 
 
@@ -27,7 +27,7 @@ class Chart:
     title: str
     series: list[Series]
     y_ticks: list[tuple[float, str]]
-    x_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str, str]]
     guides: list[tuple[float, str, str]] = field(default_factory=list)  # y, label, css
     width: int = WIDTH
     height: int = HEIGHT
@@ -87,12 +87,14 @@ def _segments(times: list[float], values: list[float], start: float, end: float,
     return segments
 
 
-def _x_ticks(start: float, end: float, count: int = 5) -> list[tuple[float, str]]:
+def _x_ticks(start: float, end: float, count: int = 5) -> list[tuple[float, str, str]]:
+    """(x, label, text-anchor): the first and last labels align inside the plot."""
     ticks = []
     for i in range(count):
         ts = start + (end - start) * i / (count - 1)
         fmt = "%H:%M:%S" if end - start <= 900 else "%H:%M"
-        ticks.append((_x(ts, start, end), datetime.fromtimestamp(ts, UTC).strftime(fmt)))
+        anchor = "start" if i == 0 else "end" if i == count - 1 else "middle"
+        ticks.append((_x(ts, start, end), datetime.fromtimestamp(ts, UTC).strftime(fmt), anchor))
     return ticks
 
 

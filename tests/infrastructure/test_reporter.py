@@ -129,3 +129,24 @@ def test_a_finished_minute_is_averaged(ctx):
     assert point["samples"] == 3
     assert point["memory"][0] == sum(values[:3]) / 3
     assert point["memory"][1] == psutil.virtual_memory().total
+
+
+def test_connection_count_sees_new_connections():
+    import socket
+
+    from blueprints.services.runtime.local_node import connection_count
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.listen(64)
+    before = connection_count()
+    clients, accepted = [], []
+    try:
+        for _ in range(20):
+            clients.append(socket.create_connection(server.getsockname()))
+            accepted.append(server.accept()[0])
+        # Each loopback connection is established at both ends.
+        assert connection_count() >= before + 20
+    finally:
+        for sock in clients + accepted:
+            sock.close()
+        server.close()

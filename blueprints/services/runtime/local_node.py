@@ -126,18 +126,28 @@ def node_facts(disk_path: str) -> dict[str, Any]:
     }
 
 
+def network_totals() -> tuple[int, int]:
+    """(bytes received, bytes sent) over the host's interfaces, loopback left out: traffic
+    between processes of this machine is not the node's network."""
+    counters = psutil.net_io_counters(pernic=True)
+    external = {name: c for name, c in counters.items() if not name.startswith("lo")}
+    chosen = external or counters
+    return (sum(c.bytes_recv for c in chosen.values()),
+            sum(c.bytes_sent for c in chosen.values()))
+
+
 class HostSampler:
     """Turns psutil's cumulative counters into one reading per call."""
 
     def __init__(self, disk_path: str) -> None:
         self.disk_path = disk_path
         self._cpu = psutil.cpu_times()
-        self._net = psutil.net_io_counters()
+        self._net = network_totals()
         self._at = time.monotonic()
 
     def sample(self) -> dict[str, Any]:
         cpu = psutil.cpu_times()
-        net = psutil.net_io_counters()
+        net = network_totals()
         at = time.monotonic()
         elapsed = max(at - self._at, 1e-6)
 
@@ -153,8 +163,8 @@ class HostSampler:
         cores = psutil.cpu_count(logical=True) or 1
         mem = psutil.virtual_memory()
         disk = psutil.disk_usage(self.disk_path)
-        rx = max(net.bytes_recv - self._net.bytes_recv, 0) / elapsed
-        tx = max(net.bytes_sent - self._net.bytes_sent, 0) / elapsed
+        rx = max(net[0] - self._net[0], 0) / elapsed
+        tx = max(net[1] - self._net[1], 0) / elapsed
         self._cpu, self._net, self._at = cpu, net, at
         return {
             "ts": time.time(),
