@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -222,18 +223,21 @@ def _new_delivery(webhook: Webhook, event_id: str, event_type: str, *, at: datet
     return delivery
 
 
-def enqueue_deliveries(deliveries: list[tuple[str, float]]) -> None:
-    """Hand (delivery id, delay) pairs to RQ after the rows are committed.
+def enqueue_deliveries(deliveries: list[tuple[str, datetime | None]], *,
+                       job_suffix: str = "") -> None:
+    """Hand (delivery id, due time) pairs to RQ after the rows are committed.
 
-    A failure here loses nothing: the sweep enqueues every pending delivery that is due.
+    RQ's scheduler keeps whole seconds, so a due time is rounded up: never early. A failure
+    here loses nothing: the sweep enqueues every pending delivery that is due.
     """
     from blueprints.core.jobs import enqueue
 
     from .jobs import deliver
 
-    for delivery_id, delay in deliveries:
+    for delivery_id, due in deliveries:
+        delay = math.ceil(due.timestamp()) - time.time() if due is not None else 0
         try:
-            enqueue(deliver, delivery_id, job_id=f"webhook-delivery-{delivery_id}",
+            enqueue(deliver, delivery_id, job_id=f"webhook-delivery-{delivery_id}{job_suffix}",
                     delay=delay if delay > 0 else None, timeout=job_timeout())
         except Exception:  # noqa: BLE001 (the sweep retries; the row is the truth)
             log.exception("could not enqueue delivery %s; the sweep will", delivery_id)
@@ -251,7 +255,7 @@ def ping(org: Any, actor: Any, webhook_id: str) -> Delivery:
                              "message": f"Ping from Sparki, sent by {actor.email}"})
     delivery = _new_delivery(webhook, evt.id, "ping", at=utcnow(), manual=True, attempt=1)
     db.session.commit()
-    enqueue_deliveries([(delivery.id, 0)])
+    enqueue_deliveries([(delivery.id, None)])
     return delivery
 
 
@@ -267,7 +271,7 @@ def redeliver(org: Any, actor: Any, webhook_id: str, delivery_id: str) -> Delive
         db.session.rollback()
         raise Conflict("Another attempt was created at the same moment; retry",
                        field="deliveryId", reason="concurrent attempt") from exc
-    enqueue_deliveries([(delivery.id, 0)])
+    enqueue_deliveries([(delivery.id, None)])
     return delivery
 
 
@@ -288,7 +292,7 @@ def recover(org: Any, actor: Any, webhook_id: str, since: datetime) -> list[Deli
         if "failed" in statuses and not statuses & {"succeeded", "pending", "sending"}
     ]
     db.session.commit()
-    enqueue_deliveries([(d.id, 0) for d in created])
+    enqueue_deliveries([(d.id, None) for d in created])
     return created
 
 
@@ -335,18 +339,21 @@ def fan_out(event_ids: list[str]) -> int:
                     select(Webhook).where(Webhook.org_id == evt.org_id,
                                           Webhook.active.is_(True))).scalars())
             for webhook in hooks_by_org[evt.org_id]:
-                if subscribes(webhook, evt.type):
+                # endpoints registered after the event happened do not receive it
+                if subscribes(webhook, evt.type) and webhook.created_at <= evt.created_at:
                     created.append(_new_delivery(webhook, evt.id, evt.type, at=now,
                                                  manual=False, attempt=1))
         evt.dispatched_at = now
     try:
+        db.session.flush()
+        ids = [d.id for d in created]
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         log.info("events %s were fanned out concurrently", event_ids)
         return 0
-    enqueue_deliveries([(d.id, 0) for d in created])
-    return len(created)
+    enqueue_deliveries([(i, None) for i in ids])
+    return len(ids)
 
 
 def _claim(delivery_id: str) -> bool:
@@ -428,7 +435,7 @@ def record(delivery_id: str, outcome: transport.Outcome) -> str:
     delivery.duration_ms = outcome.duration_ms
     delivery.response_excerpt = outcome.excerpt
     webhook = delivery.webhook
-    later: list[tuple[str, float]] = []
+    later: list[tuple[str, datetime | None]] = []
     if outcome.ok:
         _finish(delivery, "succeeded")
         webhook.failing_since = None
@@ -443,13 +450,14 @@ def record(delivery_id: str, outcome: transport.Outcome) -> str:
         _finish(delivery, "failed", error=reason)
         webhook.failing_since = webhook.failing_since or delivery.started_at or utcnow()
         later = _after_failure(delivery, webhook, outcome)
+    status = delivery.status
     db.session.commit()
     enqueue_deliveries(later)
-    return delivery.status
+    return status
 
 
 def _after_failure(delivery: Delivery, webhook: Webhook,
-                   outcome: transport.Outcome) -> list[tuple[str, float]]:
+                   outcome: transport.Outcome) -> list[tuple[str, datetime | None]]:
     now = utcnow()
     limit = int(current_app.config["WEBHOOK_DISABLE_AFTER_SECONDS"])
     if outcome.status_code == 410:
@@ -471,7 +479,7 @@ def _after_failure(delivery: Delivery, webhook: Webhook,
     nxt = _new_delivery(webhook, delivery.event_id, delivery.event_type,
                         at=delivery.next_retry_at, manual=False)
     db.session.flush()
-    return [(nxt.id, delay)]
+    return [(nxt.id, nxt.scheduled_at)]
 
 
 def disable_endpoint(webhook: Webhook, reason: str) -> None:
@@ -515,8 +523,16 @@ def sweep(limit: int = 500) -> dict[str, int]:
             _new_delivery(delivery.webhook, delivery.event_id, delivery.event_type, at=now,
                           manual=delivery.manual, attempt=delivery.attempt + 1)
     db.session.commit()
-    due = list(db.session.execute(
-        select(Delivery.id).where(Delivery.status == "pending", Delivery.scheduled_at <= now)
-        .order_by(Delivery.scheduled_at).limit(limit)).scalars())
-    enqueue_deliveries([(d, 0) for d in due])
+    due = db.session.execute(
+        select(Delivery.id, Delivery.scheduled_at)
+        .where(Delivery.status == "pending", Delivery.scheduled_at <= now)
+        .order_by(Delivery.scheduled_at).limit(limit)).all()
+    db.session.commit()
+    # A due attempt normally has its job queued (or scheduled) under its own id, which the
+    # enqueue below then leaves alone. Long overdue, its job may be stranded in the
+    # registry of an RQ scheduler that died: a second job id rescues it, and the claim in
+    # `attempt` makes sure only one of the two jobs sends.
+    overdue = now - lease
+    enqueue_deliveries([(d, None) for d, at in due if at > overdue])
+    enqueue_deliveries([(d, None) for d, at in due if at <= overdue], job_suffix="-late")
     return {"redispatched": redispatched, "reclaimed": len(stuck), "enqueued": len(due)}

@@ -72,7 +72,7 @@ def _refusal(ip: IPAddress, allow_private: bool) -> str | None:
         return "multicast"
     if allow_private:
         return None
-    for label in ("loopback", "private", "reserved", "unspecified"):
+    for label in ("unspecified", "loopback", "private", "reserved"):
         if getattr(ip, f"is_{label}"):
             return label
     if not ip.is_global:
