@@ -28,7 +28,8 @@ from .models import DEFAULT_THRESHOLDS, RESOURCES, AlertThreshold, NodeAlert
 
 log = logging.getLogger("sparki.infrastructure")
 
-WINDOW_CHOICES = {"5m": "5 minutes", "15m": "15 minutes", "1h": "1 hour", "6h": "6 hours", "24h": "24 hours"}
+WINDOW_CHOICES = {"5m": "5 minutes", "15m": "15 minutes", "1h": "1 hour", "6h": "6 hours",
+                  "24h": "24 hours"}
 MAX_WINDOW_SECONDS = 24 * 3600
 _WINDOW = re.compile(r"^(\d{1,5})([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -6,7 +6,7 @@ import platform
 
 import psutil
 
-from tests.infrastructure.conftest import NODE, wait_for
+from tests.infrastructure.conftest import NODE
 
 
 def test_cluster_reports_real_figures(node_ready, app):
