@@ -38,8 +38,10 @@ def register(app, api) -> None:
     from blueprints.dashboard.views import HOME_CARDS
 
     from . import api as services_api
-    from . import jobs  # noqa: F401 (periodic jobs)
-    from . import models  # noqa: F401 (tables for migrations)
+    from . import (
+        jobs,  # noqa: F401 (periodic jobs)
+        models,  # noqa: F401 (tables for migrations)
+    )
     from .views import bp
 
     app.register_blueprint(bp)

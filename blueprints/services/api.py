@@ -22,17 +22,17 @@ from . import domain
 from .models import Service
 from .runtime import get_runtime
 from .schemas import (
-    CheckOut,
-    DeployIn,
     DeploymentOut,
-    LogsOut,
-    LogsQuery,
-    RollbackIn,
-    RollbackOut,
+    ServiceCheckOut,
     ServiceCreate,
+    ServiceDeployIn,
     ServiceListItem,
+    ServiceLogsOut,
+    ServiceLogsQuery,
     ServiceOut,
     ServiceQuery,
+    ServiceRollbackIn,
+    ServiceRollbackOut,
     ServiceUpdate,
 )
 
@@ -130,7 +130,7 @@ def delete_service(service_id):
 
 @bp.post("/services/<service_id>/deploy")
 @auth_required()
-@bp.input(DeployIn, arg_name="body")
+@bp.input(ServiceDeployIn, arg_name="body")
 @bp.output(DeploymentOut, status_code=202)
 @bp.doc(summary="Deploy a new revision; answers at once, a worker rolls it out")
 def deploy(service_id, body):
@@ -140,8 +140,8 @@ def deploy(service_id, body):
 
 @bp.post("/services/<service_id>/rollback")
 @auth_required()
-@bp.input(RollbackIn, arg_name="body")
-@bp.output(RollbackOut, status_code=202)
+@bp.input(ServiceRollbackIn, arg_name="body")
+@bp.output(ServiceRollbackOut, status_code=202)
 @bp.doc(summary="Redeploy an earlier revision (by number or image tag)")
 def rollback(service_id, body):
     org, actor = _actor()
@@ -197,7 +197,7 @@ def restart(service_id):
 
 @bp.get("/services/<service_id>/check")
 @auth_required()
-@bp.output(CheckOut)
+@bp.output(ServiceCheckOut)
 @bp.doc(summary="Probe the health path of a ready replica now")
 def check(service_id):
     org, actor = _actor()
@@ -220,8 +220,8 @@ def _sse_event(entry: Any, fmt: str) -> str:
 
 @bp.get("/services/<service_id>/logs")
 @auth_required()
-@bp.input(LogsQuery, location="query", arg_name="query")
-@bp.output(LogsOut)
+@bp.input(ServiceLogsQuery, location="query", arg_name="query")
+@bp.output(ServiceLogsOut)
 @bp.doc(summary="Recent log lines; `follow=true` streams new lines as Server-Sent Events "
                 "(resume with Last-Event-ID)")
 def logs(service_id, query):

@@ -287,8 +287,9 @@ def delete_service(org: Organization, actor: User, service_id: str, *,
                 raise ServiceUnavailable("The replicas are still stopping; retry in a moment")
             time.sleep(0.2)
     runtime.remove(service.id)
-    from .runtime import logs as log_store
     from blueprints.core.extensions import get_redis
+
+    from .runtime import logs as log_store
 
     db.session.delete(service)
     db.session.commit()

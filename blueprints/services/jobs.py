@@ -84,7 +84,18 @@ def _roll_out(deployment: Deployment, service: Service, target: ReplicaSetSpec) 
             db.session.commit()
         _wait_ready(deployment, service, target, step.wait_for_ready, timeout)
         if step.done:
+            _wait_old_gone(service, target)
             return
+
+
+def _wait_old_gone(service: Service, target: ReplicaSetSpec, seconds: float = 15.0) -> None:
+    """Give replaced replicas their stop grace period, so `success` means fully rolled out."""
+    runtime = get_runtime()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if all(r.set_key == target.key for r in runtime.replicas(service.id)):
+            return
+        time.sleep(POLL_SECONDS)
 
 
 def _wait_ready(deployment: Deployment, service: Service, target: ReplicaSetSpec, want: int,

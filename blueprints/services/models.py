@@ -9,7 +9,13 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.extensions import db
-from blueprints.core.models import OrgScopedMixin, PrefixedIdMixin, TimestampMixin, UTCDateTime, utcnow
+from blueprints.core.models import (
+    OrgScopedMixin,
+    PrefixedIdMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+)
 from blueprints.projects.models import Project
 from blueprints.users.models import User
 

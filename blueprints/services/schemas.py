@@ -19,7 +19,7 @@ _command = fields.String(validate=validators.Length(min=1, max=4000),
                          metadata={"description": "Run by /bin/sh with $PORT set"})
 
 
-class UrlSettings(Schema):
+class ServiceUrlSettings(Schema):
     auth = fields.String(required=True, validate=validators.OneOf(URL_AUTH))
 
 
@@ -34,7 +34,7 @@ class ServiceCreate(Schema):
     health_check_path = fields.String(load_default="/", validate=validators.Length(min=1, max=255))
     port = fields.Integer(load_default=None, allow_none=True,
                           validate=validators.Range(min=1, max=65535))
-    url_settings = fields.Nested(UrlSettings, load_default=None)
+    url_settings = fields.Nested(ServiceUrlSettings, load_default=None)
 
 
 class ServiceUpdate(Schema):
@@ -46,7 +46,7 @@ class ServiceUpdate(Schema):
     replicas = _replicas
     health_check_path = fields.String(validate=validators.Length(min=1, max=255))
     port = fields.Integer(allow_none=True, validate=validators.Range(min=1, max=65535))
-    url_settings = fields.Nested(UrlSettings)
+    url_settings = fields.Nested(ServiceUrlSettings)
 
 
 class ServiceQuery(PageQuery):
@@ -54,7 +54,7 @@ class ServiceQuery(PageQuery):
     status = fields.String(load_default=None, validate=validators.OneOf(SERVICE_STATUSES))
 
 
-class ReplicaOut(Schema):
+class ServiceReplicaOut(Schema):
     pod = fields.String()
     revision = fields.Integer()
     state = fields.String()
@@ -69,14 +69,14 @@ class ReplicaOut(Schema):
     message = fields.String()
 
 
-class ReplicasOut(Schema):
+class ServiceReplicasOut(Schema):
     desired = fields.Integer()
     ready = fields.Integer()
     available = fields.Integer()
-    items = fields.List(fields.Nested(ReplicaOut))
+    items = fields.List(fields.Nested(ServiceReplicaOut))
 
 
-class HealthOut(Schema):
+class ServiceHealthOut(Schema):
     status = fields.String()
     reason = fields.String()
     last_check = Timestamp(allow_none=True)
@@ -97,8 +97,8 @@ class ServiceOut(Schema):
     status = fields.String()
     current_revision = fields.Integer(allow_none=True)
     active_deployment_id = fields.String(allow_none=True)
-    replicas = fields.Nested(ReplicasOut, attribute="replica_summary")
-    health = fields.Nested(HealthOut, attribute="health")
+    replicas = fields.Nested(ServiceReplicasOut, attribute="replica_summary")
+    health = fields.Nested(ServiceHealthOut, attribute="health")
     endpoints = fields.List(fields.Dict(), attribute="endpoint_list")
     created_by_id = fields.String(allow_none=True)
     created_at = Timestamp()
@@ -114,7 +114,7 @@ class ServiceListItem(Schema):
     status = fields.String()
     current_revision = fields.Integer(allow_none=True)
     url_settings = fields.Dict()
-    health = fields.Nested(HealthOut, attribute="health")
+    health = fields.Nested(ServiceHealthOut, attribute="health")
     created_at = Timestamp()
     updated_at = Timestamp()
 
@@ -130,7 +130,7 @@ class RevisionField(fields.Field):
         return value
 
 
-class DeployIn(Schema):
+class ServiceDeployIn(Schema):
     image = _image
     command = _command
     env = _env
@@ -138,21 +138,21 @@ class DeployIn(Schema):
     strategy = fields.String(load_default="rolling-update", validate=validators.OneOf(STRATEGIES))
 
 
-class RollbackIn(Schema):
+class ServiceRollbackIn(Schema):
     revision = RevisionField(required=True, metadata={
         "description": "A revision number or an image tag", "oneOf": [{"type": "integer"},
                                                                      {"type": "string"}]})
     strategy = fields.String(load_default="rolling-update", validate=validators.OneOf(STRATEGIES))
 
 
-class ProgressOut(Schema):
+class DeploymentProgressOut(Schema):
     updated = fields.Integer()
     ready = fields.Integer()
     available = fields.Integer()
     desired = fields.Integer()
 
 
-class UserRef(Schema):
+class DeploymentUserOut(Schema):
     id = fields.String()
     name = fields.String()
     email = fields.String()
@@ -170,20 +170,20 @@ class DeploymentOut(Schema):
     image = fields.String()
     previous_image = fields.String(allow_none=True)
     replicas = fields.Integer()
-    progress = fields.Nested(ProgressOut)
+    progress = fields.Nested(DeploymentProgressOut)
     message = fields.String()
-    created_by = fields.Nested(UserRef, allow_none=True)
+    created_by = fields.Nested(DeploymentUserOut, allow_none=True)
     created_at = Timestamp()
     started_at = Timestamp(allow_none=True)
     finished_at = Timestamp(allow_none=True)
     duration_seconds = fields.Float(allow_none=True)
 
 
-class RollbackOut(DeploymentOut):
+class ServiceRollbackOut(DeploymentOut):
     target_image = fields.Function(lambda d: d.image, metadata={"type": "string"})
 
 
-class LogsQuery(QuerySchema):
+class ServiceLogsQuery(QuerySchema):
     lines = fields.Integer(load_default=100, validate=validators.Range(min=1, max=5000))
     follow = fields.Boolean(load_default=False)
     since = fields.DateTime(load_default=None, metadata={"description": "ISO-8601"})
@@ -191,7 +191,7 @@ class LogsQuery(QuerySchema):
                            metadata={"description": "SSE data as JSON or as HTML lines"})
 
 
-class LogOut(Schema):
+class ServiceLogLineOut(Schema):
     id = fields.String()
     timestamp = Timestamp()
     level = fields.String()
@@ -199,11 +199,11 @@ class LogOut(Schema):
     pod = fields.String()
 
 
-class LogsOut(Schema):
-    logs = fields.List(fields.Nested(LogOut))
+class ServiceLogsOut(Schema):
+    logs = fields.List(fields.Nested(ServiceLogLineOut))
 
 
-class CheckOut(Schema):
+class ServiceCheckOut(Schema):
     status = fields.String(metadata={"description": "healthy | hibernated | unhealthy | error"})
     reason = fields.String()
     checked_at = Timestamp()

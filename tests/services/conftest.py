@@ -3,6 +3,7 @@ projects and services made through the domain, and teardown that leaves no proce
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -61,14 +62,10 @@ def replica_processes(data_dir: str) -> list[psutil.Process]:
 
 def kill_replicas(data_dir: str) -> None:
     for proc in replica_processes(data_dir):
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
+        with contextlib.suppress(psutil.Error):
             proc.kill()
-        except psutil.Error:
-            pass
     psutil.wait_procs(replica_processes(data_dir), timeout=5)
 
 
@@ -116,19 +113,37 @@ def agent(app):
         assert not replica_processes(data_dir), "replica processes leaked"
 
 
+class WorkerProcess:
+    """`sparki worker` (with RQ's scheduler child process) in a subprocess."""
+
+    def __init__(self, app) -> None:
+        self.proc = subprocess.Popen([SPARKI, "worker"], cwd=str(ROOT), env=_child_env(app))
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the worker and every process it started (the scheduler, a work horse)."""
+        try:
+            family = [psutil.Process(self.proc.pid), *psutil.Process(self.proc.pid).children(
+                recursive=True)]
+        except psutil.Error:
+            family = []
+        for proc in family:
+            with contextlib.suppress(psutil.Error):
+                proc.send_signal(sig)
+        gone, alive = psutil.wait_procs(family, timeout=15)
+        for proc in alive:
+            proc.kill()
+        if self.proc.poll() is None:
+            self.proc.wait(5)
+
+
 @pytest.fixture
 def worker(app):
     """A real `sparki worker` (forks a work horse per job, like production)."""
-    proc = subprocess.Popen([SPARKI, "worker"], cwd=str(ROOT), env=_child_env(app))
+    proc = WorkerProcess(app)
     try:
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        proc.kill(signal.SIGTERM)
 
 
 @pytest.fixture

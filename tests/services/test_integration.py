@@ -95,3 +95,166 @@ def test_deploy_proxy_logs_and_rolling_update_that_fails(api_as, setup, agent, w
     assert [d["status"] for d in listing["data"]] == ["success", "failed", "success"]
     assert listing["data"][0]["createdBy"]["id"] == setup.maintainer
     assert listing["data"][1]["durationSeconds"] > 0
+
+
+def _deployed(api, project, name="web", replicas=1, **extra):
+    svc = _create(api, project, name=name, replicas=replicas, **extra)
+    assert _finished(api, _deploy(api, svc["id"])["id"])["status"] == "success"
+    return api.get(f"/api/v1/services/{svc['id']}").get_json()
+
+
+def _events(app, kind):
+    from sqlalchemy import select
+
+    from blueprints.core.events import Event
+    from blueprints.core.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(select(Event).where(Event.type == kind)).scalars().all()
+        out = [dict(e.data) for e in rows]
+        db.session.remove()
+        return out
+
+
+def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, agent, worker):
+    api = api_as(setup.maintainer)
+    svc = _deployed(api, setup.project, replicas=1)
+    sid = svc["id"]
+    check = api.get(f"/api/v1/services/{sid}/check").get_json()
+    assert check["status"] == "healthy" and check["elapsed"] > 0 and check["checkedAt"]
+    wait_for(lambda: api.get(f"/api/v1/services/{sid}").get_json()["health"]["status"]
+             == "healthy", timeout=10, what="healthy")
+
+    # Kill the replica: the agent notices, reports unhealthy (alert), restarts it with
+    # backoff, and the service recovers (alert resolved).
+    replica = svc["replicas"]["items"][0]
+    os.killpg(replica["pid"], signal.SIGKILL)
+
+    def restarted():
+        items = api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"]
+        return items and items[0]["restarts"] >= 1 and items[0]["ready"] and items[0]
+    item = wait_for(restarted, timeout=20, what="the crashed replica to be restarted")
+    assert item["pid"] != replica["pid"] and item["pod"] == replica["pod"]
+    wait_for(lambda: _events(app, "alert.resolved"), timeout=10, what="alert.resolved")
+    changes = [(e["from"], e["to"]) for e in _events(app, "service.health_changed")]
+    assert ("healthy", "unhealthy") in changes and ("unhealthy", "healthy") in changes
+    assert _events(app, "alert.triggered")[0]["serviceId"] == sid
+    logs = api.get(f"/api/v1/services/{sid}/logs?lines=200").get_json()["logs"]
+    assert any("exited with code -9" in e["message"] or "exited" in e["message"] for e in logs)
+
+    # Stop: every process goes, the check says hibernated; start brings it back.
+    stopped = api.post(f"/api/v1/services/{sid}/stop")
+    assert stopped.status_code == 200 and stopped.get_json()["status"] == "stopped"
+    wait_for(lambda: not psutil.pid_exists(item["pid"]), timeout=10, what="the replica to stop")
+    wait_for(lambda: not api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"],
+             timeout=10, what="no replicas")
+    assert api.get(f"/api/v1/services/{sid}/check").get_json()["status"] == "hibernated"
+    assert api.get(f"/api/v1/services/{sid}/proxy/").status_code == 503
+    started = api.post(f"/api/v1/services/{sid}/start")
+    assert started.status_code == 200 and started.get_json()["status"] == "running"
+    wait_for(lambda: api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["ready"] == 1,
+             timeout=15, what="the replica to come back")
+
+    # Restart is a rolling replacement: a deployment of the same revision, new pids.
+    before = {r["pid"] for r in api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"]}
+    resp = api.post(f"/api/v1/services/{sid}/restart")
+    assert resp.status_code == 202 and resp.get_json()["kind"] == "restart"
+    assert _finished(api, resp.get_json()["id"])["status"] == "success"
+    after = {r["pid"] for r in api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"]}
+    assert after and not (after & before)
+
+    # Delete stops the processes first.
+    resp = api.delete(f"/api/v1/services/{sid}")
+    assert resp.status_code == 200 and resp.get_json()["success"] is True
+    assert not any(psutil.pid_exists(p) for p in after)
+    assert api.get(f"/api/v1/services/{sid}").status_code == 404
+
+
+def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, setup, agent,
+                                                                      worker):
+    api = api_as(setup.maintainer)
+    svc = _deployed(api, setup.project, replicas=2)
+    pids = {r["pid"] for r in svc["replicas"]["items"]}
+    worker.kill()  # the worker dying does nothing to services
+    agent.kill()  # SIGKILL: no chance to clean up
+    assert all(psutil.pid_exists(p) for p in pids)
+    assert api.get(f"/api/v1/services/{svc['id']}/proxy/").status_code == 200
+    agent.start()
+    time.sleep(1.5)  # a few reconcile ticks: nothing may be started twice
+    detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
+    assert {r["pid"] for r in detail["replicas"]["items"]} == pids
+    assert detail["replicas"]["ready"] == 2
+    # The re-adopted replicas' logs are still followed.
+    assert api.get(f"/api/v1/services/{svc['id']}/proxy/?after-restart=1").status_code == 200
+    wait_for(lambda: any("after-restart" in e["message"] for e in api.get(
+        f"/api/v1/services/{svc['id']}/logs").get_json()["logs"]), timeout=10,
+        what="a log line from an adopted replica")
+
+
+def test_recreate_strategy_and_rollback_by_number(api_as, setup, agent, worker):
+    api = api_as(setup.maintainer)
+    svc = _deployed(api, setup.project, replicas=1)
+    v2 = _deploy(api, svc["id"], image="app:v2", strategy="recreate", replicas=2,
+                 env={"COLOR": "blue"})
+    assert _finished(api, v2["id"])["status"] == "success"
+    detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
+    assert detail["currentRevision"] == 2 and detail["replicas"]["ready"] == 2
+    assert {r["revision"] for r in detail["replicas"]["items"]} == {2}
+    back = api.post(f"/api/v1/services/{svc['id']}/rollback", json={"revision": 1})
+    assert back.status_code == 202
+    body = back.get_json()
+    assert (body["targetImage"], body["previousImage"]) == ("app:v1", "app:v2")
+    assert _finished(api, body["deploymentId"])["status"] == "success"
+    detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
+    assert detail["image"] == "app:v1" and detail["replicas"]["desired"] == 1
+    wait_for(lambda: len(api.get(f"/api/v1/services/{svc['id']}").get_json()
+                         ["replicas"]["items"]) == 1, timeout=10, what="one replica")
+    missing = api.post(f"/api/v1/services/{svc['id']}/rollback", json={"revision": 99})
+    assert missing.status_code == 404 and missing.get_json()["details"]["field"] == "revision"
+
+
+def _sse_events(raw: str) -> list[dict]:
+    events = []
+    for block in raw.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines()
+                      if ": " in line and not line.startswith(":"))
+        if "data" in fields:
+            events.append({"id": fields.get("id"), **json.loads(fields["data"])})
+    return events
+
+
+def test_logs_follow_over_sse_and_resume_with_last_event_id(app, api_as, setup, agent, worker):
+    api = api_as(setup.maintainer)
+    svc = _deployed(api, setup.project, replicas=1)
+    sid = svc["id"]
+    api.get(f"/api/v1/services/{sid}/proxy/first")
+    wait_for(lambda: any("/first" in e["message"] for e in api.get(
+        f"/api/v1/services/{sid}/logs").get_json()["logs"]), timeout=10, what="first line")
+
+    resp = api.get(f"/api/v1/services/{sid}/logs?follow=true&lines=5", buffered=False)
+    assert resp.status_code == 200 and resp.mimetype == "text/event-stream"
+    chunks = resp.response
+    raw = ""
+    while "/first" not in raw:
+        raw += next(chunks).decode()
+    events = _sse_events(raw)
+    assert events and all(e["id"] and e["pod"] for e in events)
+    last_id = events[-1]["id"]
+    api.get(f"/api/v1/services/{sid}/proxy/second")  # written while we follow
+    while "/second" not in raw:
+        raw += next(chunks).decode()
+    resp.close()
+
+    # A reconnect with Last-Event-ID gets what came after that id, not the backlog again.
+    again = api.get(f"/api/v1/services/{sid}/logs?follow=true", buffered=False,
+                    headers={"Last-Event-ID": last_id})
+    raw2 = ""
+    chunks2 = again.response
+    while "/second" not in raw2:
+        raw2 += next(chunks2).decode()
+    again.close()
+    assert "/first" not in raw2
+    assert api.get(f"/api/v1/services/{sid}/logs?lines=0").status_code == 400
+    assert api.get(f"/api/v1/services/{sid}/logs?lines=5001").status_code == 400
+    since = api.get(f"/api/v1/services/{sid}/logs?since=2999-01-01T00:00:00Z").get_json()
+    assert since == {"logs": []}

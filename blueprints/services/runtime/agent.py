@@ -11,6 +11,7 @@ starting duplicates; the web app and the worker dying never touches a replica.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -204,10 +205,9 @@ class Agent:
     def _kill_group(rec: ReplicaRecord, sig: int) -> None:
         if not rec.pid:
             return
-        try:
-            os.killpg(rec.pid, sig)  # the replica leads its own session and process group
-        except (ProcessLookupError, PermissionError):
-            pass
+        # The replica leads its own session and process group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(rec.pid, sig)
 
     def _free_port(self) -> int:
         used = {r.port for r in self.records.values()}
@@ -318,10 +318,8 @@ class Agent:
         self.records.pop(rec.pod, None)
         self.procs.pop(rec.pod, None)
         for path in (rec.log_out, rec.log_err):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(path)
-            except OSError:
-                pass
 
     # --- logs ----------------------------------------------------------------------------------
     def say(self, rec: ReplicaRecord, level: str, message: str) -> None:

@@ -392,6 +392,12 @@ class LocalNodeMixin:
         out: dict[str, list[NodeMetrics]] = {}
         for name in sorted(n.decode() if isinstance(n, bytes) else n
                            for n in redis.smembers(KEY_NODES)):
-            rows = redis.zrangebyscore(node_key(name, part), since, "+inf")
-            out[name] = [reading_to_metrics(name, json.loads(r)) for r in rows]
+            rows = [json.loads(r) for r in
+                    redis.zrangebyscore(node_key(name, part), since, "+inf")]
+            if part == "minute":
+                # The minute still in progress has no average yet: its raw readings follow.
+                fresh_from = rows[-1]["ts"] + 60 if rows else since
+                rows += [json.loads(r) for r in
+                         redis.zrangebyscore(node_key(name, "raw"), fresh_from, "+inf")]
+            out[name] = [reading_to_metrics(name, r) for r in rows]
         return out
