@@ -136,12 +136,23 @@ def _validation_details(detail: dict[str, Any]) -> dict[str, Any]:
                 reason = reasons
                 while isinstance(reason, dict):  # nested: items.0.quantity
                     key, reason = next(iter(reason.items()))
-                    name = f"{name}.{key}"
+                    if key != "_schema":  # marshmallow's key for "this whole value is wrong"
+                        name = f"{name}.{key}"
                 if isinstance(reason, list):
                     reason = "; ".join(str(r) for r in reason)
+                if name == "_schema":  # the body itself, e.g. a list where an object belongs
+                    return {"reason": f"the {location} body must be an object ({reason})",
+                            "location": location, "errors": detail}
                 return {"field": name, "reason": str(reason), "location": location, "errors": detail}
         return {"reason": str(fields), "location": location}
     return {}
+
+
+def _validation_message(details: dict[str, Any], fallback: str | None) -> str:
+    field, reason = details.get("field"), details.get("reason")
+    if field:
+        return f"Invalid value for '{field}': {reason}"
+    return f"Invalid request: {reason}" if reason else (fallback or "Invalid request")
 
 
 def _rate_limit_response(exc: HTTPException):
@@ -179,9 +190,7 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.status_code
         if status in (400, 422) and isinstance(exc.detail, dict) and exc.detail:
             details = _validation_details(exc.detail)
-            field = details.get("field")
-            message = f"Invalid value for '{field}': {details.get('reason')}" if field else (
-                exc.message or "Invalid request")
+            message = _validation_message(details, exc.message)
             if is_api_request():
                 return error_response(400, message, details=details)
             return _html_error(400, message)
