@@ -27,8 +27,13 @@ class Schema(_Schema):
     class Meta:
         unknown = RAISE
 
+    # JSON bodies carry real numbers: 1.5 for an integer is a 400, not a silent 1.
+    strict_integers = True
+
     def on_bind_field(self, field_name: str, field_obj: Any) -> None:
         field_obj.data_key = camel(field_obj.data_key or field_name)
+        if self.strict_integers and isinstance(field_obj, fields.Integer):
+            field_obj.strict = True
 
 
 class QuerySchema(Schema):
@@ -39,6 +44,8 @@ class QuerySchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+    strict_integers = False  # query strings are text: "2" is an integer here
 
     @pre_load
     def _drop_empty(self, data: Any, **kwargs: Any) -> Any:
