@@ -232,13 +232,16 @@ SECURITY_SCHEMES = {
                    "description": "A token from POST /auth/login, or an API key (sk_…)."},
 }
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
-_DUPLICATE_SCHEMA = ".*has already been added to the spec"
+# apispec's notes while it names schemas (a nested item added twice; two classes sharing a
+# name, which it renames): the document stays valid, so they must not turn into a 500.
+_SPEC_NOTES = ".*(has already been added to the spec|Multiple schemas resolved to the name)"
 
 
 def register_openapi(app: Any) -> None:
     """Document how each operation authenticates, and serve the spec warning-free.
 
-    An operation behind `auth_required` accepts either scheme; any other is open. apispec
+    An operation behind `auth_required` accepts either scheme; any other is open unless its
+    `@doc(security=...)` says otherwise (e.g. optional credentials: `[..., {}]`). apispec
     registers an item schema nested in a page envelope before apiflask registers it by
     name, which yields `UserOut1`-style copies: those are folded back into the original.
     """
@@ -254,9 +257,12 @@ def register_openapi(app: Any) -> None:
             path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
             for method in {m.lower() for m in rule.methods or ()} & _HTTP_METHODS:
                 operation = spec.get("paths", {}).get(path, {}).get(method)
-                if operation is not None:
-                    auth = getattr(view, "_sparki_auth", False)
-                    operation["security"] = list(secured) if auth else []
+                if operation is None:
+                    continue
+                if getattr(view, "_sparki_auth", False):
+                    operation["security"] = list(secured)
+                elif not getattr(view, "_spec", {}).get("security"):  # else: its own @doc
+                    operation["security"] = []
         return _fold_duplicate_schemas(spec)
 
     spec_view = app.view_functions.get("openapi.spec")
@@ -264,7 +270,7 @@ def register_openapi(app: Any) -> None:
         @wraps(spec_view)
         def spec_without_duplicate_warnings(*args: Any, **kwargs: Any):
             with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=_DUPLICATE_SCHEMA, category=UserWarning)
+                warnings.filterwarnings("ignore", message=_SPEC_NOTES, category=UserWarning)
                 return spec_view(*args, **kwargs)
 
         app.view_functions["openapi.spec"] = spec_without_duplicate_warnings
