@@ -87,11 +87,12 @@ def create():
 
 
 def _detail_context(service, actor):
+    org = actor.organization
     summary = domain.replica_summary(service)
     active = db.session.get(Deployment, service.active_deployment_id) \
         if service.active_deployment_id else None
     deployments = list(db.session.execute(
-        domain.list_deployments(service.project.organization, actor, service.id)
+        domain.list_deployments(org, actor, service.id)
         .order_by(Deployment.created_at.desc()).limit(20)).scalars())
     return {"service": service, "summary": summary, "health": health_of(service,
                                                                        summary["items"]),

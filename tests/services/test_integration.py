@@ -258,3 +258,33 @@ def test_logs_follow_over_sse_and_resume_with_last_event_id(app, api_as, setup, 
     assert api.get(f"/api/v1/services/{sid}/logs?lines=5001").status_code == 400
     since = api.get(f"/api/v1/services/{sid}/logs?since=2999-01-01T00:00:00Z").get_json()
     assert since == {"logs": []}
+
+
+ECHO = f"python3 {__file__.rsplit('/', 1)[0]}/echo_server.py"
+
+
+def test_proxy_forwards_method_headers_query_and_body_with_public_and_private_auth(
+        client, api_as, setup, agent, worker):
+    api = api_as(setup.maintainer)
+    svc = _deployed(api, setup.project, name="echo", command=ECHO, healthCheckPath="/health")
+    sid = svc["id"]
+    resp = api.post(f"/api/v1/services/{sid}/proxy/orders?q=1&q=2", data=b'{"a": 1}',
+                    headers={"Content-Type": "application/json", "X-Custom": "kept"})
+    assert resp.status_code == 201 and resp.headers["X-Echo"] == "yes"
+    seen = resp.get_json()
+    assert seen["method"] == "POST" and seen["path"] == "/orders?q=1&q=2"
+    assert seen["body"] == '{"a": 1}' and seen["headers"]["X-Custom"] == "kept"
+    assert seen["greeting"] == "hi"
+    # Sparki's credentials never reach the service.
+    assert "Authorization" not in seen["headers"] and "X-Api-Key" not in seen["headers"]
+    assert seen["headers"]["X-Forwarded-Prefix"] == f"/api/v1/services/{sid}/proxy"
+    for method in ("put", "patch", "delete"):
+        assert getattr(api, method)(f"/api/v1/services/{sid}/proxy/x").get_json()["method"] == \
+            method.upper()
+
+    assert client.get(f"/api/v1/services/{sid}/proxy/").status_code == 401  # private
+    stranger = api_as(setup.stranger)
+    assert stranger.get(f"/api/v1/services/{sid}/proxy/").status_code == 404
+    api.patch(f"/api/v1/services/{sid}", json={"urlSettings": {"auth": "public"}})
+    anonymous = client.get(f"/api/v1/services/{sid}/proxy/hello?x=y")
+    assert anonymous.status_code == 200 and anonymous.get_json()["path"] == "/hello?x=y"
