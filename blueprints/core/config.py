@@ -66,12 +66,15 @@ class Config:
     WEBHOOK_LEASE_SECONDS: int = 60  # an attempt "sending" longer than this was lost
     WEBHOOK_OUTBOX_GRACE_SECONDS: int = 30  # undispatched events older than this are swept
     WEBHOOK_SECRET_OVERLAP_SECONDS: int = 86400  # a rotated-out secret keeps signing this long
+    # The fan-out job itself makes the first attempt to healthy endpoints for up to this many
+    # seconds (saving a job per delivery); the rest, and every retry, are jobs of their own.
+    WEBHOOK_INLINE_SECONDS: float = 2.0
     RQ_QUEUES: list[str] = field(default_factory=lambda: ["default"])
     LOG_LEVEL: str = "INFO"
     # Services on the local runtime (the agent, deploys, logs).
     DEPLOY_READY_TIMEOUT: float = 60.0
     AGENT_RECONCILE_INTERVAL: float = 0.5
-    AGENT_PROBE_INTERVAL: float = 2.0
+    AGENT_PROBE_INTERVAL: float = 5.0
     AGENT_DATA_DIR: str = ""
     SERVICE_PORT_RANGE: str = "42000-42999"
     LOG_STREAM_MAXLEN: int = 10000
@@ -113,6 +116,7 @@ class Config:
             WEBHOOK_DISABLE_AFTER_SECONDS=int(env.get("WEBHOOK_DISABLE_AFTER_SECONDS",
                                                       str(5 * 86400))),
             WEBHOOK_LEASE_SECONDS=int(env.get("WEBHOOK_LEASE_SECONDS", "60")),
+            WEBHOOK_INLINE_SECONDS=float(env.get("WEBHOOK_INLINE_SECONDS", "2")),
             LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
             NODE_SAMPLE_SECONDS=float(env.get("NODE_SAMPLE_SECONDS", cls.NODE_SAMPLE_SECONDS)),
             NODE_STALE_SECONDS=float(env.get("NODE_STALE_SECONDS", cls.NODE_STALE_SECONDS)),

@@ -62,6 +62,7 @@ def present(service: Service, actor: Any, *, full: bool = True) -> Service:
         service.health = health_of(service, summary["items"])  # type: ignore[attr-defined]
         service.endpoint_list = domain.endpoints(service)  # type: ignore[attr-defined]
         service.visible_env = domain.visible_env(service, actor)  # type: ignore[attr-defined]
+        service.current_image = domain.current_image(service)  # type: ignore[attr-defined]
     else:
         service.health = health_of(service)  # type: ignore[attr-defined]
     return service

@@ -183,6 +183,12 @@ def list_revisions(org: Organization, actor: User, service_id: str) -> list[Revi
         .order_by(Revision.number.desc())).scalars())
 
 
+def current_image(service: Service) -> str | None:
+    """The image of the revision that runs (None before the first successful deploy)."""
+    revision = _revision(service, service.current_revision)
+    return revision.image if revision else None
+
+
 def replica_summary(service: Service) -> dict[str, Any]:
     """`{desired, ready, available, items}` from what the runtime observes now."""
     runtime = get_runtime()

@@ -135,6 +135,12 @@ def _fail(deployment: Deployment, service: Service, message: str) -> None:
 
     previous = [ReplicaSetSpec(**s) for s in (deployment.previous_sets or [])]
     get_runtime().apply(_desired(service, previous))
+    kept = db.session.execute(select(Revision).where(
+        Revision.service_id == service.id, Revision.number == service.current_revision)
+    ).scalar_one_or_none()
+    if kept is not None:  # the spec goes back to what keeps running
+        service.image, service.command = kept.image, kept.command
+        service.env, service.replicas = dict(kept.env or {}), kept.replicas
     service.status = "running" if sum(s.replicas for s in previous) else "failed"
     _finish(deployment, service, "failed", message)
     emit(service_org(service), "deployment.failed", {

@@ -96,6 +96,8 @@ class ServiceOut(Schema):
     url_settings = fields.Dict()
     status = fields.String()
     current_revision = fields.Integer(allow_none=True)
+    current_image = fields.String(allow_none=True, metadata={
+        "description": "The image of the revision that runs; `image` is the next deploy's"})
     active_deployment_id = fields.String(allow_none=True)
     replicas = fields.Nested(ServiceReplicasOut, attribute="replica_summary")
     health = fields.Nested(ServiceHealthOut, attribute="health")

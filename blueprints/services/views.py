@@ -98,7 +98,8 @@ def _detail_context(service, actor):
                                                                        summary["items"]),
             "active": active, "deployments": deployments, "can_deploy": _can_deploy(service, actor),
             "can_manage": has_role(actor, "maintainer"),
-            "env": domain.visible_env(service, actor)}
+            "env": domain.visible_env(service, actor),
+            "current_image": domain.current_image(service)}
 
 
 @bp.get("/services/<service_id>")

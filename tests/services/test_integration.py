@@ -78,6 +78,9 @@ def test_deploy_proxy_logs_and_rolling_update_that_fails(api_as, setup, agent, w
     assert failed["status"] == "failed" and "did not become ready" in failed["message"]
     detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
     assert detail["status"] == "running" and detail["currentRevision"] == 1
+    # The spec goes back to what still runs, so the next plain deploy is not the broken one.
+    assert (detail["image"], detail["currentImage"]) == ("app:v1", "app:v1")
+    assert detail["command"] == HTTP_SERVER
     wait_for(lambda: {r["pid"] for r in api.get(f"/api/v1/services/{svc['id']}").get_json()
                       ["replicas"]["items"]} == pids, timeout=15, what="only the old replicas")
     assert api.get(f"/api/v1/services/{svc['id']}/proxy/").status_code == 200

@@ -62,7 +62,8 @@ class Agent:
         self.redis = Redis.from_url(cfg["REDIS_URL"], socket_timeout=10)
         self.data_dir = Path(cfg.get("AGENT_DATA_DIR") or INSTANCE / "agent")
         self.interval = float(cfg.get("AGENT_RECONCILE_INTERVAL", 0.5))
-        self.probe_interval = float(cfg.get("AGENT_PROBE_INTERVAL", 2.0))
+        self.probe_interval = float(cfg.get("AGENT_PROBE_INTERVAL", 5.0))
+        self.health_interval = min(self.probe_interval, 2.0)
         self.maxlen = int(cfg.get("LOG_STREAM_MAXLEN", 10000))
         lo, _, hi = str(cfg.get("SERVICE_PORT_RANGE", "42000-42999")).partition("-")
         self.port_lo, self.port_hi = int(lo), int(hi or lo)
@@ -163,7 +164,7 @@ class Agent:
                 self.start_replica(spec, set_spec)
         self.finish_stops(time.time())
         self.probe(time.time())
-        if time.time() - self._last_health >= self.probe_interval:
+        if time.time() - self._last_health >= self.health_interval:
             self._last_health = time.time()
             self.report_health()
         self.persist()
