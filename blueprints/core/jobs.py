@@ -22,6 +22,8 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue, Retry, SimpleWorker, Worker
 from rq.cron import CronScheduler
+from sqlalchemy import text
+from sqlalchemy.orm import configure_mappers
 
 from .extensions import db, get_redis
 
@@ -146,7 +148,12 @@ def run_worker(app: Flask, queues: list[str], *, burst: bool = False,
                with_scheduler: bool = True) -> None:
     connection = get_redis()
     wait_for_redis(connection)
+    # Connect once so the dialect is initialised here, configure the ORM mappers, then drop
+    # the connection: forked work horses inherit both instead of redoing them for every job.
+    db.session.execute(text("SELECT 1"))
+    db.session.remove()
     db.engine.dispose()
+    configure_mappers()
     worker = SparkiWorker([get_queue(q, connection) for q in queues], connection=connection)
     worker.flask_app = app
     worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=app.config["LOG_LEVEL"])

@@ -330,7 +330,7 @@ def fan_out(event_ids: list[str]) -> int:
     events = list(db.session.execute(
         select(Event).where(Event.id.in_(event_ids), Event.dispatched_at.is_(None))).scalars())
     now = utcnow()
-    created: list[Delivery] = []
+    created: list[tuple[Delivery, bool]] = []
     hooks_by_org: dict[str, list[Webhook]] = {}
     for evt in events:
         if evt.type != "ping":
@@ -341,27 +341,39 @@ def fan_out(event_ids: list[str]) -> int:
             for webhook in hooks_by_org[evt.org_id]:
                 # endpoints registered after the event happened do not receive it
                 if subscribes(webhook, evt.type) and webhook.created_at <= evt.created_at:
-                    created.append(_new_delivery(webhook, evt.id, evt.type, at=now,
-                                                 manual=False, attempt=1))
+                    created.append((_new_delivery(webhook, evt.id, evt.type, at=now,
+                                                  manual=False, attempt=1),
+                                    webhook.failing_since is None))
         evt.dispatched_at = now
     try:
         db.session.flush()
-        ids = [d.id for d in created]
+        ids = [(d.id, healthy) for d, healthy in created]
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         log.info("events %s were fanned out concurrently", event_ids)
         return 0
-    enqueue_deliveries([(i, None) for i in ids])
+    _deliver_inline_then_enqueue(ids)
     return len(ids)
 
 
-def _claim(delivery_id: str) -> bool:
-    result = db.session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
-        .values(status="sending", started_at=utcnow()))
-    db.session.commit()
-    return result.rowcount == 1
+def _deliver_inline_then_enqueue(ids: list[tuple[str, bool]]) -> None:
+    """First attempts to healthy endpoints happen right here, within a time budget.
+
+    A job per delivery costs a fork and a fresh database connection; the fan-out job has
+    both already. Endpoints that are failing, and whatever is left when the budget
+    (WEBHOOK_INLINE_SECONDS) runs out, get jobs of their own, so one slow endpoint holds
+    up the others for at most one timeout. Every row is committed before this runs: a
+    crash here leaves pending (or `sending`) rows that the sweep picks up.
+    """
+    deadline = time.monotonic() + float(current_app.config["WEBHOOK_INLINE_SECONDS"])
+    rest: list[str] = []
+    for delivery_id, healthy in ids:
+        if healthy and time.monotonic() < deadline:
+            attempt(delivery_id)
+        else:
+            rest.append(delivery_id)
+    enqueue_deliveries([(i, None) for i in rest])
 
 
 def attempt(delivery_id: str) -> str:
@@ -370,20 +382,25 @@ def attempt(delivery_id: str) -> str:
     The row is claimed (pending → sending) first, so a duplicate job does nothing. The
     database transaction is closed while the HTTP request runs.
     """
-    if not _claim(delivery_id):
+    claimed = db.session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+        .values(status="sending", started_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        db.session.rollback()
         return "skipped"
     delivery = db.session.get(Delivery, delivery_id)
-    webhook, evt = delivery.webhook, db.session.get(Event, delivery.event_id)
+    webhook, evt = delivery.webhook, delivery.event
     if not webhook.active and not delivery.manual:
         _finish(delivery, "cancelled", error="The endpoint is disabled")
         db.session.commit()
         return "cancelled"
-    body, url, event_type = payload(evt), webhook.url, evt.type
-    keys = signing_secrets(webhook)
-    db.session.commit()  # end the read transaction before the network call
+    body, url, msg_id = payload(evt), webhook.url, evt.id
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               "X-Sparki-Event": event_type,
-               **signing.sign(keys, evt.id if evt else delivery.event_id, int(time.time()), body)}
+               "X-Sparki-Event": evt.type,
+               **signing.sign(signing_secrets(webhook), msg_id, int(time.time()), body)}
+    was_failing = webhook.failing_since is not None
+    db.session.commit()  # the claim is visible; no transaction stays open during the call
     cfg = current_app.config
     try:
         target = guard.check(url, allow_private=bool(cfg["WEBHOOK_ALLOW_PRIVATE"]))
@@ -391,7 +408,35 @@ def attempt(delivery_id: str) -> str:
         outcome = transport.Outcome(error=f"Refused: {exc.message}")
     else:
         outcome = transport.post(target, body, headers, float(cfg["WEBHOOK_TIMEOUT_SECONDS"]))
+    if outcome.ok:
+        return _record_success(delivery_id, outcome, was_failing)
     return record(delivery_id, outcome)
+
+
+def _record_success(delivery_id: str, outcome: transport.Outcome, was_failing: bool) -> str:
+    """The common case in a few statements: this row, its pending siblings, the endpoint."""
+    now = utcnow()
+    done = db.session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
+        .values(status="succeeded", finished_at=now, status_code=outcome.status_code,
+                duration_ms=outcome.duration_ms, response_excerpt=outcome.excerpt)
+        .returning(Delivery.webhook_id, Delivery.event_id, Delivery.attempt)
+        .execution_options(synchronize_session=False)).first()
+    if done is None:
+        db.session.rollback()
+        return "superseded"  # the sweep reclaimed it (lease expired) or it was deleted
+    webhook_id, event_id, number = done
+    db.session.execute(
+        update(Delivery).where(Delivery.webhook_id == webhook_id, Delivery.event_id == event_id,
+                               Delivery.status == "pending")
+        .values(status="cancelled", finished_at=now, error=f"Attempt {number} succeeded")
+        .execution_options(synchronize_session=False))
+    if was_failing:
+        db.session.execute(update(Webhook).where(Webhook.id == webhook_id)
+                           .values(failing_since=None)
+                           .execution_options(synchronize_session=False))
+    db.session.commit()
+    return "succeeded"
 
 
 def _finish(delivery: Delivery, status: str, *, error: str | None = None) -> None:

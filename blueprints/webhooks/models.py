@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.core.events import Event
 from blueprints.core.extensions import db
 from blueprints.core.models import OrgScopedMixin, PrefixedIdMixin, TimestampMixin, UTCDateTime
 
@@ -77,3 +78,4 @@ class Delivery(PrefixedIdMixin, OrgScopedMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
     webhook: Mapped[Webhook] = relationship(lazy="joined")
+    event: Mapped[Event] = relationship(lazy="joined")

@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Webhook fan-out throughput next to RQ's own no-op job rate, on this machine.
+
+Starts a private Redis, a fresh database (PostgreSQL when reachable, else SQLite), a local
+receiver (http.server) and W real `sparki worker` processes. Then:
+
+1. RQ baseline: N no-op jobs (`os.getpid`) through the same workers; jobs per second.
+2. Webhooks: N events emitted (committed in batches) for an organization whose endpoint
+   subscribes to them; the workers fan them out and deliver signed POSTs. Deliveries per
+   second counts from the first emit until the receiver has N requests and every
+   delivery row says `succeeded`.
+
+Prints both rates and their ratio (the figure we track; aim ≥ 60%).
+
+    .venv/bin/python bench/webhooks.py -n 500 -w 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.services import database, postgres_admin_url, private_redis  # noqa: E402
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.n = 0
+        self.lock = threading.Lock()
+
+
+def start_receiver(counter: Counter) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with counter.lock:
+                counter.n += 1
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def wait(cond, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--events", type=int, default=500, help="events (and no-op jobs)")
+    parser.add_argument("-w", "--workers", type=int, default=2, help="worker processes")
+    parser.add_argument("--batch", type=int, default=50, help="events per transaction")
+    parser.add_argument("--db", choices=["postgresql", "sqlite"],
+                        default="postgresql" if postgres_admin_url() else "sqlite")
+    args = parser.parse_args()
+
+    with private_redis() as redis_url, database(args.db) as database_url:
+        from flask_migrate import upgrade
+        from rq import Queue
+        from sqlalchemy import func, select
+
+        from app import create_app
+        from blueprints.core.events import emit
+        from blueprints.core.extensions import db, get_redis
+        from blueprints.users.domain import create_admin
+        from blueprints.webhooks.domain import create_webhook
+        from blueprints.webhooks.models import Delivery
+
+        app = create_app({"SECRET_KEY": "bench-secret-key-long-enough-for-hs256",
+                          "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
+                          "WEBHOOK_ALLOW_PRIVATE": True, "LOG_LEVEL": "WARNING"})
+        counter = Counter()
+        receiver = start_receiver(counter)
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+        with app.app_context():
+            upgrade(revision="heads")
+            admin = create_admin(org_name="Bench", email="bench@example.com",
+                                 password="bench-password")
+            org_id = admin.org_id
+            create_webhook(admin.organization, admin, url=url, events=["*"])
+            db.session.remove()
+
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+               "SECRET_KEY": app.config["SECRET_KEY"], "WEBHOOK_ALLOW_PRIVATE": "1",
+               "LOG_LEVEL": "WARNING"}
+        logdir = Path(tempfile.mkdtemp(prefix="sparki-bench-"))
+        workers = []
+        for i in range(args.workers):
+            log = open(logdir / f"worker-{i}.log", "w")  # noqa: SIM115
+            workers.append(subprocess.Popen(
+                [str(Path(sys.executable).parent / "sparki"), "worker"], cwd=ROOT, env=env,
+                start_new_session=True, stdout=log, stderr=subprocess.STDOUT))
+        try:
+            with app.app_context():
+                redis = get_redis()
+                wait(lambda: len(redis.keys("rq:worker:*")) >= args.workers, 60,
+                     "workers to start")
+                queue = Queue("default", connection=redis)
+
+                # 1. RQ's own rate: no-op jobs through the same workers.
+                t0 = time.perf_counter()
+                for _ in range(args.events):
+                    queue.enqueue("os.getpid")
+                wait(lambda: queue.finished_job_registry.count >= args.events, 600,
+                     "no-op jobs")
+                noop_rate = args.events / (time.perf_counter() - t0)
+
+                # 2. Webhook fan-out and delivery of N events.
+                from blueprints.users.models import Organization
+
+                t0 = time.perf_counter()
+                org = db.session.get(Organization, org_id)
+                for start in range(0, args.events, args.batch):
+                    for i in range(start, min(start + args.batch, args.events)):
+                        emit(org, "deployment.completed",
+                             {"deploymentId": f"deploy-bench-{i}", "status": "success"})
+                    db.session.commit()
+                wait(lambda: counter.n >= args.events, 600, "deliveries")
+
+                def all_recorded() -> bool:
+                    done = db.session.execute(select(func.count()).select_from(Delivery).where(
+                        Delivery.status == "succeeded")).scalar_one()
+                    db.session.commit()
+                    return done >= args.events
+
+                wait(all_recorded, 120, "delivery rows")
+                delivery_rate = args.events / (time.perf_counter() - t0)
+                db.session.remove()
+        finally:
+            for proc in workers:
+                os.killpg(proc.pid, signal.SIGTERM)
+            for proc in workers:
+                proc.wait(20)
+            receiver.shutdown()
+
+    ratio = delivery_rate / noop_rate
+    print(f"machine: {os.cpu_count()} CPUs; database: {args.db}; workers: {args.workers}; "
+          f"events: {args.events} (committed {args.batch} per transaction)")
+    print(f"RQ no-op jobs:         {noop_rate:8.1f} jobs/s")
+    print(f"webhook deliveries:    {delivery_rate:8.1f} deliveries/s "
+          f"(received: {counter.n}, each signed, logged and recorded)")
+    print(f"ratio:                 {ratio:8.1%}  (aim >= 60%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
