@@ -326,7 +326,8 @@ def _revision(service: Service, number: int | None) -> Revision | None:
 def _lock(org: Organization, service_id: str) -> Service:
     """The service row, locked for the rest of the transaction (PostgreSQL)."""
     service = db.session.execute(
-        scoped(Service, org).where(Service.id == service_id).with_for_update()
+        scoped(Service, org).where(Service.id == service_id)
+        .with_for_update(of=Service).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if service is None:
         raise NotFound(f"No service with id '{service_id}'", details={"id": service_id})
