@@ -216,3 +216,18 @@ def test_new_organization_modules_and_limits(api_as, team):
     assert org["modules"] == {"schedules": True, "crm": False}
     assert set(org["limits"]) == {"maxServices", "activeServiceLimit"}
     assert org["slug"] and org["name"]
+
+
+def test_deleting_a_user_deletes_their_keys(app, api_as, factory, team):
+    """ON DELETE CASCADE holds on SQLite too (foreign keys are switched on per connection)."""
+    from blueprints.core.extensions import db
+    from blueprints.users.models import ApiKey
+
+    raw = factory.api_key(team["target"])
+    admin = api_as(team["admin"])
+    assert admin.delete(f"/api/v1/users/{team['target']}").status_code == 200
+    assert admin.get("/api/v1/api-keys?all=true").json["data"] == []
+    with app.app_context():
+        assert db.session.query(ApiKey).filter_by(user_id=team["target"]).count() == 0
+    assert app.test_client().get("/api/v1/users/me", headers={"X-API-Key": raw}).status_code \
+        == 401
