@@ -29,6 +29,7 @@ from .runtime.base import ReplicaSetSpec
 log = logging.getLogger("sparki.services.jobs")
 
 POLL_SECONDS = 0.25
+CRASH_LIMIT = 2  # a new replica that crashed after this many restarts fails the rollout
 
 
 def job_id(deployment_id: str) -> str:
@@ -113,6 +114,11 @@ def _wait_ready(deployment: Deployment, service: Service, target: ReplicaSetSpec
             db.session.commit()
         if progress["ready"] >= want:
             return
+        looping = next((r for r in mine if r.state == "crashed" and r.restarts >= CRASH_LIMIT),
+                       None)
+        if looping is not None:  # no point waiting out the timeout
+            raise RolloutFailed(f"a new replica of revision {target.revision} is crash-looping: "
+                                f"{looping.pod} {looping.message}")
         if time.monotonic() > deadline:
             crashed = next((r for r in mine if r.state == "crashed" or r.message), None)
             why = f": {crashed.pod} {crashed.message}" if crashed and crashed.message else ""

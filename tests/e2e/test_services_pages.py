@@ -90,7 +90,7 @@ def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(page, log_in, facto
     page.click("#deploy-button")
     progress = page.locator(".deploy-progress").first
     expect(progress.locator("[data-status]")).to_have_text("failed", timeout=40_000)
-    expect(progress).to_contain_text("did not become ready")
+    expect(progress).to_contain_text("crash-looping")
     expect(page.locator("#logs")).to_contain_text("cannot start")
     still = page.request.get(f"{live_server.url}/api/v1/services/{service_id}/proxy/")
     assert still.status == 200

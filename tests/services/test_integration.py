@@ -75,7 +75,7 @@ def test_deploy_proxy_logs_and_rolling_update_that_fails(api_as, setup, agent, w
     conflict = api.post(f"/api/v1/services/{svc['id']}/deploy", json={})
     assert conflict.status_code == 409
     failed = _finished(api, bad["id"])
-    assert failed["status"] == "failed" and "did not become ready" in failed["message"]
+    assert failed["status"] == "failed" and "crash-looping" in failed["message"]
     detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
     assert detail["status"] == "running" and detail["currentRevision"] == 1
     # The spec goes back to what still runs, so the next plain deploy is not the broken one.
@@ -87,15 +87,21 @@ def test_deploy_proxy_logs_and_rolling_update_that_fails(api_as, setup, agent, w
     logs = api.get(f"/api/v1/services/{svc['id']}/logs?lines=1000").get_json()["logs"]
     assert any(e["message"] == "boom" and e["level"] == "error" for e in logs)
 
+    # A replica that runs but never answers its health path fails on the timeout instead.
+    silent = _finished(api, _deploy(api, svc["id"], image="app:silent", command="sleep 60")["id"])
+    assert silent["status"] == "failed" and "did not become ready within" in silent["message"]
+    wait_for(lambda: {r["pid"] for r in api.get(f"/api/v1/services/{svc['id']}").get_json()
+                      ["replicas"]["items"]} == pids, timeout=15, what="only the old replicas")
+
     # Rollback by image tag makes a new revision from revision 1.
     resp = api.post(f"/api/v1/services/{svc['id']}/rollback", json={"revision": "app:v1"})
     assert resp.status_code == 202, resp.get_json()
     body = resp.get_json()
     assert body["targetImage"] == "app:v1" and body["previousImage"] == "app:v1"
-    assert body["revision"] == 3
+    assert body["revision"] == 4
     assert _finished(api, body["deploymentId"])["status"] == "success"
     listing = api.get(f"/api/v1/services/{svc['id']}/deployments").get_json()
-    assert [d["status"] for d in listing["data"]] == ["success", "failed", "success"]
+    assert [d["status"] for d in listing["data"]] == ["success", "failed", "failed", "success"]
     assert listing["data"][0]["createdBy"]["id"] == setup.maintainer
     assert listing["data"][1]["durationSeconds"] > 0
 
