@@ -160,7 +160,7 @@ def two_servers(database_url, redis_url, app):
             port = free_port()
             procs.append(subprocess.Popen(
                 [gunicorn, "-b", f"127.0.0.1:{port}", "-w", "1", "--log-level", "warning",
-                 "app:create_app()"],
+                 "--no-control-socket", "app:create_app()"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             urls.append(f"http://127.0.0.1:{port}")
         for proc, url in zip(procs, urls, strict=True):

@@ -23,12 +23,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SPARKI = str(Path(sys.executable).parent / "sparki")
 
 
-def _procfile_names() -> set[str]:
-    names = set()
+def _procfile_programs() -> dict[str, str]:
+    """Procfile name -> what its process's command line shows (`gunicorn`, `sparki worker`)."""
+    programs = {}
     for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            names.add(line.split(":", 1)[0].strip())
-    return names
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, command = (part.strip() for part in line.split(":", 1))
+        words = command.split()
+        programs[name] = " ".join(words[:2]) if words[0] == "sparki" else words[0]
+    return programs
 
 
 def _describe(proc: psutil.Process) -> str:
@@ -81,13 +85,15 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
                           headers={"Authorization": f"Bearer {token.json()['token']}"})
         assert me.json()["roles"] == ["admin"]
 
-        # Every Procfile process and the private Redis are running under `sparki up`.
-        wanted = {"gunicorn", "sparki worker", "sparki scheduler", "redis-server"}
+        # Every Procfile process (web, worker, scheduler, agent…) and the private Redis run
+        # under `sparki up`.
+        wanted = {*_procfile_programs().values(), "redis-server"}
+        assert {"gunicorn", "sparki worker", "sparki scheduler"} <= wanted
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             children = parent.children(recursive=True)
             running = " | ".join(_describe(c) for c in children)
-            if all(w in running for w in wanted) and len(children) > len(_procfile_names()):
+            if all(w in running for w in wanted):
                 break
             time.sleep(0.25)
         running = " | ".join(_describe(c) for c in children)
