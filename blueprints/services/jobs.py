@@ -68,6 +68,14 @@ def run_deployment(deployment_id: str) -> str:
     except RolloutFailed as exc:
         _fail(deployment, service, str(exc))
         return "failed"
+    except Exception as exc:
+        # An unexpected error (a bug, the database gone): record it rather than leave the
+        # deployment in progress for ever; the old replica sets are put back.
+        log.exception("deployment %s: the rollout stopped", deployment_id)
+        db.session.rollback()
+        _fail(deployment, service, f"the rollout stopped on an internal error "
+                                   f"({type(exc).__name__}); see the worker's log")
+        return "failed"
     _succeed(deployment, service, revision)
     return "success"
 

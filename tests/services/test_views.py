@@ -27,12 +27,14 @@ def test_list_create_and_the_embedded_table(login_as, setup):
     assert bad.status_code == 400 and "lowercase letters" in bad.get_data(as_text=True)
     # What the project page loads with htmx: the table partial, filtered by project.
     partial = page.get(f"/services?project={setup.project}", headers=HX).get_data(as_text=True)
-    assert partial.lstrip().startswith("<table") and ">web</a>" in partial
+    assert '<div class="services-list">' in partial and ">web</a>" in partial
     assert "<html" not in partial
     empty = page.get("/services?project=proj-other", headers=HX).get_data(as_text=True)
     assert "No services match." in empty
     viewer = login_as(setup.viewer).get("/services").get_data(as_text=True)
     assert 'id="service-create"' not in viewer
+    home = page.get("/").get_data(as_text=True)
+    assert 'id="services-card"' in home and "<strong>1</strong> services" in home
 
 
 def test_detail_deploy_progress_settings_and_delete(login_as, setup, app):

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -167,6 +168,7 @@ class Agent:
         if time.time() - self._last_health >= self.health_interval:
             self._last_health = time.time()
             self.report_health()
+            self.clean_workdirs()
         self.persist()
 
     def load_desired(self) -> None:
@@ -470,6 +472,13 @@ class Agent:
             emit(org, "alert.triggered", {"kind": "service.unhealthy", **data})
         elif old == "unhealthy" and status == "healthy":
             emit(org, "alert.resolved", {"kind": "service.unhealthy", **data})
+
+    def clean_workdirs(self) -> None:
+        """Remove the working directories of services that no longer run here."""
+        keep = set(self.specs) | {r.service_id for r in self.records.values()}
+        for path in (self.data_dir / "work").iterdir():
+            if path.is_dir() and path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
 
     # --- state ---------------------------------------------------------------------------------
     def persist(self) -> None:

@@ -73,6 +73,8 @@ def to_entry(stream_id: bytes | str, fields: dict) -> LogEntry:
 def read(redis: Redis, service_id: str, *, lines: int, since: datetime | None = None
          ) -> list[LogEntry]:
     """The last `lines` entries (at or after `since`), oldest first."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
     low = f"{int(since.timestamp() * 1000)}-0" if since else "-"
     rows = redis.xrevrange(stream_key(service_id), max="+", min=low, count=lines)
     return [to_entry(i, f) for i, f in reversed(rows)]
