@@ -163,6 +163,9 @@ def _rate_limit_response(exc: HTTPException):
     limit = current.limit if current else None
     message = f"Rate limit of {limit} exceeded; retry after {retry_after}s" if limit else (
         f"Rate limit exceeded; retry after {retry_after}s")
+    if not is_api_request():  # e.g. the login form: a page, not a JSON body
+        html, status = _html_error(429, message)
+        return html, status, {"Retry-After": str(retry_after)}
     return error_response(429, message, headers={"Retry-After": str(retry_after)},
                           extra={"retryAfter": retry_after})
 
