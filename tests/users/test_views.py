@@ -222,3 +222,18 @@ def test_organization_page_is_read_only_for_others(login_as, team):
     html = _text(login_as(team["developer"]).get("/organization"))
     assert "fieldset disabled" in html and 'id="save-org"' not in html
     assert "Only admins can change these settings" in html
+
+
+def test_login_form_rate_limit_is_an_html_page(database_url, redis_url, app, factory):
+    from tests.conftest import make_app
+
+    limited = make_app(database_url, redis_url, LOGIN_RATE_LIMIT="2/minute")
+    factory.user(email="page@example.com")
+    c = limited.test_client()
+    for _ in range(2):
+        assert c.post("/login", data={"email": "page@example.com",
+                                      "password": "wrong-one"}).status_code == 401
+    r = c.post("/login", data={"email": "page@example.com", "password": PASSWORD})
+    assert r.status_code == 429
+    assert r.content_type.startswith("text/html") and "Rate limit" in _text(r)
+    assert 0 < int(r.headers["Retry-After"]) <= 60
