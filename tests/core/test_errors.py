@@ -169,7 +169,9 @@ def test_uncaught_exception_is_500_without_traceback(boom_app, caplog):
     text = r.get_data(as_text=True)
     assert "Traceback" not in text and "hunter2" not in text and "RuntimeError" not in text
     assert body["requestId"] == "trace-me-1"
-    assert any("/api/v1/boom" in rec.getMessage() for rec in caplog.records)
+    logged = [rec for rec in caplog.records if "/api/v1/boom" in rec.getMessage()]
+    assert logged and logged[0].exc_info  # the traceback goes to the log, not the client
+    assert getattr(logged[0], "request_id", None) == "trace-me-1"  # logs carry the request id
 
 
 def test_uncaught_exception_on_a_page_is_html_500(boom_app):
