@@ -188,11 +188,19 @@ def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, se
     agent.kill()  # SIGKILL: no chance to clean up
     assert all(psutil.pid_exists(p) for p in pids)
     assert api.get(f"/api/v1/services/{svc['id']}/proxy/").status_code == 200
+    # One replica dies while no agent watches; the new agent restarts it and adopts the other.
+    dead, alive = sorted(pids)
+    os.killpg(dead, signal.SIGKILL)
+    wait_for(lambda: not psutil.pid_exists(dead), timeout=5, what="the killed replica to go")
     agent.start()
     time.sleep(1.5)  # a few reconcile ticks: nothing may be started twice
-    detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
-    assert {r["pid"] for r in detail["replicas"]["items"]} == pids
-    assert detail["replicas"]["ready"] == 2
+
+    def settled():
+        detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
+        return detail["replicas"]["ready"] == 2 and detail
+    detail = wait_for(settled, timeout=20, what="two ready replicas again")
+    now = {r["pid"] for r in detail["replicas"]["items"]}
+    assert len(now) == 2 and alive in now and dead not in now
     # The re-adopted replicas' logs are still followed.
     assert api.get(f"/api/v1/services/{svc['id']}/proxy/?after-restart=1").status_code == 200
     wait_for(lambda: any("after-restart" in e["message"] for e in api.get(

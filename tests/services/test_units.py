@@ -139,3 +139,20 @@ def test_env_text_round_trip_and_errors():
         parse_env_text("JUSTAWORD")
     with pytest.raises(InvalidRequest):
         parse_env_text("PORT=1")
+
+
+def test_agent_reads_whole_lines_and_resumes_from_its_offset(tmp_path):
+    from blueprints.services.runtime.agent import Agent
+
+    log = tmp_path / "pod.err"
+    log.write_bytes(b"first\nsecond\npart")
+    lines, offset = Agent._read_lines(str(log), 0)
+    assert lines == ["first", "second"] and offset == len(b"first\nsecond\n")
+    with open(log, "ab") as fh:
+        fh.write(b"ial\r\n\n")
+    lines, offset = Agent._read_lines(str(log), offset)
+    assert lines == ["partial"] and offset == log.stat().st_size
+    assert Agent._read_lines(str(log), offset) == ([], offset)
+    log.write_bytes(b"after truncation\n")  # rotated or truncated underneath
+    assert Agent._read_lines(str(log), offset)[0] == ["after truncation"]
+    assert Agent._read_lines(str(tmp_path / "missing"), 7) == ([], 7)
