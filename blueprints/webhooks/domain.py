@@ -215,9 +215,11 @@ def _next_attempt(webhook_id: str, event_id: str) -> int:
 
 
 def _new_delivery(webhook: Webhook, event_id: str, event_type: str, *, at: datetime,
-                  manual: bool, attempt: int | None = None) -> Delivery:
+                  manual: bool, attempt: int | None = None, claimed: bool = False) -> Delivery:
     delivery = Delivery(org_id=webhook.org_id, webhook_id=webhook.id, event_id=event_id,
-                        event_type=event_type, manual=manual, status="pending", scheduled_at=at,
+                        event_type=event_type, manual=manual, scheduled_at=at,
+                        status="sending" if claimed else "pending",
+                        started_at=at if claimed else None,
                         attempt=attempt or _next_attempt(webhook.id, event_id), created_at=utcnow())
     db.session.add(delivery)
     return delivery
@@ -321,16 +323,27 @@ def payload(evt: Event) -> bytes:
 
 # --- the delivery engine (called by jobs) ----------------------------------------------------
 
+INLINE_MAX = 200  # first attempts one fan-out job may make itself
+
+
 def fan_out(event_ids: list[str]) -> int:
     """Create the first attempt for each active subscription of each event; mark dispatched.
 
     Idempotent: an event already dispatched is skipped, and the unique (webhook, event,
     attempt) constraint stops two concurrent fan-outs from both creating attempt 1.
+
+    A job per delivery costs a fork and a fresh database connection, which this job has
+    already; so it makes up to INLINE_MAX first attempts to healthy endpoints itself, for
+    at most WEBHOOK_INLINE_SECONDS. Those rows are created claimed (`sending`); the others,
+    and any the budget does not reach, get jobs of their own, so one slow endpoint holds up
+    the rest for at most one timeout. A crash leaves committed rows the sweep picks up.
     """
     events = list(db.session.execute(
         select(Event).where(Event.id.in_(event_ids), Event.dispatched_at.is_(None))).scalars())
     now = utcnow()
-    created: list[tuple[Delivery, bool]] = []
+    budget = float(current_app.config["WEBHOOK_INLINE_SECONDS"])
+    created: list[Delivery] = []
+    inline: list[tuple[Delivery, tuple[str, bytes, str, str, list[str]]]] = []
     hooks_by_org: dict[str, list[Webhook]] = {}
     for evt in events:
         if evt.type != "ping":
@@ -340,40 +353,64 @@ def fan_out(event_ids: list[str]) -> int:
                                           Webhook.active.is_(True))).scalars())
             for webhook in hooks_by_org[evt.org_id]:
                 # endpoints registered after the event happened do not receive it
-                if subscribes(webhook, evt.type) and webhook.created_at <= evt.created_at:
-                    created.append((_new_delivery(webhook, evt.id, evt.type, at=now,
-                                                  manual=False, attempt=1),
-                                    webhook.failing_since is None))
+                if not subscribes(webhook, evt.type) or webhook.created_at > evt.created_at:
+                    continue
+                mine = budget > 0 and webhook.failing_since is None and len(inline) < INLINE_MAX
+                delivery = _new_delivery(webhook, evt.id, evt.type, at=now, manual=False,
+                                         attempt=1, claimed=mine)
+                if mine:
+                    inline.append((delivery, (webhook.url, payload(evt), evt.id, evt.type,
+                                              signing_secrets(webhook, now))))
+                else:
+                    created.append(delivery)
         evt.dispatched_at = now
     try:
         db.session.flush()
-        ids = [(d.id, healthy) for d, healthy in created]
+        queued = [d.id for d in created]
+        mine_ids = [(d.id, message) for d, message in inline]
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         log.info("events %s were fanned out concurrently", event_ids)
         return 0
-    _deliver_inline_then_enqueue(ids)
-    return len(ids)
+    deadline = time.monotonic() + budget
+    for delivery_id, message in mine_ids:
+        if time.monotonic() < deadline:
+            _conclude(delivery_id, _send(*message), was_failing=False)
+        elif _release(delivery_id):
+            queued.append(delivery_id)
+    enqueue_deliveries([(i, None) for i in queued])
+    return len(queued) + len(mine_ids)
 
 
-def _deliver_inline_then_enqueue(ids: list[tuple[str, bool]]) -> None:
-    """First attempts to healthy endpoints happen right here, within a time budget.
+def _release(delivery_id: str) -> bool:
+    """Hand a claimed attempt back (pending) so a job of its own makes it."""
+    released = db.session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
+        .values(status="pending", started_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return released == 1
 
-    A job per delivery costs a fork and a fresh database connection; the fan-out job has
-    both already. Endpoints that are failing, and whatever is left when the budget
-    (WEBHOOK_INLINE_SECONDS) runs out, get jobs of their own, so one slow endpoint holds
-    up the others for at most one timeout. Every row is committed before this runs: a
-    crash here leaves pending (or `sending`) rows that the sweep picks up.
-    """
-    deadline = time.monotonic() + float(current_app.config["WEBHOOK_INLINE_SECONDS"])
-    rest: list[str] = []
-    for delivery_id, healthy in ids:
-        if healthy and time.monotonic() < deadline:
-            attempt(delivery_id)
-        else:
-            rest.append(delivery_id)
-    enqueue_deliveries([(i, None) for i in rest])
+
+def _send(url: str, body: bytes, msg_id: str, event_type: str,
+          keys: list[str]) -> transport.Outcome:
+    """Sign and POST one attempt (the SSRF guard runs again: DNS may have changed)."""
+    cfg = current_app.config
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+               "X-Sparki-Event": event_type,
+               **signing.sign(keys, msg_id, int(time.time()), body)}
+    try:
+        target = guard.check(url, allow_private=bool(cfg["WEBHOOK_ALLOW_PRIVATE"]))
+    except guard.UnsafeURL as exc:
+        return transport.Outcome(error=f"Refused: {exc.message}")
+    return transport.post(target, body, headers, float(cfg["WEBHOOK_TIMEOUT_SECONDS"]))
+
+
+def _conclude(delivery_id: str, outcome: transport.Outcome, *, was_failing: bool) -> str:
+    if outcome.ok:
+        return _record_success(delivery_id, outcome, was_failing)
+    return record(delivery_id, outcome)
 
 
 def attempt(delivery_id: str) -> str:
@@ -395,22 +432,10 @@ def attempt(delivery_id: str) -> str:
         _finish(delivery, "cancelled", error="The endpoint is disabled")
         db.session.commit()
         return "cancelled"
-    body, url, msg_id = payload(evt), webhook.url, evt.id
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               "X-Sparki-Event": evt.type,
-               **signing.sign(signing_secrets(webhook), msg_id, int(time.time()), body)}
+    message = (webhook.url, payload(evt), evt.id, evt.type, signing_secrets(webhook))
     was_failing = webhook.failing_since is not None
     db.session.commit()  # the claim is visible; no transaction stays open during the call
-    cfg = current_app.config
-    try:
-        target = guard.check(url, allow_private=bool(cfg["WEBHOOK_ALLOW_PRIVATE"]))
-    except guard.UnsafeURL as exc:
-        outcome = transport.Outcome(error=f"Refused: {exc.message}")
-    else:
-        outcome = transport.post(target, body, headers, float(cfg["WEBHOOK_TIMEOUT_SECONDS"]))
-    if outcome.ok:
-        return _record_success(delivery_id, outcome, was_failing)
-    return record(delivery_id, outcome)
+    return _conclude(delivery_id, _send(*message), was_failing=was_failing)
 
 
 def _record_success(delivery_id: str, outcome: transport.Outcome, was_failing: bool) -> str:
