@@ -57,6 +57,7 @@ def test_windows_select_the_right_points(app, api_as, factory):
     day = client.get("/api/v1/infrastructure/metrics/history?window=24h").json
     assert day["resolutionSeconds"] == 60
     assert _ts(day["points"][0]["timestamp"]) < now - 2 * 3600  # older than the raw hour
+    assert _ts(day["points"][-1]["timestamp"]) >= now - 121  # the unfinished minute too
     assert _ts(day["to"]) - _ts(day["from"]) == pytest.approx(86400, abs=1)
 
 
