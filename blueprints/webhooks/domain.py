@@ -326,8 +326,27 @@ def payload(evt: Event) -> bytes:
 INLINE_MAX = 200  # first attempts one fan-out job may make itself
 
 
-def fan_out(event_ids: list[str]) -> int:
+def drain_outbox(*, seconds: float = 10.0, batch: int = 100) -> tuple[int, bool]:
+    """Fan out undispatched events, oldest first, `batch` at a time, for up to `seconds`.
+
+    This is the outbox relay: however many commits emitted events while it was queued,
+    one job takes them all. Returns (events handled, whether some are left).
+    """
+    deadline = time.monotonic() + seconds
+    total = 0
+    while time.monotonic() < deadline:
+        handled, _ = fan_out(None, limit=batch)
+        total += handled
+        if handled < batch:
+            return total, False
+    return total, True
+
+
+def fan_out(event_ids: list[str] | None, *, limit: int = 100) -> tuple[int, int]:
     """Create the first attempt for each active subscription of each event; mark dispatched.
+
+    Takes the given events, or (None) the oldest undispatched ones; returns how many events
+    it handled and how many deliveries it made.
 
     Idempotent: an event already dispatched is skipped, and the unique (webhook, event,
     attempt) constraint stops two concurrent fan-outs from both creating attempt 1.
@@ -338,8 +357,12 @@ def fan_out(event_ids: list[str]) -> int:
     and any the budget does not reach, get jobs of their own, so one slow endpoint holds up
     the rest for at most one timeout. A crash leaves committed rows the sweep picks up.
     """
-    events = list(db.session.execute(
-        select(Event).where(Event.id.in_(event_ids), Event.dispatched_at.is_(None))).scalars())
+    stmt = select(Event).where(Event.dispatched_at.is_(None))
+    if event_ids is not None:
+        stmt = stmt.where(Event.id.in_(event_ids))
+    # Row locks (PostgreSQL) keep two relays off the same events; SQLite serialises writes.
+    stmt = stmt.order_by(Event.created_at).limit(limit).with_for_update(skip_locked=True)
+    events = list(db.session.execute(stmt).scalars())
     now = utcnow()
     budget = float(current_app.config["WEBHOOK_INLINE_SECONDS"])
     created: list[Delivery] = []
@@ -371,8 +394,8 @@ def fan_out(event_ids: list[str]) -> int:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        log.info("events %s were fanned out concurrently", event_ids)
-        return 0
+        log.info("%d events were fanned out concurrently", len(events))
+        return 0, 0
     deadline = time.monotonic() + budget
     for delivery_id, message in mine_ids:
         if time.monotonic() < deadline:
@@ -380,7 +403,7 @@ def fan_out(event_ids: list[str]) -> int:
         elif _release(delivery_id):
             queued.append(delivery_id)
     enqueue_deliveries([(i, None) for i in queued])
-    return len(queued) + len(mine_ids)
+    return len(events), len(queued) + len(mine_ids)
 
 
 def _release(delivery_id: str) -> bool:

@@ -1,12 +1,13 @@
-"""RQ jobs of the webhooks feature: fan-out, one delivery attempt, the periodic sweep.
+"""RQ jobs of the webhooks feature: the outbox relay, one delivery attempt, the sweep.
 
-Jobs take ids, reload rows and are idempotent (see `domain.fan_out` and `domain.attempt`).
+Jobs reload rows and are idempotent (see `domain.fan_out` and `domain.attempt`).
 """
 
 from __future__ import annotations
 
 import logging
 
+from blueprints.core.extensions import get_redis
 from blueprints.core.jobs import enqueue, periodic
 
 from . import domain
@@ -16,15 +17,35 @@ log = logging.getLogger("sparki.webhooks.jobs")
 SWEEP_INTERVAL = 10  # seconds
 
 
+# Set while a relay job is queued and not yet started: the events of any commit made
+# meanwhile will be seen by that job, so no other is needed.
+RELAY_QUEUED = "sparki:webhooks:relay-queued"
+
+
 def dispatch_events(event_ids: list[str]) -> None:
-    """The event dispatcher (called after commit): enqueue the fan-out, touch no database."""
-    enqueue(fan_out, list(event_ids), job_id=f"event-fanout-{event_ids[0]}", timeout=120)
+    """The event dispatcher (called after commit): queue the outbox relay, touch no database.
+
+    At most one relay job waits in the queue; the relay deletes the flag before it reads
+    the outbox, so an event committed before that is read and one committed after queues
+    a new relay. If this fails, the periodic sweep dispatches the events again.
+    """
+    redis = get_redis()
+    if not redis.set(RELAY_QUEUED, "1", nx=True, ex=60):
+        return
+    try:
+        enqueue(relay_outbox, timeout=300)
+    except Exception:
+        redis.delete(RELAY_QUEUED)
+        raise
 
 
-def fan_out(event_ids: list[str]) -> int:
-    created = domain.fan_out(event_ids)
-    log.info("fan-out of %d events: %d deliveries", len(event_ids), created)
-    return created
+def relay_outbox() -> int:
+    get_redis().delete(RELAY_QUEUED)
+    handled, more = domain.drain_outbox()
+    if more:  # time is up: hand over to a fresh job
+        dispatch_events([])
+    log.info("outbox relay: %d events", handled)
+    return handled
 
 
 def deliver(delivery_id: str) -> str:

@@ -273,6 +273,7 @@ def test_outbox_sweep_after_a_crash_between_commit_and_enqueue(app, api_as, admi
 
     api = api_as(admin)
     hook = _hook(api, receiver)
+    work()  # nothing queued: the relay has handled every earlier event
 
     def crash(*args, **kwargs):
         raise ConnectionError("process died before enqueue")
@@ -313,3 +314,23 @@ def test_pending_deliveries_survive_redis_losing_its_data(app, api_as, admin, fa
         assert sweep()["enqueued"] == 1
     work(until=lambda: _deliveries(app, hook["id"])[-1].status == "succeeded")
     assert len(receiver.requests) == 2
+
+
+def test_one_relay_job_takes_the_events_of_many_commits(app, api_as, admin, factory,
+                                                        receiver, work):
+    from blueprints.core.jobs import get_queue
+
+    api = api_as(admin)
+    hook = _hook(api, receiver)
+    work()
+    org = _org_of(api)
+    for _ in range(5):
+        factory.user(org, roles=["viewer"])  # five commits, five user.created events
+    with app.app_context():
+        queued = [j.func_name for j in get_queue().jobs]
+    assert queued == ["blueprints.webhooks.jobs.relay_outbox"]
+    work(until=lambda: len(receiver.requests) >= 5)
+    assert len({r.headers["webhook-id"] for r in receiver.requests}) == 5
+    assert all(d.status == "succeeded" for d in _deliveries(app, hook["id"]))
+    factory.user(org, roles=["viewer"])  # a commit after the relay ran queues a new one
+    work(until=lambda: len(receiver.requests) >= 6)
