@@ -525,6 +525,9 @@ def check(org: Organization, actor: User, service_id: str) -> ProbeResult:
 
     if service.status == "stopped":
         return ProbeResult("hibernated", "the service is stopped", utcnow(), 0.0)
+    if service.status == "failed" and not get_runtime().replicas(service.id):
+        return ProbeResult("unhealthy", "the last deployment failed and nothing runs", utcnow(),
+                           0.0)
     if service.type == "worker":
         summary = replica_summary(service)
         status = "healthy" if summary["ready"] else "unhealthy"

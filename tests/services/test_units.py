@@ -156,3 +156,16 @@ def test_agent_reads_whole_lines_and_resumes_from_its_offset(tmp_path):
     log.write_bytes(b"after truncation\n")  # rotated or truncated underneath
     assert Agent._read_lines(str(log), offset)[0] == ["after truncation"]
     assert Agent._read_lines(str(tmp_path / "missing"), 7) == ([], 7)
+
+
+def test_the_runtime_is_chosen_by_config(database_url, redis_url):
+    from blueprints.core.errors import ServiceUnavailable
+    from blueprints.services.runtime import get_runtime
+    from blueprints.services.runtime.local import LocalRuntime
+    from tests.conftest import make_app
+
+    with make_app(database_url, redis_url).app_context():
+        assert isinstance(get_runtime(), LocalRuntime)
+    with make_app(database_url, redis_url, SPARKI_RUNTIME="kubernetes").app_context(), \
+            pytest.raises(ServiceUnavailable, match="kubernetes"):
+        get_runtime()

@@ -443,7 +443,9 @@ class Agent:
         desired = sum(int(s["replicas"]) for s in spec.get("sets", []))
         mine = [r for r in self.records.values() if r.service_id == service.id]
         ready = sum(1 for r in mine if r.ready and r.state == "running")
-        if desired == 0 or service.status == "stopped":
+        if service.status == "failed" and desired == 0:
+            status, reason = "unhealthy", "the last deployment failed and nothing runs"
+        elif desired == 0 or service.status == "stopped":
             status, reason = "hibernated", "the service is stopped"
         elif ready:
             status, reason = "healthy", f"{ready} of {desired} replicas ready"
