@@ -281,3 +281,20 @@ def test_page_forms_are_csrf_protected(csrf_app, factory):
     r = c.post("/api-keys", data={"name": "no-token"})
     assert r.status_code == 400
     assert c.get("/api/v1/api-keys").json["data"] == []
+
+
+def test_deactivated_user_loses_token_session_and_login(client, factory, api_as, login_as):
+    org = factory.org()
+    admin = factory.user(org, roles=["admin"])
+    uid = factory.user(org, roles=["developer"], email="gone@example.com")
+    token_client, session_client = api_as(uid), login_as(uid)
+    assert token_client.get("/api/v1/users/me").status_code == 200
+    assert session_client.get("/api/v1/users/me").status_code == 200
+    assert api_as(admin).patch(f"/api/v1/users/{uid}", json={"active": False}).status_code == 200
+    assert_error(token_client.get("/api/v1/users/me"), 401, "authentication_failed")
+    assert_error(session_client.get("/api/v1/users/me"), 401, "authentication_failed")
+    assert_error(token_client.post("/api/v1/auth/refresh"), 401, "authentication_failed")
+    body = assert_error(client.post("/api/v1/auth/login",
+                                    json={"email": "gone@example.com", "password": PASSWORD}),
+                        401, "authentication_failed")
+    assert body["message"] == "Email or password is wrong"

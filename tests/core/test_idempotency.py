@@ -132,3 +132,19 @@ def test_idempotency_key_is_ignored_on_patch(api_as, factory):
         r = api.patch(f"/api/v1/users/{uid}", json={"name": name},
                       headers={"Idempotency-Key": "patch"})
         assert r.status_code == 200 and r.json["name"] == name
+
+
+def test_same_key_while_the_first_is_running_is_409(app, api_as, factory):
+    import hashlib
+
+    from blueprints.core.extensions import get_redis
+
+    uid = factory.user()
+    digest = hashlib.sha256(f"{uid}:busy".encode()).hexdigest()
+    with app.app_context():
+        get_redis().set(f"sparki:idem-lock:{digest}", "1", ex=60)  # a first request in flight
+    r = api_as(uid).post("/api/v1/api-keys", json={"name": "k"},
+                         headers={"Idempotency-Key": "busy"})
+    body = assert_error(r, 409, "conflict", field="Idempotency-Key")
+    assert body["details"]["reason"] == "in progress"
+    assert _count_keys(app) == 0
