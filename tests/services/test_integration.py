@@ -305,3 +305,35 @@ def test_proxy_forwards_method_headers_query_and_body_with_public_and_private_au
     api.patch(f"/api/v1/services/{sid}", json={"urlSettings": {"auth": "public"}})
     anonymous = client.get(f"/api/v1/services/{sid}/proxy/hello?x=y")
     assert anonymous.status_code == 200 and anonymous.get_json()["path"] == "/hello?x=y"
+
+
+def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(app, api_as, setup, agent,
+                                                                   run_jobs):
+    """No worker process here: jobs run in-process, and the first job "dies" mid-rollout."""
+    from blueprints.core.extensions import db
+    from blueprints.services.domain import _desired, set_spec
+    from blueprints.services.jobs import run_deployment
+    from blueprints.services.models import Deployment, Revision, Service
+    from blueprints.services.runtime import get_runtime
+
+    api = api_as(setup.maintainer)
+    svc = _create(api, setup.project, replicas=2)
+    first = _deploy(api, svc["id"])
+    run_jobs()
+    assert api.get(f"/api/v1/deployments/{first['id']}").get_json()["status"] == "success"
+    second = _deploy(api, svc["id"], image="app:v2")
+    with app.app_context():  # what a worker killed after its first step leaves behind
+        service = db.session.get(Service, svc["id"])
+        old = get_runtime().desired(service.id).sets
+        rev2 = db.session.execute(db.select(Revision).filter_by(service_id=service.id,
+                                                                number=2)).scalar_one()
+        get_runtime().apply(_desired(service, [*old, set_spec(second["id"], rev2, 1)]))
+        db.session.commit()
+    run_jobs()
+    done = api.get(f"/api/v1/deployments/{second['id']}").get_json()
+    assert done["status"] == "success" and done["progress"]["ready"] == 2
+    items = api.get(f"/api/v1/services/{svc['id']}").get_json()["replicas"]["items"]
+    assert [r["revision"] for r in items] == [2, 2]
+    with app.app_context():  # running the job again changes nothing
+        assert run_deployment(second["id"]) == "success"
+        assert db.session.get(Deployment, second["id"]).status == "success"
