@@ -298,3 +298,22 @@ def test_deactivated_user_loses_token_session_and_login(client, factory, api_as,
                                     json={"email": "gone@example.com", "password": PASSWORD}),
                         401, "authentication_failed")
     assert body["message"] == "Email or password is wrong"
+
+
+def test_health_is_503_when_a_dependency_is_down(database_url, app, tmp_path):
+    from blueprints.core.extensions import limiter
+    from tests.support.services import free_port
+
+    no_redis = make_app(database_url, f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        body = assert_error(no_redis.test_client().get("/api/v1/health"), 503,
+                            "service_unavailable")
+    finally:
+        limiter.init_app(app)  # the one Limiter keeps the storage of the app bound last
+    assert body["details"]["checks"]["database"] == "ok"
+    assert body["details"]["checks"]["redis"].startswith("error: ")
+    no_db = make_app(f"sqlite:///{tmp_path}/missing/dir/x.db",
+                     app.config["REDIS_URL"])
+    body = assert_error(no_db.test_client().get("/api/v1/health"), 503, "service_unavailable")
+    assert body["details"]["checks"]["database"].startswith("error: ")
+    assert body["details"]["checks"]["redis"] == "ok"
