@@ -317,3 +317,21 @@ def test_health_is_503_when_a_dependency_is_down(database_url, app, tmp_path):
     body = assert_error(no_db.test_client().get("/api/v1/health"), 503, "service_unavailable")
     assert body["details"]["checks"]["database"].startswith("error: ")
     assert body["details"]["checks"]["redis"] == "ok"
+
+
+def test_page_forms_accept_the_htmx_csrf_header(csrf_app, factory):
+    uid = factory.user()
+    c = _session_client(csrf_app, uid)
+    r = c.post("/api-keys", data={"name": "via-htmx"},
+               headers={"HX-Request": "true", "X-CSRFToken": _csrf_token(c)})
+    assert r.status_code == 200 and "via-htmx" in r.get_data(as_text=True)
+
+
+def test_passwords_are_stored_with_argon2id(app, factory):
+    from blueprints.core.extensions import db
+    from blueprints.users.models import User
+
+    uid = factory.user()
+    with app.app_context():
+        stored = db.session.get(User, uid).password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
