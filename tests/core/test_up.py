@@ -111,6 +111,9 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
         # Redis stops last: nothing still running lost its connection during the shutdown.
         assert "Connection refused" not in _log(log), _log(log)
     finally:
+        # On failure, leave nothing behind: every descendant, found while the parent lives.
+        with contextlib.suppress(psutil.Error):
+            children = list({*children, *parent.children(recursive=True)})
         for p in [parent, *children]:
             with contextlib.suppress(psutil.Error):
                 p.kill()
