@@ -337,3 +337,14 @@ def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(app, api_as, se
     with app.app_context():  # running the job again changes nothing
         assert run_deployment(second["id"]) == "success"
         assert db.session.get(Deployment, second["id"]).status == "success"
+
+
+def test_worker_services_run_without_http(api_as, setup, agent, worker):
+    api = api_as(setup.maintainer)
+    svc = _deployed(api, setup.project, name="jobs", type="worker", replicas=1,
+                    command="while true; do echo tick $GREETING; sleep 0.2; done")
+    assert svc["replicas"]["ready"] == 1 and svc["status"] == "running"
+    wait_for(lambda: any(e["message"] == "tick hi" for e in api.get(
+        f"/api/v1/services/{svc['id']}/logs").get_json()["logs"]), timeout=10, what="ticks")
+    assert api.get(f"/api/v1/services/{svc['id']}/check").get_json()["status"] == "healthy"
+    assert api.get(f"/api/v1/services/{svc['id']}/proxy/").status_code == 404
