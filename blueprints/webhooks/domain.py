@@ -121,7 +121,7 @@ def create_webhook(org: Any, actor: Any, *, url: str, events: list[str], active:
                       description=(description or "").strip(), secret=secret,
                       created_by=actor.id)
     if not active:
-        webhook.disabled_at, webhook.disabled_reason = utcnow(), f"Created disabled by {actor.email}"
+        _disable(webhook, f"Created disabled by {actor.email}")
     db.session.add(webhook)
     _commit_unique()
     return webhook, secret

@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 from blueprints.core.api import page_params, paginate
 from blueprints.core.auth import has_role
 from blueprints.core.errors import DomainError
-from blueprints.core.htmx import apply_domain_error, hx_redirect_or, render
 from blueprints.core.events import EVENT_TYPES
+from blueprints.core.htmx import apply_domain_error, hx_redirect_or, render
 
 from . import domain
 from .forms import RecoverForm, WebhookEditForm, WebhookForm
@@ -74,24 +74,27 @@ def _detail_context(org, actor, webhook_id):
     return {"webhook": webhook, "deliveries": deliveries, "can_manage": _can_manage(actor)}
 
 
-@bp.get("/webhooks/<webhook_id>")
-@login_required
-def detail(webhook_id):
+def _detail(webhook_id):
+    """The detail page; for htmx (paging, the 2 s refresh) only its delivery log."""
     org, actor = _actor()
     ctx = _detail_context(org, actor, webhook_id)
     webhook = ctx["webhook"]
     edit_form = WebhookEditForm(formdata=None, data={"url": webhook.url, "events": webhook.events,
                                                      "description": webhook.description})
-    return render("webhooks/detail.html", None, edit_form=edit_form,
+    return render("webhooks/detail.html", "webhooks/_deliveries.html", edit_form=edit_form,
                   recover_form=RecoverForm(formdata=None), **ctx)
+
+
+@bp.get("/webhooks/<webhook_id>")
+@login_required
+def detail(webhook_id):
+    return _detail(webhook_id)
 
 
 @bp.get("/webhooks/<webhook_id>/deliveries")
 @login_required
 def deliveries(webhook_id):
-    org, actor = _actor()
-    return render("webhooks/_deliveries.html", "webhooks/_deliveries.html",
-                  **_detail_context(org, actor, webhook_id))
+    return _detail(webhook_id)
 
 
 @bp.get("/webhooks/<webhook_id>/summary")

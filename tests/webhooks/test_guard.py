@@ -96,8 +96,8 @@ def test_api_refuses_private_urls_when_not_allowed(strict_app, factory):
 
 def test_delivery_time_check_catches_dns_that_changed(app, api_as, admin, work, monkeypatch):
     """Saved while private addresses were allowed, sent when they no longer are."""
-    from blueprints.webhooks.models import Delivery
     from blueprints.core.extensions import db
+    from blueprints.webhooks.models import Delivery
 
     monkeypatch.setitem(app.config, "WEBHOOK_RETRY_SCHEDULE", [0])
     api = api_as(admin)

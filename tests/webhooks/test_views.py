@@ -47,6 +47,8 @@ def test_detail_ping_log_redeliver_toggle_rotate_delete(app, login_as, admin, re
     work()
     log = client.get(f"{base}/deliveries", headers=HX).data.decode()
     assert "ping" in log and "failed" in log and ">500<" in log and "nope" in log
+    assert log.lstrip().startswith("<section id=\"deliveries\"") and "<html" not in log
+    assert b"<h2>Delivery log</h2>" in client.get(f"{base}/deliveries?page=1").data
     delivery_id = re.search(r'id="delivery-(whd-[0-9a-f]+)"', log).group(1)
     r = client.post(f"{base}/deliveries/{delivery_id}/redeliver", headers=HX)
     assert r.status_code == 200 and b"attempt 2" in r.data
