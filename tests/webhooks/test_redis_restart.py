@@ -1,0 +1,91 @@
+"""Redis restarted (without persistence) under a pending retry: nothing stored in the
+database is lost, and the sweep makes the pending delivery happen."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+
+from sqlalchemy import select
+
+from blueprints.core.extensions import db, get_redis
+from blueprints.core.jobs import SparkiSimpleWorker, get_queue
+from blueprints.webhooks.models import Delivery
+from tests.conftest import make_app
+from tests.support.services import free_port, redis_binary, wait_port
+from tests.webhooks.conftest import Reply
+
+
+def _redis(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([redis_binary(), "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no",
+                             "--dir", tempfile.mkdtemp(prefix="sparki-redis-")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return proc
+
+
+def _work(app) -> None:
+    with app.app_context():
+        conn = get_redis()
+        worker = SparkiSimpleWorker([get_queue("default", conn)], connection=conn)
+        worker.flask_app = app
+        worker.work(burst=True, with_scheduler=True)
+        db.session.remove()
+
+
+def _statuses(app, webhook_id):
+    with app.app_context():
+        return [d.status for d in db.session.execute(
+            select(Delivery).where(Delivery.webhook_id == webhook_id)
+            .order_by(Delivery.attempt)).scalars()]
+
+
+def test_pending_retry_survives_a_redis_restart(database_url, app, factory, receiver):
+    from blueprints.users.domain import _new_user
+    from blueprints.users.models import Organization
+    from blueprints.webhooks.domain import create_webhook
+    from blueprints.webhooks.jobs import sweep
+
+    port = free_port()
+    redis = _redis(port)
+    own = make_app(database_url, f"redis://127.0.0.1:{port}/0",
+                   WEBHOOK_RETRY_SCHEDULE=[0, 1], WEBHOOK_RETRY_JITTER=0.0)
+    try:
+        org_id = factory.org()
+        admin_id = factory.user(org_id, roles=["admin"])
+        receiver.queue(Reply(503, b"maintenance"))
+        with own.app_context():
+            org = db.session.get(Organization, org_id)
+            from blueprints.users.models import User
+
+            webhook, _ = create_webhook(org, db.session.get(User, admin_id), url=receiver.url,
+                                        events=["user.created"])
+            webhook_id = webhook.id
+            time.sleep(0.01)  # the event comes after the endpoint
+            _new_user(org, email="late@example.com", name="Late", password="long-password",
+                      roles=["viewer"])
+            db.session.commit()  # the dispatcher queues the relay in this Redis
+        deadline = time.monotonic() + 15
+        while _statuses(own, webhook_id) != ["failed", "pending"]:
+            assert time.monotonic() < deadline, _statuses(own, webhook_id)
+            _work(own)
+            time.sleep(0.05)
+        # attempt 2 now waits in RQ's scheduled registry; Redis restarts and forgets it
+        redis.terminate()
+        redis.wait(10)
+        redis = _redis(port)
+        time.sleep(1.2)  # attempt 2 falls due
+        _work(own)  # the new Redis has nothing to run
+        assert _statuses(own, webhook_id) == ["failed", "pending"]
+        with own.app_context():
+            assert sweep()["enqueued"] == 1  # the periodic sweep, as the scheduler runs it
+        _work(own)
+        assert _statuses(own, webhook_id) == ["failed", "succeeded"]
+        assert len(receiver.requests) == 2
+        assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers[
+            "webhook-id"]
+    finally:
+        redis.terminate()
+        redis.wait(10)
