@@ -207,7 +207,8 @@ def run_jobs(app):
     """Run every queued job in-process (SimpleWorker, burst mode) and return how many ran."""
     from blueprints.core.jobs import SparkiSimpleWorker, get_queue
 
-    def run(queues: tuple[str, ...] = ("default",)) -> None:
+    def run(queues: tuple[str, ...] | None = None) -> None:
+        queues = queues or tuple(app.config["RQ_QUEUES"])
         with app.app_context():
             conn = get_redis()
             worker = SparkiSimpleWorker([get_queue(q, conn) for q in queues], connection=conn)

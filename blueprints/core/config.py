@@ -69,7 +69,8 @@ class Config:
     # The fan-out job itself makes the first attempt to healthy endpoints for up to this many
     # seconds (saving a job per delivery); the rest, and every retry, are jobs of their own.
     WEBHOOK_INLINE_SECONDS: float = 2.0
-    RQ_QUEUES: list[str] = field(default_factory=lambda: ["default"])
+    # Queues a `sparki worker` listens on when none is named (Procfile splits them).
+    RQ_QUEUES: list[str] = field(default_factory=lambda: ["default", "deploys"])
     LOG_LEVEL: str = "INFO"
     # Services on the local runtime (the agent, deploys, logs).
     DEPLOY_READY_TIMEOUT: float = 60.0

@@ -29,6 +29,7 @@ from .runtime.base import ReplicaSetSpec
 log = logging.getLogger("sparki.services.jobs")
 
 POLL_SECONDS = 0.25
+DEPLOY_QUEUE = "deploys"
 CRASH_LIMIT = 2  # a new replica that crashed after this many restarts fails the rollout
 
 
@@ -39,7 +40,10 @@ def job_id(deployment_id: str) -> str:
 def enqueue_deployment(deployment: Deployment):
     timeout = float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))
     budget = int(timeout * (2 * deployment.replicas + 2) + 120)
-    return enqueue(run_deployment, deployment.id, job_id=job_id(deployment.id), timeout=budget)
+    # Deploys wait on replicas for up to minutes: their own queue (and worker) keeps webhook
+    # deliveries and other short jobs from queueing behind a rollout.
+    return enqueue(run_deployment, deployment.id, queue=DEPLOY_QUEUE, job_id=job_id(deployment.id),
+                   timeout=budget)
 
 
 class RolloutFailed(Exception):
