@@ -7,12 +7,12 @@ import subprocess
 import tempfile
 import time
 
+from redis import Redis
 from sqlalchemy import select
 
 from blueprints.core.extensions import db, get_redis
 from blueprints.core.jobs import SparkiSimpleWorker, get_queue
 from blueprints.webhooks.models import Delivery
-from tests.conftest import make_app
 from tests.support.services import free_port, redis_binary, wait_port
 from tests.webhooks.conftest import Reply
 
@@ -42,24 +42,27 @@ def _statuses(app, webhook_id):
             .order_by(Delivery.attempt)).scalars()]
 
 
-def test_pending_retry_survives_a_redis_restart(database_url, app, factory, receiver):
+def test_pending_retry_survives_a_redis_restart(app, factory, receiver, monkeypatch):
     from blueprints.users.domain import _new_user
-    from blueprints.users.models import Organization
+    from blueprints.users.models import Organization, User
     from blueprints.webhooks.domain import create_webhook
     from blueprints.webhooks.jobs import sweep
 
     port = free_port()
     redis = _redis(port)
-    own = make_app(database_url, f"redis://127.0.0.1:{port}/0",
-                   WEBHOOK_RETRY_SCHEDULE=[0, 1], WEBHOOK_RETRY_JITTER=0.0)
+    # The app's queue connection goes to a Redis of this test's own, which it restarts (the
+    # rate limiter keeps the session's Redis: a second app would rebind the shared limiter).
+    monkeypatch.setitem(app.extensions, "sparki_redis",
+                        Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_timeout=10))
+    monkeypatch.setitem(app.config, "WEBHOOK_RETRY_SCHEDULE", [0, 1])
+    monkeypatch.setitem(app.config, "WEBHOOK_RETRY_JITTER", 0.0)
+    own = app
     try:
         org_id = factory.org()
         admin_id = factory.user(org_id, roles=["admin"])
         receiver.queue(Reply(503, b"maintenance"))
         with own.app_context():
             org = db.session.get(Organization, org_id)
-            from blueprints.users.models import User
-
             webhook, _ = create_webhook(org, db.session.get(User, admin_id), url=receiver.url,
                                         events=["user.created"])
             webhook_id = webhook.id
