@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, select
+from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -40,6 +40,42 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def _fernet():
+    """Encryption at rest for secrets Sparki must use again (webhook signing secrets).
+
+    The key is derived from SECRET_KEY, so rotating SECRET_KEY makes stored secrets unreadable.
+    """
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+    from flask import current_app
+
+    digest = hashlib.sha256(b"sparki-at-rest:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def encrypt_text(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt_text(token: str) -> str:
+    return _fernet().decrypt(token.encode()).decode()
+
+
+class EncryptedText(TypeDecorator):
+    """Text stored Fernet-encrypted (AES-128-CBC + HMAC); plain in Python, never in the DB."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return encrypt_text(value) if value is not None else None
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        return decrypt_text(value) if value is not None else None
 
 
 class PrefixedIdMixin:

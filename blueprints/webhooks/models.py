@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.events import Event
 from blueprints.core.extensions import db
-from blueprints.core.models import OrgScopedMixin, PrefixedIdMixin, TimestampMixin, UTCDateTime
+from blueprints.core.models import EncryptedText, OrgScopedMixin, PrefixedIdMixin, TimestampMixin, UTCDateTime
 
 # A delivery row is one attempt. Its status moves pending → sending → succeeded | failed;
 # pending rows that will never be sent (the endpoint was disabled or deleted, or another
@@ -29,10 +29,10 @@ class Webhook(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(String(200), default="")
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Signing secrets (`whsec_` + base64). During a rotation the previous secret keeps
-    # signing next to the new one until `previous_secret_expires_at`.
-    secret: Mapped[str] = mapped_column(String(100))
-    previous_secret: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Signing secrets (`whsec_` + base64), encrypted at rest. During a rotation the previous
+    # secret keeps signing next to the new one until `previous_secret_expires_at`.
+    secret: Mapped[str] = mapped_column(EncryptedText())
+    previous_secret: Mapped[str | None] = mapped_column(EncryptedText(), nullable=True)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(),
                                                                         nullable=True)
     # Since when every attempt has failed (cleared by a success): drives the auto-disable.
