@@ -9,7 +9,10 @@ from blueprints.core.htmx import add_nav
 
 def register(app, api) -> None:
     """Attach this feature's blueprints, nav links and event dispatcher to the app."""
+    from blueprints.dashboard.views import HOME_CARDS
+
     from . import api as webhooks_api
+    from .domain import summary
     from .jobs import dispatch_events
     from .views import bp
 
@@ -19,3 +22,6 @@ def register(app, api) -> None:
         api.register_blueprint(child)
     add_nav(app, "Webhooks", "webhooks.index", 50)
     add_nav(app, "Events", "webhooks.events", 55)
+    card = ("webhooks/_home_card.html", summary)
+    if card not in HOME_CARDS:
+        HOME_CARDS.append(card)

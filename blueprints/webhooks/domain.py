@@ -629,3 +629,17 @@ def sweep(limit: int = 500) -> dict[str, int]:
     enqueue_deliveries([(d, None) for d, at in due if at > overdue])
     enqueue_deliveries([(d, None) for d, at in due if at <= overdue], job_suffix="-late")
     return {"redispatched": redispatched, "reclaimed": len(stuck), "enqueued": len(due)}
+
+
+def summary(org: Any, actor: Any, *, hours: int = 24) -> dict[str, Any]:
+    """Endpoints and the last `hours` of delivery attempts by status (the home card)."""
+    since = utcnow() - timedelta(hours=hours)
+    hooks = list(db.session.execute(scoped(Webhook, org)).scalars())
+    counts = dict(db.session.execute(
+        select(Delivery.status, func.count()).where(Delivery.org_id == org.id,
+                                                    Delivery.created_at >= since)
+        .group_by(Delivery.status)).all())
+    return {"endpoints": len(hooks), "active": sum(1 for h in hooks if h.active),
+            "disabled": [h for h in hooks if not h.active and h.disabled_at],
+            "succeeded": counts.get("succeeded", 0), "failed": counts.get("failed", 0),
+            "pending": counts.get("pending", 0) + counts.get("sending", 0), "hours": hours}
