@@ -34,7 +34,7 @@ def test_list_create_and_the_embedded_table(login_as, setup):
     viewer = login_as(setup.viewer).get("/services").get_data(as_text=True)
     assert 'id="service-create"' not in viewer
     home = page.get("/").get_data(as_text=True)
-    assert 'id="services-card"' in home and "<strong>1</strong> services" in home
+    assert 'id="services-card"' in home and "<strong>1</strong> service ·" in home
 
 
 def test_detail_deploy_progress_settings_and_delete(login_as, setup, app):
