@@ -17,8 +17,8 @@ from blueprints import FEATURES
 from blueprints.core import errors
 from blueprints.core.api import exempt_api_from_form_csrf, make_api_blueprint, register_openapi
 from blueprints.core.config import INSTANCE, Config
-from blueprints.core.htmx import register_template_helpers
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from blueprints.core.htmx import register_template_helpers
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 

@@ -25,9 +25,14 @@ def run(kind: str, args: list[str]) -> int:
     return 0 if code == 5 else code  # 5: nothing collected by a -k filter
 
 
+def lint() -> int:
+    print("===== ruff check =====", flush=True)
+    return subprocess.call([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT)
+
+
 def main() -> int:
     args = sys.argv[1:]
-    codes = {"sqlite": run("sqlite", args)}
+    codes = {"lint": lint(), "sqlite": run("sqlite", args)}
     if postgres_admin_url() is not None:
         codes["postgresql"] = run("postgresql", args)
     else:

@@ -111,7 +111,8 @@ class Factory:
         self._n += 1
         with self.app.app_context():
             org = db.session.get(Organization, org_id or self.org())
-            user = _new_user(org, email=email or f"user{self._n}@example.com", name=f"User {self._n}",
+            user = _new_user(org, email=email or f"user{self._n}@example.com",
+                             name=f"User {self._n}",
                              password=PASSWORD, roles=roles or ["admin"])
             db.session.commit()
             return user.id

@@ -12,10 +12,11 @@ import base64
 import hashlib
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from apiflask import APIBlueprint
 from flask import current_app, g, request

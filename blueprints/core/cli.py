@@ -122,10 +122,13 @@ def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
 
 @click.command("up")
 @click.option("--procfile", default="Procfile", show_default=True, type=click.Path(exists=True))
-def up_command(procfile: str) -> None:
+@click.option("--stop-services", is_flag=True,
+              help="On exit, also stop the services' replicas (the next start restores them).")
+def up_command(procfile: str, stop_services: bool) -> None:
     """Start web, worker, scheduler and agent (and a private Redis when REDIS_URL is unset).
 
-    Runs in the foreground under honcho; Ctrl-C stops every process. The private Redis is
+    Runs in the foreground under honcho; Ctrl-C stops every process. Service replicas outlive
+    it (the next agent adopts them) unless --stop-services is given. The private Redis is
     stopped last, once nothing that uses it is running.
     """
     from honcho.environ import parse_procfile
@@ -153,6 +156,9 @@ def up_command(procfile: str) -> None:
         for name, cmd in processes.items():
             manager.add_process(name, cmd, env=env)
         manager.loop()
+        if stop_services:
+            subprocess.call([str(Path(sys.executable).parent / "sparki"), "agent",
+                             "--stop-replicas"], env=env)
     finally:
         if redis_proc is not None:
             _stop(redis_proc)

@@ -111,7 +111,8 @@ def error_response(
 ):
     """Build the envelope response. The only place that shapes an error body."""
     body = {
-        "error": code or CODES_BY_STATUS.get(status, "server_error" if status >= 500 else "invalid_request"),
+        "error": code or CODES_BY_STATUS.get(
+            status, "server_error" if status >= 500 else "invalid_request"),
         "message": message,
         "details": details or {},
         "requestId": getattr(g, "request_id", None),
@@ -143,7 +144,8 @@ def _validation_details(detail: dict[str, Any]) -> dict[str, Any]:
                 if name == "_schema":  # the body itself, e.g. a list where an object belongs
                     return {"reason": f"the {location} body must be an object ({reason})",
                             "location": location, "errors": detail}
-                return {"field": name, "reason": str(reason), "location": location, "errors": detail}
+                return {"field": name, "reason": str(reason), "location": location,
+                        "errors": detail}
         return {"reason": str(fields), "location": location}
     return {}
 
@@ -180,6 +182,21 @@ def _is_malformed_json() -> bool:
     return False
 
 
+def _http_message(exc: HTTPException, status: int) -> tuple[str, dict[str, str]]:
+    """A plain message (and headers) for a Werkzeug HTTP error."""
+    messages = {
+        404: f"No route {request.method} {request.path}",
+        405: f"Method {request.method} is not allowed on {request.path}",
+    }
+    message = messages.get(status) or exc.description or exc.name
+    if status == 400 and _is_malformed_json():
+        message = "The request body is not valid JSON"
+    headers = {}
+    if status == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return message, headers
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError):
@@ -207,23 +224,15 @@ def register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return error_response(400, f"CSRF check failed: {exc.description}",
                                   details={"reason": "csrf"})
-        return _html_error(400, "Your form expired or the CSRF token was missing. Reload and retry.")
+        return _html_error(400, "Your form expired or the CSRF token was missing. "
+                                "Reload and retry.")
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
         status = exc.code or 500
         if status == 429:
             return _rate_limit_response(exc)
-        messages = {
-            404: f"No route {request.method} {request.path}",
-            405: f"Method {request.method} is not allowed on {request.path}",
-        }
-        message = messages.get(status) or exc.description or exc.name
-        if status == 400 and _is_malformed_json():
-            message = "The request body is not valid JSON"
-        headers = {}
-        if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
-            headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        message, headers = _http_message(exc, status)
         if is_api_request():
             return error_response(status, message, headers=headers)
         return _html_error(status, message)

@@ -32,7 +32,8 @@ def apply_domain_error(form: Any, exc: Any) -> None:
     field = getattr(exc, "field", None) or ""
     # "repository.url" → repository_url, else the last segment ("limits.maxServices" → maxServices)
     candidates = [field.replace(".", "_"), field.split(".")[-1]] if field else []
-    target = next((getattr(form, n) for n in candidates if hasattr(getattr(form, n, None), "errors")),
+    target = next((getattr(form, n) for n in candidates
+                   if hasattr(getattr(form, n, None), "errors")),
                   None)
     if target is not None:
         target.errors = [*list(target.errors), exc.message]

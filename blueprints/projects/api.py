@@ -8,7 +8,15 @@ from blueprints.core.api import auth_required, current_principal, paginate
 from blueprints.core.schemas import SuccessOut, page_of
 
 from . import domain
-from .schemas import MemberIn, MemberOut, ProjectCreate, ProjectOut, ProjectQuery, ProjectUpdate, flatten
+from .schemas import (
+    MemberIn,
+    MemberOut,
+    ProjectCreate,
+    ProjectOut,
+    ProjectQuery,
+    ProjectUpdate,
+    flatten,
+)
 
 bp = APIBlueprint("projects_api", __name__, tag="Projects")
 

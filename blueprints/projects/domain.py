@@ -13,7 +13,14 @@ from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped, utcnow
 from blueprints.users.models import Organization, User
 
-from .models import CI_PROVIDERS, PROJECT_ROLES, PROJECT_STATUSES, VISIBILITIES, Project, ProjectMember
+from .models import (
+    CI_PROVIDERS,
+    PROJECT_ROLES,
+    PROJECT_STATUSES,
+    VISIBILITIES,
+    Project,
+    ProjectMember,
+)
 
 EDITABLE = {"name", "description", "visibility", "repository_url", "repository_branch",
             "ci_enabled", "ci_provider", "owner_id", "status"}

@@ -8,7 +8,13 @@ from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.extensions import db
-from blueprints.core.models import OrgScopedMixin, PrefixedIdMixin, TimestampMixin, UTCDateTime, utcnow
+from blueprints.core.models import (
+    OrgScopedMixin,
+    PrefixedIdMixin,
+    TimestampMixin,
+    UTCDateTime,
+    utcnow,
+)
 from blueprints.users.models import User
 
 PROJECT_ROLES = ("owner", "maintainer", "contributor", "viewer")

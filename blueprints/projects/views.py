@@ -64,7 +64,8 @@ def create():
 def _member_form(org, project) -> MemberForm:
     form = MemberForm()
     members = {m.user_id for m in project.members}
-    users = db.session.execute(select(User).where(User.org_id == org.id).order_by(User.email)).scalars()
+    users = db.session.execute(
+        select(User).where(User.org_id == org.id).order_by(User.email)).scalars()
     form.user_id.choices = {u.id: f"{u.name} <{u.email}>" for u in users if u.id not in members}
     return form
 

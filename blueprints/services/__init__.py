@@ -9,10 +9,22 @@ from blueprints.core.htmx import add_nav
 
 
 @click.command("agent")
-def agent_command() -> None:
-    """Run the runtime agent: supervises the replicas of every service on this machine."""
-    from .runtime.agent import run_agent
+@click.option("--stop-replicas", is_flag=True,
+              help="Stop every replica a stopped agent left running, then exit.")
+def agent_command(stop_replicas: bool) -> None:
+    """Run the runtime agent: supervises the replicas of every service on this machine.
 
+    Replicas outlive the agent (like containers outlive their engine's CLI); a restarted
+    agent adopts them. `--stop-replicas` stops them all instead (the next start restores them).
+    """
+    from .runtime.agent import run_agent, stop_all_replicas
+
+    if stop_replicas:
+        try:
+            click.echo(f"stopped {stop_all_replicas(current_app._get_current_object())} replicas")
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from exc
+        return
     run_agent(current_app._get_current_object())
 
 

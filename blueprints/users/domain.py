@@ -64,7 +64,8 @@ def get_or_create_organization(name: str) -> Organization:
     if not name:
         raise InvalidRequest("An organization needs a name", field="org", reason="empty")
     slug = _slugify(name)
-    org = db.session.execute(select(Organization).where(Organization.slug == slug)).scalar_one_or_none()
+    org = db.session.execute(
+        select(Organization).where(Organization.slug == slug)).scalar_one_or_none()
     if org is None:
         org = Organization(name=name, slug=slug, modules=dict(DEFAULT_MODULES),
                            limits=dict(DEFAULT_LIMITS))

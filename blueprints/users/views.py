@@ -5,8 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
 from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.core.api import page_params, paginate
 from blueprints.core.errors import DomainError
@@ -26,7 +26,8 @@ def _actor():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlparse(target).netloc and target.startswith("/") and not target.startswith("//"):
+    if (target and not urlparse(target).netloc and target.startswith("/")
+            and not target.startswith("//")):
         return target
     return url_for("dashboard.index")
 

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.events import Event
 from blueprints.core.extensions import db
-from blueprints.core.models import EncryptedText, OrgScopedMixin, PrefixedIdMixin, TimestampMixin, UTCDateTime
+from blueprints.core.models import (
+    EncryptedText,
+    OrgScopedMixin,
+    PrefixedIdMixin,
+    TimestampMixin,
+    UTCDateTime,
+)
 
 # A delivery row is one attempt. Its status moves pending → sending → succeeded | failed;
 # pending rows that will never be sent (the endpoint was disabled or deleted, or another

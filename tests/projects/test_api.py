@@ -95,7 +95,8 @@ def test_update_and_archive(admin_api):
 def test_members(admin_api, factory, org):
     p = create(admin_api)
     dev = factory.user(org, roles=["developer"])
-    r = admin_api.post(f"/api/v1/projects/{p['id']}/members", json={"userId": dev, "role": "contributor"})
+    r = admin_api.post(f"/api/v1/projects/{p['id']}/members",
+                       json={"userId": dev, "role": "contributor"})
     assert r.status_code == 201 and r.json["userId"] == dev and r.json["role"] == "contributor"
     members = admin_api.get(f"/api/v1/projects/{p['id']}").json["members"]
     assert {m["userId"]: m["role"] for m in members}[dev] == "contributor"
@@ -123,9 +124,10 @@ def test_project_owner_may_manage_own_project(api_as, factory, org, admin_api):
     dev = factory.user(org, roles=["developer"])
     p = create(admin_api, ownerId=dev)
     dev_api = api_as(dev)
-    assert dev_api.patch(f"/api/v1/projects/{p['id']}", json={"description": "mine"}).status_code == 200
+    url = f"/api/v1/projects/{p['id']}"
+    assert dev_api.patch(url, json={"description": "mine"}).status_code == 200
     other = factory.user(org, roles=["developer"])
-    assert api_as(other).patch(f"/api/v1/projects/{p['id']}", json={"description": "x"}).status_code == 403
+    assert api_as(other).patch(url, json={"description": "x"}).status_code == 403
 
 
 def test_other_organization_sees_404_everywhere(admin_api, api_as, factory):

@@ -348,3 +348,31 @@ def test_worker_services_run_without_http(api_as, setup, agent, worker):
         f"/api/v1/services/{svc['id']}/logs").get_json()["logs"]), timeout=10, what="ticks")
     assert api.get(f"/api/v1/services/{svc['id']}/check").get_json()["status"] == "healthy"
     assert api.get(f"/api/v1/services/{svc['id']}/proxy/").status_code == 404
+
+
+def test_stop_replicas_command_stops_what_a_stopped_agent_left_and_start_restores(
+        app, api_as, setup, agent, worker):
+    """`sparki agent --stop-replicas` (and `sparki up --stop-services`) end every replica; the
+    desired state is kept, so the next agent brings the service back."""
+    import subprocess
+
+    from tests.services.conftest import SPARKI, _child_env
+
+    api = api_as(setup.maintainer)
+    svc = _deployed(api, setup.project, replicas=2)
+    pids = {r["pid"] for r in svc["replicas"]["items"]}
+    env = _child_env(app, AGENT_DATA_DIR=agent.data_dir)
+    refused = subprocess.run([SPARKI, "agent", "--stop-replicas"], env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert refused.returncode != 0 and "an agent is running" in refused.stderr
+    agent.kill(signal.SIGTERM)  # a clean stop releases the lock; replicas keep running
+    assert all(psutil.pid_exists(p) for p in pids)
+    done = subprocess.run([SPARKI, "agent", "--stop-replicas"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "stopped 2 replicas" in done.stdout
+    wait_for(lambda: not any(psutil.pid_exists(p) for p in pids), timeout=10,
+             what="the replicas to exit")
+    agent.start()
+    detail = wait_for(lambda: (d := api.get(f"/api/v1/services/{svc['id']}").get_json())
+                      ["replicas"]["ready"] == 2 and d, timeout=30, what="replicas restored")
+    assert not pids & {r["pid"] for r in detail["replicas"]["items"]}

@@ -504,3 +504,26 @@ def run_agent(app: Flask) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     agent.run()
+
+
+def stop_all_replicas(app: Flask, *, grace: float = 10.0) -> int:
+    """Stop every replica a (stopped) agent left running; returns how many were stopped.
+
+    Desired state is untouched: the next agent start brings the services back. Refuses while
+    an agent is running, since it would restart them at once.
+    """
+    agent = Agent(app)
+    if agent.redis.exists(KEY_LOCK):
+        raise RuntimeError("an agent is running: stop it first "
+                           "(its lock expires 15 s after it stops)")
+    alive = [rec for rec in load_records(agent.redis) if agent._alive(rec)]
+    for rec in alive:
+        agent._kill_group(rec, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(agent._alive(rec) for rec in alive):
+        time.sleep(0.1)
+    for rec in alive:
+        if agent._alive(rec):
+            agent._kill_group(rec, signal.SIGKILL)
+    agent.pool.shutdown(wait=False)
+    return len(alive)
