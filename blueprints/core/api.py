@@ -39,6 +39,12 @@ def current_principal() -> Principal:
     return g.sparki_principal
 
 
+def api_actor() -> tuple[Any, Any]:
+    """(organization, user) of the authenticated API caller: what domain functions take."""
+    principal = current_principal()
+    return principal.org, principal.user
+
+
 def require_module(org: Any, module: str) -> None:
     if not (org.modules or {}).get(module, False):
         raise ModuleDisabled(f"The '{module}' module is disabled for this organization",

@@ -27,6 +27,14 @@ def hx_redirect_or(location: str, fallback: Any) -> Any:
     return fallback
 
 
+def page_actor() -> tuple[Any, Any]:
+    """(organization, user) of the logged-in browser user: what domain functions take."""
+    from flask_login import current_user
+
+    user = current_user._get_current_object()
+    return user.organization, user
+
+
 def apply_domain_error(form: Any, exc: Any) -> None:
     """Show a DomainError on the form field it names (else as a form-level error)."""
     field = getattr(exc, "field", None) or ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
-from blueprints.core.api import auth_required, current_principal, paginate
+from blueprints.core.api import api_actor, auth_required, paginate
 from blueprints.core.schemas import page_of
 
 from . import domain
@@ -23,17 +23,12 @@ from .schemas import (
 bp = APIBlueprint("infrastructure_api", __name__, tag="Infrastructure")
 
 
-def _actor():
-    p = current_principal()
-    return p.org, p.user
-
-
 @bp.get("/infrastructure/cluster")
 @auth_required()
 @bp.output(ClusterOut)
 @bp.doc(summary="Cluster status: nodes, compute, storage, networking, security facts")
 def cluster():
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.cluster_status(org, actor)
 
 
@@ -42,7 +37,7 @@ def cluster():
 @bp.output(NodeListOut)
 @bp.doc(summary="Every node with readiness, OS, kernel, capacity and replica count")
 def nodes():
-    org, actor = _actor()
+    org, actor = api_actor()
     return {"data": domain.list_nodes(org, actor)}
 
 
@@ -51,7 +46,7 @@ def nodes():
 @bp.output(MetricsOut)
 @bp.doc(summary="Latest CPU, memory, disk and network readings (cluster and per node)")
 def metrics():
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.current_metrics(org, actor)
 
 
@@ -61,7 +56,7 @@ def metrics():
 @bp.output(HistoryOut)
 @bp.doc(summary="Cluster figures over a window (every sample up to 1h, 1-minute points to 24h)")
 def history(query):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.metrics_history(org, actor, query["window"])
 
 
@@ -70,7 +65,7 @@ def history(query):
 @bp.output(ThresholdsOut)
 @bp.doc(summary="This organization's alert thresholds (percent of allocatable)")
 def get_thresholds():
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.get_thresholds(org, actor)
 
 
@@ -80,7 +75,7 @@ def get_thresholds():
 @bp.output(ThresholdsOut)
 @bp.doc(summary="Change alert thresholds (admin)")
 def update_thresholds(body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.update_thresholds(org, actor, **body)
 
 
@@ -90,7 +85,7 @@ def update_thresholds(body):
 @bp.output(page_of(AlertOut))
 @bp.doc(summary="This organization's node alerts, newest first")
 def alerts(query):
-    org, actor = _actor()
+    org, actor = api_actor()
     return paginate(domain.list_alerts(org, actor, status=query.get("status")), query).envelope()
 
 

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, make_response, request
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import htmx
-from blueprints.core.htmx import apply_domain_error, render
+from blueprints.core.htmx import apply_domain_error, page_actor, render
 
 from . import chart, domain
 from .forms import ThresholdsForm
 
 bp = Blueprint("infrastructure", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/infrastructure")
-
-
-def _actor():
-    user = current_user._get_current_object()
-    return user.organization, user
 
 
 def _live_context(org, actor) -> dict:
@@ -47,7 +42,7 @@ def _thresholds_form(row) -> ThresholdsForm:
 @login_required
 def index():
     """The full page; htmx polling gets the live partial (summary, nodes, alerts) alone."""
-    org, actor = _actor()
+    org, actor = page_actor()
     ctx = _live_context(org, actor)
     window = request.args.get("window", "1h")
     if htmx:
@@ -59,7 +54,7 @@ def index():
 @bp.get("/cluster/plot")
 @login_required
 def plot():
-    org, actor = _actor()
+    org, actor = page_actor()
     ctx = _plot_context(org, actor, request.args.get("window", "1h"))
     return render("infrastructure/_plot.html", "infrastructure/_plot.html", **ctx)
 
@@ -67,7 +62,7 @@ def plot():
 @bp.post("/cluster/thresholds")
 @login_required
 def update_thresholds():
-    org, actor = _actor()
+    org, actor = page_actor()
     form = ThresholdsForm()
     status, saved = 400, False
     if form.validate_on_submit():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
-from blueprints.core.api import auth_required, current_principal, paginate
+from blueprints.core.api import api_actor, auth_required, paginate
 from blueprints.core.schemas import SuccessOut, page_of
 
 from . import domain
@@ -21,18 +21,13 @@ from .schemas import (
 bp = APIBlueprint("projects_api", __name__, tag="Projects")
 
 
-def _actor():
-    p = current_principal()
-    return p.org, p.user
-
-
 @bp.get("/projects")
 @auth_required()
 @bp.input(ProjectQuery, location="query", arg_name="query")
 @bp.output(page_of(ProjectOut))
 @bp.doc(summary="List projects (newest first)")
 def list_projects(query):
-    org, actor = _actor()
+    org, actor = api_actor()
     return paginate(domain.list_projects(org, actor, status=query.get("status")), query).envelope()
 
 
@@ -40,7 +35,7 @@ def list_projects(query):
 @auth_required()
 @bp.output(ProjectOut)
 def get_project(project_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.get_project(org, actor, project_id)
 
 
@@ -50,7 +45,7 @@ def get_project(project_id):
 @bp.output(ProjectOut, status_code=201)
 @bp.doc(summary="Create a project (maintainer); the creator or ownerId becomes its owner")
 def create_project(body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.create_project(org, actor, **flatten(body))
 
 
@@ -60,7 +55,7 @@ def create_project(body):
 @bp.output(ProjectOut)
 @bp.doc(summary="Change a project (maintainer, or the project's owner or maintainers)")
 def update_project(project_id, body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.update_project(org, actor, project_id, **flatten(body))
 
 
@@ -69,7 +64,7 @@ def update_project(project_id, body):
 @bp.output(SuccessOut)
 @bp.doc(summary="Archive a project (status becomes archived; nothing is destroyed)")
 def archive_project(project_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     domain.archive_project(org, actor, project_id)
     return {"success": True, "message": f"Project {project_id} archived"}
 
@@ -80,7 +75,7 @@ def archive_project(project_id):
 @bp.output(MemberOut, status_code=201)
 @bp.doc(summary="Add a member (or change a member's role)")
 def add_member(project_id, body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.add_member(org, actor, project_id, user_id=body["user_id"], role=body["role"])
 
 
@@ -88,6 +83,6 @@ def add_member(project_id, body):
 @auth_required()
 @bp.output(SuccessOut)
 def remove_member(project_id, user_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     domain.remove_member(org, actor, project_id, user_id)
     return {"success": True, "message": f"User {user_id} removed from project {project_id}"}

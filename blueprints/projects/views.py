@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
 from blueprints.core.api import page_params, paginate
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
-from blueprints.core.htmx import apply_domain_error, hx_redirect_or, render
+from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render
 from blueprints.users.models import User
 
 from . import domain
@@ -17,11 +17,6 @@ from .forms import MemberForm, ProjectForm
 from .schemas import ProjectQuery
 
 bp = Blueprint("projects", __name__, template_folder="templates")
-
-
-def _actor():
-    user = current_user._get_current_object()
-    return user.organization, user
 
 
 def _form_values(form: ProjectForm) -> dict:
@@ -36,7 +31,7 @@ def _form_values(form: ProjectForm) -> dict:
 @bp.get("/projects")
 @login_required
 def index():
-    org, actor = _actor()
+    org, actor = page_actor()
     query = page_params(request.args, ProjectQuery)
     page = paginate(domain.list_projects(org, actor, status=query.get("status")), query)
     return render("projects/index.html", "projects/_table.html", page=page,
@@ -46,7 +41,7 @@ def index():
 @bp.post("/projects")
 @login_required
 def create():
-    org, actor = _actor()
+    org, actor = page_actor()
     form = ProjectForm()
     status = 400
     if form.validate_on_submit():
@@ -87,7 +82,7 @@ def _detail_context(org, actor, project, edit_form=None, member_form=None):
 @bp.get("/projects/<project_id>")
 @login_required
 def detail(project_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     project = domain.get_project(org, actor, project_id)
     return render("projects/detail.html", None, **_detail_context(org, actor, project))
 
@@ -95,7 +90,7 @@ def detail(project_id):
 @bp.post("/projects/<project_id>")
 @login_required
 def update(project_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     project = domain.get_project(org, actor, project_id)
     form = ProjectForm()
     status = 400
@@ -118,7 +113,7 @@ def update(project_id):
 @bp.post("/projects/<project_id>/archive")
 @login_required
 def archive(project_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     domain.archive_project(org, actor, project_id)
     target = url_for("projects.detail", project_id=project_id)
     return hx_redirect_or(target, redirect(target))
@@ -127,7 +122,7 @@ def archive(project_id):
 @bp.post("/projects/<project_id>/restore")
 @login_required
 def restore(project_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     domain.update_project(org, actor, project_id, status="active")
     target = url_for("projects.detail", project_id=project_id)
     return hx_redirect_or(target, redirect(target))
@@ -136,7 +131,7 @@ def restore(project_id):
 @bp.post("/projects/<project_id>/members")
 @login_required
 def add_member(project_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     project = domain.get_project(org, actor, project_id)
     form = _member_form(org, project)
     status = 400
@@ -156,7 +151,7 @@ def add_member(project_id):
 @bp.delete("/projects/<project_id>/members/<user_id>")
 @login_required
 def remove_member(project_id, user_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     error = None
     try:
         domain.remove_member(org, actor, project_id, user_id)

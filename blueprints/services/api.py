@@ -12,7 +12,7 @@ import requests
 from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
-from blueprints.core.api import SAFE_METHODS, auth_required, current_principal, paginate
+from blueprints.core.api import SAFE_METHODS, api_actor, auth_required, paginate
 from blueprints.core.auth import resolve_principal
 from blueprints.core.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from blueprints.core.extensions import csrf, db
@@ -39,11 +39,6 @@ from .schemas import (
 bp = APIBlueprint("services_api", __name__, tag="Services")
 
 STREAM_MAX_SECONDS = 600  # a stream ends after this; EventSource reconnects with Last-Event-ID
-
-
-def _actor():
-    p = current_principal()
-    return p.org, p.user
 
 
 def health_of(service: Service, replicas: list[Any] | None = None) -> dict[str, Any]:
@@ -82,7 +77,7 @@ def _values(body: dict[str, Any]) -> dict[str, Any]:
 @bp.output(page_of(ServiceListItem))
 @bp.doc(summary="List services (filter by project and status)")
 def list_services(query):
-    org, actor = _actor()
+    org, actor = api_actor()
     page = paginate(domain.list_services(org, actor, project_id=query.get("project"),
                                          status=query.get("status")), query)
     for service in page.items:
@@ -96,7 +91,7 @@ def list_services(query):
 @bp.output(ServiceOut, status_code=201)
 @bp.doc(summary="Create a service in a project (maintainer)")
 def create_service(body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return present(domain.create_service(org, actor, **_values(body)), actor)
 
 
@@ -105,7 +100,7 @@ def create_service(body):
 @bp.output(ServiceOut)
 @bp.doc(summary="A service with its replicas, health and endpoints")
 def get_service(service_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return present(domain.get_service(org, actor, service_id), actor)
 
 
@@ -115,7 +110,7 @@ def get_service(service_id):
 @bp.output(ServiceOut)
 @bp.doc(summary="Change a service; image, command, env and replicas apply at the next deploy")
 def update_service(service_id, body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return present(domain.update_service(org, actor, service_id, **_values(body)), actor)
 
 
@@ -124,7 +119,7 @@ def update_service(service_id, body):
 @bp.output(SuccessOut)
 @bp.doc(summary="Stop every replica, then delete the service")
 def delete_service(service_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     domain.delete_service(org, actor, service_id)
     return {"success": True, "message": f"Service {service_id} stopped and deleted"}
 
@@ -135,7 +130,7 @@ def delete_service(service_id):
 @bp.output(DeploymentOut, status_code=202)
 @bp.doc(summary="Deploy a new revision; answers at once, a worker rolls it out")
 def deploy(service_id, body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.deploy(org, actor, service_id, **body)
 
 
@@ -145,7 +140,7 @@ def deploy(service_id, body):
 @bp.output(ServiceRollbackOut, status_code=202)
 @bp.doc(summary="Redeploy an earlier revision (by number or image tag)")
 def rollback(service_id, body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.rollback(org, actor, service_id, revision=body["revision"],
                            strategy=body["strategy"])
 
@@ -156,7 +151,7 @@ def rollback(service_id, body):
 @bp.output(page_of(DeploymentOut))
 @bp.doc(summary="The service's deployments, newest first")
 def list_deployments(service_id, query):
-    org, actor = _actor()
+    org, actor = api_actor()
     return paginate(domain.list_deployments(org, actor, service_id), query).envelope()
 
 
@@ -165,7 +160,7 @@ def list_deployments(service_id, query):
 @bp.output(DeploymentOut)
 @bp.doc(summary="One deployment with its live progress")
 def get_deployment(deployment_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.get_deployment(org, actor, deployment_id)
 
 
@@ -174,7 +169,7 @@ def get_deployment(deployment_id):
 @bp.output(ServiceOut)
 @bp.doc(summary="Start the current revision's replicas")
 def start(service_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return present(domain.start(org, actor, service_id), actor)
 
 
@@ -183,7 +178,7 @@ def start(service_id):
 @bp.output(ServiceOut)
 @bp.doc(summary="Stop every replica (the service hibernates)")
 def stop(service_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return present(domain.stop(org, actor, service_id), actor)
 
 
@@ -192,7 +187,7 @@ def stop(service_id):
 @bp.output(DeploymentOut, status_code=202)
 @bp.doc(summary="Replace every replica one at a time (a rolling restart)")
 def restart(service_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.restart(org, actor, service_id)
 
 
@@ -201,7 +196,7 @@ def restart(service_id):
 @bp.output(ServiceCheckOut)
 @bp.doc(summary="Probe the health path of a ready replica now")
 def check(service_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.check(org, actor, service_id)
 
 
@@ -226,7 +221,7 @@ def _sse_event(entry: Any, fmt: str) -> str:
 @bp.doc(summary="Recent log lines; `follow=true` streams new lines as Server-Sent Events "
                 "(resume with Last-Event-ID)")
 def logs(service_id, query):
-    org, actor = _actor()
+    org, actor = api_actor()
     backlog = domain.read_logs(org, actor, service_id, lines=query["lines"],
                                since=query.get("since"))
     if not query["follow"]:

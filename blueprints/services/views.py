@@ -4,13 +4,13 @@ replicas, health, logs (SSE) and deployments with rollback."""
 from __future__ import annotations
 
 from flask import Blueprint, make_response, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from blueprints.core.api import page_params, paginate
 from blueprints.core.auth import has_role
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
-from blueprints.core.htmx import apply_domain_error, hx_redirect_or, render
+from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render
 from blueprints.projects.domain import list_projects, member_role
 
 from . import domain
@@ -20,11 +20,6 @@ from .models import Deployment
 from .schemas import ServiceQuery
 
 bp = Blueprint("services", __name__, template_folder="templates")
-
-
-def _actor():
-    user = current_user._get_current_object()
-    return user.organization, user
 
 
 def _project_choices(org, actor) -> dict[str, str]:
@@ -52,7 +47,7 @@ def _list_context(org, actor, args):
 @bp.get("/services")
 @login_required
 def index():
-    org, actor = _actor()
+    org, actor = page_actor()
     ctx = _list_context(org, actor, request.args)
     form = ServiceForm()
     form.project_id.choices = _project_choices(org, actor)
@@ -65,7 +60,7 @@ def index():
 @bp.post("/services")
 @login_required
 def create():
-    org, actor = _actor()
+    org, actor = page_actor()
     form = ServiceForm()
     form.project_id.choices = _project_choices(org, actor)
     status = 400
@@ -105,7 +100,7 @@ def _detail_context(service, actor):
 @bp.get("/services/<service_id>")
 @login_required
 def detail(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     service = domain.get_service(org, actor, service_id)
     form = DeployForm(data={"image": service.image, "command": service.command,
                             "replicas": service.replicas})
@@ -119,7 +114,7 @@ def detail(service_id):
 @bp.get("/services/<service_id>/header")
 @login_required
 def header(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     service = domain.get_service(org, actor, service_id)
     return render("services/_header.html", "services/_header.html",
                   **_detail_context(service, actor))
@@ -128,7 +123,7 @@ def header(service_id):
 @bp.get("/services/<service_id>/replicas")
 @login_required
 def replicas(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     service = domain.get_service(org, actor, service_id)
     return render("services/_replicas.html", "services/_replicas.html",
                   **_detail_context(service, actor))
@@ -137,7 +132,7 @@ def replicas(service_id):
 @bp.get("/services/<service_id>/deployments")
 @login_required
 def deployments(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     service = domain.get_service(org, actor, service_id)
     return render("services/_deployments.html", "services/_deployments.html",
                   **_detail_context(service, actor))
@@ -146,7 +141,7 @@ def deployments(service_id):
 @bp.get("/deployments/<deployment_id>/progress")
 @login_required
 def progress(deployment_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     deployment = domain.get_deployment(org, actor, deployment_id)
     response = make_response(render("services/_progress.html", "services/_progress.html",
                                     deployment=deployment))
@@ -166,7 +161,7 @@ def _progress_response(deployment, form=None):
 @bp.post("/services/<service_id>/deploy")
 @login_required
 def deploy(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     form = DeployForm()
     if not form.validate_on_submit():
         return render("services/_deploy_form.html", "services/_deploy_form.html", form=form,
@@ -200,7 +195,7 @@ def _action_result(service_id, message, status=200, deployment=None):
 @bp.post("/services/<service_id>/rollback")
 @login_required
 def rollback(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     revision = request.form.get("revision", "")
     try:
         deployment = domain.rollback(org, actor, service_id, revision=revision)
@@ -215,7 +210,7 @@ def rollback(service_id):
 @bp.post("/services/<service_id>/<action>")
 @login_required
 def lifecycle(service_id, action):
-    org, actor = _actor()
+    org, actor = page_actor()
     actions = {"start": domain.start, "stop": domain.stop, "restart": domain.restart}
     if action not in actions:
         from blueprints.core.errors import NotFound
@@ -237,7 +232,7 @@ def lifecycle(service_id, action):
 @bp.post("/services/<service_id>/check")
 @login_required
 def check(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     result = domain.check(org, actor, service_id)
     return render("services/_check.html", "services/_check.html", result=result)
 
@@ -245,7 +240,7 @@ def check(service_id):
 @bp.post("/services/<service_id>/settings")
 @login_required
 def settings(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     service = domain.get_service(org, actor, service_id)
     form = SettingsForm()
     saved, status = False, 400
@@ -266,7 +261,7 @@ def settings(service_id):
 @bp.delete("/services/<service_id>")
 @login_required
 def delete(service_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     try:
         domain.delete_service(org, actor, service_id)
     except DomainError as exc:

@@ -7,7 +7,7 @@ from flask import current_app
 from flask_limiter.util import get_remote_address
 from sqlalchemy import text
 
-from blueprints.core.api import auth_required, current_principal, paginate
+from blueprints.core.api import api_actor, auth_required, current_principal, paginate
 from blueprints.core.auth import issue_token
 from blueprints.core.errors import ServiceUnavailable
 from blueprints.core.extensions import db, get_redis, limiter
@@ -36,11 +36,6 @@ auth_bp = APIBlueprint("auth_api", __name__, tag="Auth")
 keys_bp = APIBlueprint("keys_api", __name__, tag="API keys")
 org_bp = APIBlueprint("org_api", __name__, tag="Organization")
 health_bp = APIBlueprint("health_api", __name__, tag="Health")
-
-
-def _actor():
-    p = current_principal()
-    return p.org, p.user
 
 
 @health_bp.get("/health")
@@ -98,7 +93,7 @@ def me():
 @bp.output(page_of(UserOut))
 @bp.doc(summary="List the organization's users")
 def list_users(query):
-    org, actor = _actor()
+    org, actor = api_actor()
     return paginate(domain.list_users(org, actor, role=query.get("role")), query).envelope()
 
 
@@ -106,7 +101,7 @@ def list_users(query):
 @auth_required()
 @bp.output(UserOut)
 def get_user(user_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.get_user(org, actor, user_id)
 
 
@@ -116,7 +111,7 @@ def get_user(user_id):
 @bp.output(UserOut, status_code=201)
 @bp.doc(summary="Create a user (admin)")
 def create_user(body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.create_user(org, actor, **body)
 
 
@@ -126,7 +121,7 @@ def create_user(body):
 @bp.output(UserOut)
 @bp.doc(summary="Change a user (admin; anyone may change their own name and password)")
 def update_user(user_id, body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.update_user(org, actor, user_id, **body)
 
 
@@ -135,7 +130,7 @@ def update_user(user_id, body):
 @bp.output(SuccessOut)
 @bp.doc(summary="Delete a user (admin)")
 def delete_user(user_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     domain.delete_user(org, actor, user_id)
     return {"success": True, "message": f"User {user_id} deleted"}
 
@@ -146,7 +141,7 @@ def delete_user(user_id):
 @keys_bp.output(page_of(ApiKeyOut))
 @keys_bp.doc(summary="List your API keys (admins: ?all=true for everyone's)")
 def list_keys(query):
-    org, actor = _actor()
+    org, actor = api_actor()
     return paginate(domain.list_api_keys(org, actor, everyone=query["all"]), query).envelope()
 
 
@@ -156,7 +151,7 @@ def list_keys(query):
 @keys_bp.output(ApiKeyCreated, status_code=201)
 @keys_bp.doc(summary="Create an API key; the key is in the `key` field, shown only once")
 def create_key(body):
-    org, actor = _actor()
+    org, actor = api_actor()
     key, raw = domain.create_api_key(org, actor, name=body["name"], user_id=body["user_id"])
     key.key = raw  # transient attribute for this one response
     return key
@@ -166,7 +161,7 @@ def create_key(body):
 @auth_required()
 @keys_bp.output(ApiKeyOut)
 def get_key(key_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.get_api_key(org, actor, key_id)
 
 
@@ -175,7 +170,7 @@ def get_key(key_id):
 @keys_bp.output(SuccessOut)
 @keys_bp.doc(summary="Revoke an API key")
 def revoke_key(key_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     domain.revoke_api_key(org, actor, key_id)
     return {"success": True, "message": f"API key {key_id} revoked"}
 
@@ -193,7 +188,7 @@ def get_organization():
 @org_bp.output(OrganizationOut)
 @org_bp.doc(summary="Change modules and limits (admin)")
 def update_organization(body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.update_organization(org, actor, **body)
 
 

@@ -11,18 +11,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from blueprints.core.api import page_params, paginate
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import limiter
-from blueprints.core.htmx import apply_domain_error, render
+from blueprints.core.htmx import apply_domain_error, page_actor, render
 
 from . import domain
 from .forms import ApiKeyForm, LoginForm, OrganizationForm, UserCreateForm, UserRolesForm
 from .schemas import UserQuery
 
 bp = Blueprint("users", __name__, template_folder="templates")
-
-
-def _actor():
-    user = current_user._get_current_object()
-    return user.organization, user
 
 
 def _safe_next(target: str | None) -> str:
@@ -71,7 +66,7 @@ def _users_context(org, actor, args):
 @bp.get("/users")
 @login_required
 def index():
-    org, actor = _actor()
+    org, actor = page_actor()
     ctx = _users_context(org, actor, request.args)
     return render("users/index.html", "users/_table.html", form=UserCreateForm(), **ctx)
 
@@ -79,7 +74,7 @@ def index():
 @bp.post("/users")
 @login_required
 def create():
-    org, actor = _actor()
+    org, actor = page_actor()
     form = UserCreateForm()
     status = 400
     if form.validate_on_submit():
@@ -101,7 +96,7 @@ def create():
 @bp.get("/users/<user_id>/row")
 @login_required
 def row(user_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     user = domain.get_user(org, actor, user_id)
     editing = request.args.get("edit") == "1"
     form = UserRolesForm(data={"roles": user.roles}) if editing else None
@@ -111,7 +106,7 @@ def row(user_id):
 @bp.post("/users/<user_id>/roles")
 @login_required
 def update_roles(user_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     user = domain.get_user(org, actor, user_id)
     form = UserRolesForm()
     if form.validate_on_submit():
@@ -128,7 +123,7 @@ def update_roles(user_id):
 @bp.delete("/users/<user_id>")
 @login_required
 def delete(user_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     domain.delete_user(org, actor, user_id)
     response = make_response("")
     response.headers["HX-Trigger"] = "users-changed"
@@ -138,7 +133,7 @@ def delete(user_id):
 @bp.get("/api-keys")
 @login_required
 def api_keys():
-    org, actor = _actor()
+    org, actor = page_actor()
     everyone = request.args.get("all") == "1" and actor.is_admin
     page = paginate(domain.list_api_keys(org, actor, everyone=everyone), page_params(request.args))
     return render("users/api_keys.html", "users/_keys_table.html", page=page, form=ApiKeyForm(),
@@ -148,7 +143,7 @@ def api_keys():
 @bp.post("/api-keys")
 @login_required
 def create_api_key():
-    org, actor = _actor()
+    org, actor = page_actor()
     form = ApiKeyForm()
     if form.validate_on_submit():
         try:
@@ -167,7 +162,7 @@ def create_api_key():
 @bp.post("/api-keys/<key_id>/revoke")
 @login_required
 def revoke_api_key(key_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     key = domain.revoke_api_key(org, actor, key_id)
     return render("users/_key_row.html", "users/_key_row.html", key=key)
 
@@ -175,7 +170,7 @@ def revoke_api_key(key_id):
 @bp.route("/organization", methods=["GET", "POST"])
 @login_required
 def organization():
-    org, actor = _actor()
+    org, actor = page_actor()
     limits = org.limits or {}
     form = OrganizationForm(data={
         "name": org.name, "schedules": (org.modules or {}).get("schedules", False),

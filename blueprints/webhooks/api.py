@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from flask import make_response
 
-from blueprints.core.api import auth_required, current_principal, paginate
+from blueprints.core.api import api_actor, auth_required, paginate
 from blueprints.core.schemas import PageQuery, SuccessOut, page_of
 
 from . import domain
@@ -26,11 +26,6 @@ bp = APIBlueprint("webhooks_api", __name__, tag="Webhooks")
 events_bp = APIBlueprint("events_api", __name__, tag="Events")
 
 
-def _actor():
-    p = current_principal()
-    return p.org, p.user
-
-
 def _with_secret(webhook, secret: str, status: int = 200):
     """The endpoint plus its secret, in a response no cache may keep."""
     response = make_response({**WebhookOut().dump(webhook), "secret": secret}, status)
@@ -44,7 +39,7 @@ def _with_secret(webhook, secret: str, status: int = 200):
 @bp.output(page_of(WebhookOut))
 @bp.doc(summary="List the organization's webhook endpoints")
 def list_webhooks(query):
-    org, actor = _actor()
+    org, actor = api_actor()
     return paginate(domain.list_webhooks(org, actor), query).envelope()
 
 
@@ -54,7 +49,7 @@ def list_webhooks(query):
 @bp.output(WebhookCreated, status_code=201)
 @bp.doc(summary="Register an endpoint; its signing secret is in `secret`, shown once")
 def create_webhook(body):
-    org, actor = _actor()
+    org, actor = api_actor()
     webhook, secret = domain.create_webhook(org, actor, **body)
     return _with_secret(webhook, secret, 201)
 
@@ -63,7 +58,7 @@ def create_webhook(body):
 @auth_required()
 @bp.output(WebhookOut)
 def get_webhook(webhook_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.get_webhook(org, actor, webhook_id)
 
 
@@ -73,7 +68,7 @@ def get_webhook(webhook_id):
 @bp.output(WebhookOut)
 @bp.doc(summary="Change the URL, events or description; enable or disable (`active`)")
 def update_webhook(webhook_id, body):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.update_webhook(org, actor, webhook_id, **body)
 
 
@@ -81,7 +76,7 @@ def update_webhook(webhook_id, body):
 @auth_required()
 @bp.output(SuccessOut)
 def delete_webhook(webhook_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     domain.delete_webhook(org, actor, webhook_id)
     return {"success": True, "message": f"Webhook {webhook_id} deleted"}
 
@@ -91,7 +86,7 @@ def delete_webhook(webhook_id):
 @bp.output(WebhookCreated)
 @bp.doc(summary="A new secret (shown once); the old one keeps signing alongside for 24 h")
 def rotate_secret(webhook_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     webhook, secret = domain.rotate_secret(org, actor, webhook_id)
     return _with_secret(webhook, secret)
 
@@ -101,7 +96,7 @@ def rotate_secret(webhook_id):
 @bp.output(DeliveryOut, status_code=202)
 @bp.doc(summary="Send a `ping` event to this endpoint; returns the queued delivery")
 def ping(webhook_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.ping(org, actor, webhook_id)
 
 
@@ -111,7 +106,7 @@ def ping(webhook_id):
 @bp.output(page_of(DeliveryOut))
 @bp.doc(summary="The delivery log: one row per attempt, newest first")
 def list_deliveries(webhook_id, query):
-    org, actor = _actor()
+    org, actor = api_actor()
     stmt = domain.list_deliveries(org, actor, webhook_id, status=query.get("status"))
     return paginate(stmt, query).envelope()
 
@@ -120,7 +115,7 @@ def list_deliveries(webhook_id, query):
 @auth_required()
 @bp.output(DeliveryOut)
 def get_delivery(webhook_id, delivery_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.get_delivery(org, actor, webhook_id, delivery_id)
 
 
@@ -129,7 +124,7 @@ def get_delivery(webhook_id, delivery_id):
 @bp.output(DeliveryOut, status_code=202)
 @bp.doc(summary="Send that delivery's event again now (a new attempt)")
 def redeliver(webhook_id, delivery_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.redeliver(org, actor, webhook_id, delivery_id)
 
 
@@ -139,7 +134,7 @@ def redeliver(webhook_id, delivery_id):
 @bp.output(RecoverOut, status_code=202)
 @bp.doc(summary="Redeliver every event whose attempts since `since` all failed")
 def recover(webhook_id, body):
-    org, actor = _actor()
+    org, actor = api_actor()
     created = domain.recover(org, actor, webhook_id, body["since"])
     return {"count": len(created), "deliveries": created}
 
@@ -150,7 +145,7 @@ def recover(webhook_id, body):
 @events_bp.output(page_of(EventOut))
 @events_bp.doc(summary="Events emitted in the organization, newest first (`?type=` filters)")
 def list_events(query):
-    org, actor = _actor()
+    org, actor = api_actor()
     return paginate(domain.list_events(org, actor, type=query.get("type")), query).envelope()
 
 
@@ -158,7 +153,7 @@ def list_events(query):
 @auth_required()
 @events_bp.output(EventOut)
 def get_event(event_id):
-    org, actor = _actor()
+    org, actor = api_actor()
     return domain.get_event(org, actor, event_id)
 
 

@@ -5,24 +5,19 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import Blueprint, make_response, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from blueprints.core.api import page_params, paginate
 from blueprints.core.auth import has_role
 from blueprints.core.errors import DomainError
 from blueprints.core.events import EVENT_TYPES
-from blueprints.core.htmx import apply_domain_error, hx_redirect_or, render
+from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render
 
 from . import domain
 from .forms import RecoverForm, WebhookEditForm, WebhookForm
 from .schemas import DeliveryQuery, EventQuery
 
 bp = Blueprint("webhooks", __name__, template_folder="templates")
-
-
-def _actor():
-    user = current_user._get_current_object()
-    return user.organization, user
 
 
 def _can_manage(user) -> bool:
@@ -38,7 +33,7 @@ def _triggered(body, event: str, status: int = 200):
 @bp.get("/webhooks")
 @login_required
 def index():
-    org, actor = _actor()
+    org, actor = page_actor()
     page = paginate(domain.list_webhooks(org, actor), page_params(request.args))
     return render("webhooks/index.html", "webhooks/_table.html", page=page,
                   form=WebhookForm(formdata=None), can_manage=_can_manage(actor))
@@ -47,7 +42,7 @@ def index():
 @bp.post("/webhooks")
 @login_required
 def create():
-    org, actor = _actor()
+    org, actor = page_actor()
     form = WebhookForm()
     if form.validate_on_submit():
         try:
@@ -76,7 +71,7 @@ def _detail_context(org, actor, webhook_id):
 
 def _detail(webhook_id):
     """The detail page; for htmx (paging, the 2 s refresh) only its delivery log."""
-    org, actor = _actor()
+    org, actor = page_actor()
     ctx = _detail_context(org, actor, webhook_id)
     webhook = ctx["webhook"]
     edit_form = WebhookEditForm(formdata=None, data={"url": webhook.url, "events": webhook.events,
@@ -100,7 +95,7 @@ def deliveries(webhook_id):
 @bp.get("/webhooks/<webhook_id>/summary")
 @login_required
 def summary(webhook_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     webhook = domain.get_webhook(org, actor, webhook_id)
     return render("webhooks/_summary.html", "webhooks/_summary.html", webhook=webhook,
                   can_manage=_can_manage(actor))
@@ -113,7 +108,7 @@ def _notice(message: str, kind: str = "success") -> str:
 @bp.post("/webhooks/<webhook_id>/ping")
 @login_required
 def ping(webhook_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     delivery = domain.ping(org, actor, webhook_id)
     return _triggered(_notice(f"Ping queued ({delivery.event_id})."), "deliveries-changed")
 
@@ -121,7 +116,7 @@ def ping(webhook_id):
 @bp.post("/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver")
 @login_required
 def redeliver(webhook_id, delivery_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     delivery = domain.redeliver(org, actor, webhook_id, delivery_id)
     return _triggered(_notice(f"Redelivery of {delivery.event_id} queued "
                               f"(attempt {delivery.attempt})."), "deliveries-changed")
@@ -130,7 +125,7 @@ def redeliver(webhook_id, delivery_id):
 @bp.post("/webhooks/<webhook_id>/recover")
 @login_required
 def recover(webhook_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     form = RecoverForm()
     if not form.validate_on_submit():
         errors = "; ".join(form.since.errors) or "Pick a date and time"
@@ -143,7 +138,7 @@ def recover(webhook_id):
 @bp.post("/webhooks/<webhook_id>/active")
 @login_required
 def set_active(webhook_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     active = request.form.get("active") == "1"
     webhook = domain.update_webhook(org, actor, webhook_id, active=active)
     return _triggered(render("webhooks/_summary.html", "webhooks/_summary.html",
@@ -153,7 +148,7 @@ def set_active(webhook_id):
 @bp.post("/webhooks/<webhook_id>/rotate-secret")
 @login_required
 def rotate_secret(webhook_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     webhook, secret = domain.rotate_secret(org, actor, webhook_id)
     response = make_response(render("webhooks/_summary.html", "webhooks/_summary.html",
                                      webhook=webhook, can_manage=True, secret=secret))
@@ -164,7 +159,7 @@ def rotate_secret(webhook_id):
 @bp.post("/webhooks/<webhook_id>/edit")
 @login_required
 def edit(webhook_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     form = WebhookEditForm()
     status, saved = 400, False
     if form.validate_on_submit():
@@ -184,7 +179,7 @@ def edit(webhook_id):
 @bp.post("/webhooks/<webhook_id>/delete")
 @login_required
 def delete(webhook_id):
-    org, actor = _actor()
+    org, actor = page_actor()
     domain.delete_webhook(org, actor, webhook_id)
     return hx_redirect_or(url_for("webhooks.index"), ("", 303, {
         "Location": url_for("webhooks.index")}))
@@ -193,7 +188,7 @@ def delete(webhook_id):
 @bp.get("/events")
 @login_required
 def events():
-    org, actor = _actor()
+    org, actor = page_actor()
     query = page_params(request.args, EventQuery)
     page = paginate(domain.list_events(org, actor, type=query.get("type")), query)
     return render("webhooks/events.html", "webhooks/_events_table.html", page=page,
