@@ -61,6 +61,12 @@ def log_in(page, live_server):
 
 
 def screenshot(page, name: str) -> None:
-    """Save a screenshot for the README under docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Take a full-page screenshot. With SPARKI_SCREENSHOTS=1 it replaces the README's copy
+    under docs/screenshots/; otherwise it goes to a temporary folder (the tree stays clean)."""
+    import os
+    import tempfile
+
+    folder = SCREENSHOTS if os.environ.get("SPARKI_SCREENSHOTS") == "1" else Path(
+        tempfile.gettempdir()) / "sparki-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
