@@ -111,31 +111,29 @@ def detail(service_id):
                   **_detail_context(service, actor))
 
 
+def _self_refreshing(service_id: str, template: str):
+    """One of the detail page's parts that re-fetch themselves (header, replicas, deployments)."""
+    org, actor = page_actor()
+    service = domain.get_service(org, actor, service_id)
+    return render(template, template, **_detail_context(service, actor))
+
+
 @bp.get("/services/<service_id>/header")
 @login_required
 def header(service_id):
-    org, actor = page_actor()
-    service = domain.get_service(org, actor, service_id)
-    return render("services/_header.html", "services/_header.html",
-                  **_detail_context(service, actor))
+    return _self_refreshing(service_id, "services/_header.html")
 
 
 @bp.get("/services/<service_id>/replicas")
 @login_required
 def replicas(service_id):
-    org, actor = page_actor()
-    service = domain.get_service(org, actor, service_id)
-    return render("services/_replicas.html", "services/_replicas.html",
-                  **_detail_context(service, actor))
+    return _self_refreshing(service_id, "services/_replicas.html")
 
 
 @bp.get("/services/<service_id>/deployments")
 @login_required
 def deployments(service_id):
-    org, actor = page_actor()
-    service = domain.get_service(org, actor, service_id)
-    return render("services/_deployments.html", "services/_deployments.html",
-                  **_detail_context(service, actor))
+    return _self_refreshing(service_id, "services/_deployments.html")
 
 
 @bp.get("/deployments/<deployment_id>/progress")
