@@ -86,8 +86,9 @@ def configure_logging(app: APIFlask) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler._sparki = True  # type: ignore[attr-defined]
         handler.addFilter(RequestIdFilter())
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
         root.addHandler(handler)
     root.setLevel(app.config["LOG_LEVEL"])
 
@@ -102,11 +103,26 @@ def register_extensions(app: APIFlask) -> None:
     htmx.init_app(app)
     limiter.init_app(app)
     origins = [o.strip() for o in app.config["CORS_ORIGINS"].split(",") if o.strip()]
-    CORS(app, resources={r"/api/*": {"origins": origins or "*"}},
-         expose_headers=["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining",
-                         "X-RateLimit-Reset", "Retry-After", "Idempotent-Replayed"],
-         allow_headers=["Content-Type", "Authorization", "X-API-Key", "Idempotency-Key",
-                        "X-Request-Id", "Last-Event-ID"])
+    CORS(
+        app,
+        resources={r"/api/*": {"origins": origins or "*"}},
+        expose_headers=[
+            "X-Request-Id",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+            "Retry-After",
+            "Idempotent-Replayed",
+        ],
+        allow_headers=[
+            "Content-Type",
+            "Authorization",
+            "X-API-Key",
+            "Idempotency-Key",
+            "X-Request-Id",
+            "Last-Event-ID",
+        ],
+    )
 
 
 def register_request_hooks(app: APIFlask) -> None:

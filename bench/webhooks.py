@@ -76,8 +76,11 @@ def main() -> int:
     parser.add_argument("-n", "--events", type=int, default=500, help="events (and no-op jobs)")
     parser.add_argument("-w", "--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--batch", type=int, default=50, help="events per transaction")
-    parser.add_argument("--db", choices=["postgresql", "sqlite"],
-                        default="postgresql" if postgres_admin_url() else "sqlite")
+    parser.add_argument(
+        "--db",
+        choices=["postgresql", "sqlite"],
+        default="postgresql" if postgres_admin_url() else "sqlite",
+    )
     args = parser.parse_args()
 
     with private_redis() as redis_url, database(args.db) as database_url:
@@ -92,36 +95,54 @@ def main() -> int:
         from blueprints.webhooks.domain import create_webhook
         from blueprints.webhooks.models import Delivery
 
-        app = create_app({"SECRET_KEY": "bench-secret-key-long-enough-for-hs256",
-                          "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
-                          "WEBHOOK_ALLOW_PRIVATE": True, "LOG_LEVEL": "WARNING"})
+        app = create_app(
+            {
+                "SECRET_KEY": "bench-secret-key-long-enough-for-hs256",
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "REDIS_URL": redis_url,
+                "WEBHOOK_ALLOW_PRIVATE": True,
+                "LOG_LEVEL": "WARNING",
+            }
+        )
         counter = Counter()
         receiver = start_receiver(counter)
         url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
         with app.app_context():
             upgrade(revision="heads")
-            admin = create_admin(org_name="Bench", email="bench@example.com",
-                                 password="bench-password")
+            admin = create_admin(
+                org_name="Bench", email="bench@example.com", password="bench-password"
+            )
             org_id = admin.org_id
             create_webhook(admin.organization, admin, url=url, events=["*"])
             db.session.remove()
 
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-               "SECRET_KEY": app.config["SECRET_KEY"], "WEBHOOK_ALLOW_PRIVATE": "1",
-               "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "WEBHOOK_ALLOW_PRIVATE": "1",
+            "LOG_LEVEL": "WARNING",
+        }
         logdir = Path(tempfile.mkdtemp(prefix="sparki-bench-"))
         workers = []
         for i in range(args.workers):
             log = open(logdir / f"worker-{i}.log", "w")  # noqa: SIM115
-            workers.append(subprocess.Popen(
-                [str(Path(sys.executable).parent / "sparki"), "worker"], cwd=ROOT, env=env,
-                start_new_session=True, stdout=log, stderr=subprocess.STDOUT))
+            workers.append(
+                subprocess.Popen(
+                    [str(Path(sys.executable).parent / "sparki"), "worker"],
+                    cwd=ROOT,
+                    env=env,
+                    start_new_session=True,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         results = []
         try:
             with app.app_context():
                 redis = get_redis()
-                wait(lambda: len(redis.keys("rq:worker:*")) >= args.workers, 60,
-                     "workers to start")
+                wait(lambda: len(redis.keys("rq:worker:*")) >= args.workers, 60, "workers to start")
                 queue = Queue("default", connection=redis)
                 from blueprints.users.models import Organization
 
@@ -145,15 +166,20 @@ def main() -> int:
                     org = db.session.get(Organization, org_id)
                     for start in range(0, args.events, batch):
                         for i in range(start, min(start + batch, args.events)):
-                            emit(org, "deployment.completed",
-                                 {"deploymentId": f"deploy-bench-{i}", "status": "success"})
+                            emit(
+                                org,
+                                "deployment.completed",
+                                {"deploymentId": f"deploy-bench-{i}", "status": "success"},
+                            )
                         db.session.commit()
                     wait(lambda: counter.n >= delivered, 600, "deliveries")
 
                     def all_recorded() -> bool:
-                        done = db.session.execute(select(func.count()).select_from(Delivery)
-                                                  .where(Delivery.status == "succeeded")
-                                                  ).scalar_one()
+                        done = db.session.execute(
+                            select(func.count())
+                            .select_from(Delivery)
+                            .where(Delivery.status == "succeeded")
+                        ).scalar_one()
                         db.session.commit()
                         return done >= delivered
 
@@ -162,8 +188,10 @@ def main() -> int:
 
                 # Each mode is measured right after its own baseline, so a busy machine
                 # weighs on both figures of a ratio alike.
-                for label, batch in ((f"{args.batch} events per transaction", args.batch),
-                                     ("1 event per transaction", 1)):
+                for label, batch in (
+                    (f"{args.batch} events per transaction", args.batch),
+                    ("1 event per transaction", 1),
+                ):
                     base = noop_rate()
                     rate = delivery_rate(batch)
                     results.append((label, base, rate))
@@ -175,8 +203,10 @@ def main() -> int:
                 proc.wait(20)
             receiver.shutdown()
 
-    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; database: {args.db}; "
-          f"workers: {args.workers}; events per run: {args.events}; received: {counter.n}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; database: {args.db}; "
+        f"workers: {args.workers}; events per run: {args.events}; received: {counter.n}"
+    )
     print(f"{'mode':<28} {'RQ no-op jobs/s':>16} {'deliveries/s':>13} {'ratio':>7}")
     for label, base, rate in results:
         print(f"{label:<28} {base:>16.1f} {rate:>13.1f} {rate / base:>7.0%}")

@@ -36,10 +36,15 @@ def main() -> int:
     if postgres_admin_url() is not None:
         codes["postgresql"] = run("postgresql", args)
     else:
-        print("\nNo PostgreSQL reachable (TEST_DATABASE_URL or 127.0.0.1:5432): "
-              "the PostgreSQL pass was skipped.")
-    print("\n===== summary: " + ", ".join(f"{k}: {'ok' if v == 0 else 'FAILED'}"
-                                           for k, v in codes.items()) + " =====")
+        print(
+            "\nNo PostgreSQL reachable (TEST_DATABASE_URL or 127.0.0.1:5432): "
+            "the PostgreSQL pass was skipped."
+        )
+    print(
+        "\n===== summary: "
+        + ", ".join(f"{k}: {'ok' if v == 0 else 'FAILED'}" for k, v in codes.items())
+        + " ====="
+    )
     return 0 if all(code == 0 for code in codes.values()) else 1
 
 

@@ -85,6 +85,7 @@ def ctx(app):
 
 # --- factories -----------------------------------------------------------------------------
 
+
 class Factory:
     """Creates organizations, users and credentials through the domain functions."""
 
@@ -103,17 +104,22 @@ class Factory:
             db.session.commit()
             return org.id
 
-    def user(self, org_id: str | None = None, roles: list[str] | None = None,
-             email: str | None = None) -> str:
+    def user(
+        self, org_id: str | None = None, roles: list[str] | None = None, email: str | None = None
+    ) -> str:
         from blueprints.users.domain import _new_user
         from blueprints.users.models import Organization
 
         self._n += 1
         with self.app.app_context():
             org = db.session.get(Organization, org_id or self.org())
-            user = _new_user(org, email=email or f"user{self._n}@example.com",
-                             name=f"User {self._n}",
-                             password=PASSWORD, roles=roles or ["admin"])
+            user = _new_user(
+                org,
+                email=email or f"user{self._n}@example.com",
+                name=f"User {self._n}",
+                password=PASSWORD,
+                roles=roles or ["admin"],
+            )
             db.session.commit()
             return user.id
 
@@ -177,8 +183,7 @@ def api_as(app, factory):
     def make(user_id: str, *, key: bool = False) -> ApiClient:
         if key:
             return ApiClient(app.test_client(), {"X-API-Key": factory.api_key(user_id)})
-        return ApiClient(app.test_client(),
-                         {"Authorization": f"Bearer {factory.token(user_id)}"})
+        return ApiClient(app.test_client(), {"Authorization": f"Bearer {factory.token(user_id)}"})
 
     return make
 
@@ -220,6 +225,7 @@ def run_jobs(app):
 
 
 # --- a live server for end-to-end tests ----------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def live_server(database_url: str, redis_url: str, app):

@@ -30,8 +30,9 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 # apispec registers an item schema when it first meets it nested in a page envelope and
 # apiflask registers it again by name; the document stays correct, the warning is noise.
-warnings.filterwarnings("ignore", message=".*has already been added to the spec",
-                        category=UserWarning)
+warnings.filterwarnings(
+    "ignore", message=".*has already been added to the spec", category=UserWarning
+)
 
 
 def current_principal() -> Principal:
@@ -47,8 +48,9 @@ def api_actor() -> tuple[Any, Any]:
 
 def require_module(org: Any, module: str) -> None:
     if not (org.modules or {}).get(module, False):
-        raise ModuleDisabled(f"The '{module}' module is disabled for this organization",
-                             details={"module": module})
+        raise ModuleDisabled(
+            f"The '{module}' module is disabled for this organization", details={"module": module}
+        )
 
 
 def auth_required(*, module: str | None = None) -> Callable:
@@ -60,9 +62,13 @@ def auth_required(*, module: str | None = None) -> Callable:
             principal = resolve_principal()
             if principal is None:
                 raise AuthenticationFailed(
-                    "Authentication required: send 'X-API-Key' or 'Authorization: Bearer <token>'")
-            if (principal.via == "session" and request.method not in SAFE_METHODS
-                    and current_app.config.get("WTF_CSRF_ENABLED", True)):
+                    "Authentication required: send 'X-API-Key' or 'Authorization: Bearer <token>'"
+                )
+            if (
+                principal.via == "session"
+                and request.method not in SAFE_METHODS
+                and current_app.config.get("WTF_CSRF_ENABLED", True)
+            ):
                 csrf.protect()
             if module:
                 require_module(principal.org, module)
@@ -81,8 +87,11 @@ def auth_required(*, module: str | None = None) -> Callable:
 def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
     """Replay the first response to a POST with this key for 24 h (Stripe's semantics)."""
     if len(key) > 255:
-        raise InvalidRequest("Idempotency-Key is longer than 255 characters",
-                             field="Idempotency-Key", reason="too long")
+        raise InvalidRequest(
+            "Idempotency-Key is longer than 255 characters",
+            field="Idempotency-Key",
+            reason="too long",
+        )
     redis = get_redis()
     digest = hashlib.sha256(f"{principal.user.id}:{key}".encode()).hexdigest()
     store_key, lock_key = f"sparki:idem:{digest}", f"sparki:idem-lock:{digest}"
@@ -91,8 +100,11 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
     ).hexdigest()
     stored = redis.get(store_key)
     if stored is None and not redis.set(lock_key, "1", nx=True, ex=120):
-        raise Conflict("A request with this Idempotency-Key is still being processed",
-                       field="Idempotency-Key", reason="in progress")
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed",
+            field="Idempotency-Key",
+            reason="in progress",
+        )
     if stored is not None:
         return _replay(json.loads(stored), fingerprint)
     try:
@@ -105,8 +117,9 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
                 "contentType": response.content_type,
                 "location": response.headers.get("Location"),
             }
-            redis.set(store_key, json.dumps(record),
-                      ex=int(current_app.config["IDEMPOTENCY_TTL_SECONDS"]))
+            redis.set(
+                store_key, json.dumps(record), ex=int(current_app.config["IDEMPOTENCY_TTL_SECONDS"])
+            )
         return response
     finally:
         redis.delete(lock_key)
@@ -114,11 +127,16 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
 
 def _replay(record: dict[str, Any], fingerprint: str):
     if record["fingerprint"] != fingerprint:
-        raise Conflict("This Idempotency-Key was used with a different request",
-                       field="Idempotency-Key", reason="reused with different parameters")
-    response = current_app.response_class(base64.b64decode(record["body"]),
-                                          status=record["status"],
-                                          content_type=record["contentType"])
+        raise Conflict(
+            "This Idempotency-Key was used with a different request",
+            field="Idempotency-Key",
+            reason="reused with different parameters",
+        )
+    response = current_app.response_class(
+        base64.b64decode(record["body"]),
+        status=record["status"],
+        content_type=record["contentType"],
+    )
     if record.get("location"):
         response.headers["Location"] = record["location"]
     response.headers["Idempotent-Replayed"] = "true"
@@ -140,8 +158,13 @@ class Page:
     def envelope(self) -> dict[str, Any]:
         return {
             "data": self.items,
-            "pagination": {"page": self.page, "limit": self.limit, "total": self.total,
-                           "total_pages": self.total_pages, "next_cursor": self.next_cursor},
+            "pagination": {
+                "page": self.page,
+                "limit": self.limit,
+                "total": self.total,
+                "total_pages": self.total_pages,
+                "next_cursor": self.next_cursor,
+            },
         }
 
 
@@ -156,8 +179,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         created, obj_id = json.loads(raw)
         return datetime.fromisoformat(created), str(obj_id)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise InvalidRequest("The cursor is not one this API returned", field="cursor",
-                             reason="malformed") from exc
+        raise InvalidRequest(
+            "The cursor is not one this API returned", field="cursor", reason="malformed"
+        ) from exc
 
 
 def paginate(stmt: Select, params: dict[str, Any], model: Any = None) -> Page:
@@ -195,8 +219,9 @@ def page_params(args: Any, schema: type | None = None) -> dict[str, Any]:
         return (schema or PageQuery)().load(args)
     except ValidationError as exc:
         details = _validation_details({"query": exc.messages})
-        raise InvalidRequest(f"Invalid value for '{details.get('field')}': {details.get('reason')}",
-                             details=details) from exc
+        raise InvalidRequest(
+            f"Invalid value for '{details.get('field')}': {details.get('reason')}", details=details
+        ) from exc
 
 
 def _rate_limit_value() -> str:
@@ -221,8 +246,9 @@ def _rate_limit_exempt() -> bool:
 def make_api_blueprint() -> APIBlueprint:
     """A fresh /api/v1 parent for one app; features register their children on it."""
     bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
-    limiter.shared_limit(_rate_limit_value, scope="api", key_func=_rate_limit_key,
-                         exempt_when=_rate_limit_exempt)(bp)
+    limiter.shared_limit(
+        _rate_limit_value, scope="api", key_func=_rate_limit_key, exempt_when=_rate_limit_exempt
+    )(bp)
     return bp
 
 
@@ -235,8 +261,12 @@ def exempt_api_from_form_csrf(app: Any) -> None:
 
 SECURITY_SCHEMES = {
     "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-    "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                   "description": "A token from POST /auth/login, or an API key (sk_…)."},
+    "BearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A token from POST /auth/login, or an API key (sk_…).",
+    },
 }
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 # apispec's notes while it names schemas (a nested item added twice; two classes sharing a
@@ -274,6 +304,7 @@ def register_openapi(app: Any) -> None:
 
     spec_view = app.view_functions.get("openapi.spec")
     if spec_view is not None:
+
         @wraps(spec_view)
         def spec_without_duplicate_warnings(*args: Any, **kwargs: Any):
             with warnings.catch_warnings():
@@ -298,8 +329,10 @@ def _fold_duplicate_schemas(spec: dict[str, Any]) -> dict[str, Any]:
 
     def rewrite(node: Any) -> Any:
         if isinstance(node, dict):
-            return {k: (renames.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v))
-                    for k, v in node.items()}
+            return {
+                k: (renames.get(v, v) if k == "$ref" and isinstance(v, str) else rewrite(v))
+                for k, v in node.items()
+            }
         if isinstance(node, list):
             return [rewrite(item) for item in node]
         return node

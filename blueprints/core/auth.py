@@ -52,15 +52,25 @@ def burn_password_check(password: str) -> None:
 def issue_token(user: User) -> tuple[str, int]:
     ttl = int(current_app.config["TOKEN_TTL_SECONDS"])
     now = int(time.time())
-    claims = {"sub": user.id, "org": user.org_id, "iat": now, "exp": now + ttl, "typ": "access",
-              "jti": secrets.token_hex(8)}
+    claims = {
+        "sub": user.id,
+        "org": user.org_id,
+        "iat": now,
+        "exp": now + ttl,
+        "typ": "access",
+        "jti": secrets.token_hex(8),
+    }
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256"), ttl
 
 
 def decode_token(token: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(token, current_app.config["SECRET_KEY"], algorithms=["HS256"],
-                            options={"require": ["exp", "sub", "org"]})
+        claims = jwt.decode(
+            token,
+            current_app.config["SECRET_KEY"],
+            algorithms=["HS256"],
+            options={"require": ["exp", "sub", "org"]},
+        )
     except jwt.ExpiredSignatureError as exc:
         raise AuthenticationFailed("The token has expired; log in or refresh it") from exc
     except jwt.PyJWTError as exc:
@@ -118,8 +128,10 @@ def _from_api_key(raw: str) -> Principal:
     key = db.session.execute(
         db.select(ApiKey).where(ApiKey.key_hash == hash_api_key(raw))
     ).scalar_one_or_none()
-    if key is None or key.revoked_at is not None or not hmac.compare_digest(
-        key.key_hash, hash_api_key(raw)
+    if (
+        key is None
+        or key.revoked_at is not None
+        or not hmac.compare_digest(key.key_hash, hash_api_key(raw))
     ):
         raise AuthenticationFailed("The API key is not valid or has been revoked")
     user = _load_user(key.user_id, key.org_id)

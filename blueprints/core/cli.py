@@ -25,8 +25,12 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
-             help="Sparki: a self-hosted developer-platform control panel.")
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    help="Sparki: a self-hosted developer-platform control panel.",
+)
 def main() -> None:
     """Entry point of the `sparki` console script."""
 
@@ -62,8 +66,11 @@ def worker_command(queues: tuple[str, ...], burst: bool) -> None:
     """Run an RQ worker (with RQ's scheduler for delayed jobs and retries)."""
     from .jobs import run_worker
 
-    run_worker(current_app._get_current_object(),
-               list(queues) or current_app.config["RQ_QUEUES"], burst=burst)
+    run_worker(
+        current_app._get_current_object(),
+        list(queues) or current_app.config["RQ_QUEUES"],
+        burst=burst,
+    )
 
 
 @click.command("scheduler")
@@ -95,8 +102,21 @@ def _start_private_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
     terminal's process group does not stop it before the processes that still use it."""
     port = _free_port()
     proc = subprocess.Popen(
-        [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "60 1",
-         "--appendonly", "yes", "--dir", str(data_dir), "--loglevel", "warning"],
+        [
+            redis_server_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "60 1",
+            "--appendonly",
+            "yes",
+            "--dir",
+            str(data_dir),
+            "--loglevel",
+            "warning",
+        ],
         start_new_session=True,
     )
     deadline = time.monotonic() + 15
@@ -122,8 +142,11 @@ def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
 
 @click.command("up")
 @click.option("--procfile", default="Procfile", show_default=True, type=click.Path(exists=True))
-@click.option("--stop-services", is_flag=True,
-              help="On exit, also stop the services' replicas (the next start restores them).")
+@click.option(
+    "--stop-services",
+    is_flag=True,
+    help="On exit, also stop the services' replicas (the next start restores them).",
+)
 def up_command(procfile: str, stop_services: bool) -> None:
     """Start web, worker, scheduler and agent (and a private Redis when REDIS_URL is unset).
 
@@ -157,8 +180,9 @@ def up_command(procfile: str, stop_services: bool) -> None:
             manager.add_process(name, cmd, env=env)
         manager.loop()
         if stop_services:
-            subprocess.call([str(Path(sys.executable).parent / "sparki"), "agent",
-                             "--stop-replicas"], env=env)
+            subprocess.call(
+                [str(Path(sys.executable).parent / "sparki"), "agent", "--stop-replicas"], env=env
+            )
     finally:
         if redis_proc is not None:
             _stop(redis_proc)

@@ -59,7 +59,8 @@ class Config:
     # Seconds between delivery attempts (Svix's schedule: attempt 1 at once, then 5 s, 5 min,
     # 30 min, 2 h, 5 h, 10 h, 10 h), each stretched or shrunk by up to WEBHOOK_RETRY_JITTER.
     WEBHOOK_RETRY_SCHEDULE: list[int] = field(
-        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000])
+        default_factory=lambda: [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    )
     WEBHOOK_RETRY_JITTER: float = 0.1
     WEBHOOK_TIMEOUT_SECONDS: float = 15.0
     WEBHOOK_DISABLE_AFTER_SECONDS: int = 5 * 86400
@@ -111,19 +112,25 @@ class Config:
             SPARKI_RUNTIME=env.get("SPARKI_RUNTIME", "local"),
             SPARKI_CLUSTER_NAME=env.get("SPARKI_CLUSTER_NAME", "sparki-local"),
             WEBHOOK_ALLOW_PRIVATE=_bool(env.get("WEBHOOK_ALLOW_PRIVATE")),
-            WEBHOOK_RETRY_SCHEDULE=[int(x) for x in env.get(
-                "WEBHOOK_RETRY_SCHEDULE", "0,5,300,1800,7200,18000,36000,36000").split(",")],
+            WEBHOOK_RETRY_SCHEDULE=[
+                int(x)
+                for x in env.get(
+                    "WEBHOOK_RETRY_SCHEDULE", "0,5,300,1800,7200,18000,36000,36000"
+                ).split(",")
+            ],
             WEBHOOK_TIMEOUT_SECONDS=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "15")),
-            WEBHOOK_DISABLE_AFTER_SECONDS=int(env.get("WEBHOOK_DISABLE_AFTER_SECONDS",
-                                                      str(5 * 86400))),
+            WEBHOOK_DISABLE_AFTER_SECONDS=int(
+                env.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(5 * 86400))
+            ),
             WEBHOOK_LEASE_SECONDS=int(env.get("WEBHOOK_LEASE_SECONDS", "60")),
             WEBHOOK_INLINE_SECONDS=float(env.get("WEBHOOK_INLINE_SECONDS", "2")),
             LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
             NODE_SAMPLE_SECONDS=float(env.get("NODE_SAMPLE_SECONDS", cls.NODE_SAMPLE_SECONDS)),
             NODE_STALE_SECONDS=float(env.get("NODE_STALE_SECONDS", cls.NODE_STALE_SECONDS)),
             DEPLOY_READY_TIMEOUT=float(env.get("DEPLOY_READY_TIMEOUT", cls.DEPLOY_READY_TIMEOUT)),
-            AGENT_RECONCILE_INTERVAL=float(env.get("AGENT_RECONCILE_INTERVAL",
-                                                   cls.AGENT_RECONCILE_INTERVAL)),
+            AGENT_RECONCILE_INTERVAL=float(
+                env.get("AGENT_RECONCILE_INTERVAL", cls.AGENT_RECONCILE_INTERVAL)
+            ),
             AGENT_PROBE_INTERVAL=float(env.get("AGENT_PROBE_INTERVAL", cls.AGENT_PROBE_INTERVAL)),
             AGENT_DATA_DIR=env.get("AGENT_DATA_DIR", ""),
             SERVICE_PORT_RANGE=env.get("SERVICE_PORT_RANGE", cls.SERVICE_PORT_RANGE),

@@ -111,8 +111,8 @@ def error_response(
 ):
     """Build the envelope response. The only place that shapes an error body."""
     body = {
-        "error": code or CODES_BY_STATUS.get(
-            status, "server_error" if status >= 500 else "invalid_request"),
+        "error": code
+        or CODES_BY_STATUS.get(status, "server_error" if status >= 500 else "invalid_request"),
         "message": message,
         "details": details or {},
         "requestId": getattr(g, "request_id", None),
@@ -142,10 +142,17 @@ def _validation_details(detail: dict[str, Any]) -> dict[str, Any]:
                 if isinstance(reason, list):
                     reason = "; ".join(str(r) for r in reason)
                 if name == "_schema":  # the body itself, e.g. a list where an object belongs
-                    return {"reason": f"the {location} body must be an object ({reason})",
-                            "location": location, "errors": detail}
-                return {"field": name, "reason": str(reason), "location": location,
-                        "errors": detail}
+                    return {
+                        "reason": f"the {location} body must be an object ({reason})",
+                        "location": location,
+                        "errors": detail,
+                    }
+                return {
+                    "field": name,
+                    "reason": str(reason),
+                    "location": location,
+                    "errors": detail,
+                }
         return {"reason": str(fields), "location": location}
     return {}
 
@@ -163,13 +170,17 @@ def _rate_limit_response(exc: HTTPException):
     current = limiter.current_limit
     retry_after = max(1, int(current.reset_at - time.time())) if current else 60
     limit = current.limit if current else None
-    message = f"Rate limit of {limit} exceeded; retry after {retry_after}s" if limit else (
-        f"Rate limit exceeded; retry after {retry_after}s")
+    message = (
+        f"Rate limit of {limit} exceeded; retry after {retry_after}s"
+        if limit
+        else (f"Rate limit exceeded; retry after {retry_after}s")
+    )
     if not is_api_request():  # e.g. the login form: a page, not a JSON body
         html, status = _html_error(429, message)
         return html, status, {"Retry-After": str(retry_after)}
-    return error_response(429, message, headers={"Retry-After": str(retry_after)},
-                          extra={"retryAfter": retry_after})
+    return error_response(
+        429, message, headers={"Retry-After": str(retry_after)}, extra={"retryAfter": retry_after}
+    )
 
 
 def _is_malformed_json() -> bool:
@@ -201,8 +212,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError):
         if is_api_request():
-            return error_response(exc.status, exc.message, code=exc.code, details=exc.details,
-                                  headers=exc.headers)
+            return error_response(
+                exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers
+            )
         return _html_error(exc.status, exc.message)
 
     @app.errorhandler(HTTPError)
@@ -215,17 +227,23 @@ def register_error_handlers(app: Flask) -> None:
                 return error_response(400, message, details=details)
             return _html_error(400, message)
         if is_api_request():
-            return error_response(status, exc.message or "Error", details=exc.detail or {},
-                                  headers=dict(exc.headers or {}))
+            return error_response(
+                status,
+                exc.message or "Error",
+                details=exc.detail or {},
+                headers=dict(exc.headers or {}),
+            )
         return _html_error(status, exc.message)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc: CSRFError):
         if is_api_request():
-            return error_response(400, f"CSRF check failed: {exc.description}",
-                                  details={"reason": "csrf"})
-        return _html_error(400, "Your form expired or the CSRF token was missing. "
-                                "Reload and retry.")
+            return error_response(
+                400, f"CSRF check failed: {exc.description}", details={"reason": "csrf"}
+            )
+        return _html_error(
+            400, "Your form expired or the CSRF token was missing. Reload and retry."
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

@@ -50,8 +50,7 @@ class Event(PrefixedIdMixin, OrgScopedMixin, db.Model):
     type: Mapped[str] = mapped_column(String(64), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True,
-                                                            index=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
 
 
 def emit(org: Any, event_type: str, data: dict[str, Any]) -> Event:
@@ -99,9 +98,14 @@ def redispatch_undispatched(*, older_than: timedelta, limit: int = 500) -> int:
     commit and the dispatchers' enqueue; dispatchers must tolerate seeing an id twice.
     """
     cutoff = utcnow() - older_than
-    ids = list(db.session.execute(
-        select(Event.id).where(Event.dispatched_at.is_(None), Event.created_at <= cutoff)
-        .order_by(Event.created_at).limit(limit)).scalars())
+    ids = list(
+        db.session.execute(
+            select(Event.id)
+            .where(Event.dispatched_at.is_(None), Event.created_at <= cutoff)
+            .order_by(Event.created_at)
+            .limit(limit)
+        ).scalars()
+    )
     for start in range(0, len(ids), 100):
-        dispatch(ids[start:start + 100])
+        dispatch(ids[start : start + 100])
     return len(ids)

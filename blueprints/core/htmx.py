@@ -40,21 +40,35 @@ def apply_domain_error(form: Any, exc: Any) -> None:
     field = getattr(exc, "field", None) or ""
     # "repository.url" → repository_url, else the last segment ("limits.maxServices" → maxServices)
     candidates = [field.replace(".", "_"), field.split(".")[-1]] if field else []
-    target = next((getattr(form, n) for n in candidates
-                   if hasattr(getattr(form, n, None), "errors")),
-                  None)
+    target = next(
+        (getattr(form, n) for n in candidates if hasattr(getattr(form, n, None), "errors")), None
+    )
     if target is not None:
         target.errors = [*list(target.errors), exc.message]
     else:
         form.form_errors.append(exc.message)
 
 
-def add_nav(app: Any, label: str, endpoint: str, order: int, *, admin_only: bool = False,
-            module: str | None = None) -> None:
+def add_nav(
+    app: Any,
+    label: str,
+    endpoint: str,
+    order: int,
+    *,
+    admin_only: bool = False,
+    module: str | None = None,
+) -> None:
     """Put a link in the dashboard navigation (features call this from `register`)."""
     nav = app.extensions.setdefault("sparki_nav", [])
-    nav.append({"label": label, "endpoint": endpoint, "order": order, "admin_only": admin_only,
-                "module": module})
+    nav.append(
+        {
+            "label": label,
+            "endpoint": endpoint,
+            "order": order,
+            "admin_only": admin_only,
+            "module": module,
+        }
+    )
     nav.sort(key=lambda item: item["order"])
 
 
@@ -67,9 +81,12 @@ def register_template_helpers(app: Any) -> None:
         if not current_user.is_authenticated:
             return []
         modules = current_user.organization.modules or {}
-        return [i for i in items
-                if (not i["admin_only"] or current_user.is_admin)
-                and (not i["module"] or modules.get(i["module"]))]
+        return [
+            i
+            for i in items
+            if (not i["admin_only"] or current_user.is_admin)
+            and (not i["module"] or modules.get(i["module"]))
+        ]
 
     app.jinja_env.globals["config_nav"] = config_nav
     # Pages may embed another feature's partial only when that feature is installed.

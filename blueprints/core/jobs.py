@@ -47,13 +47,19 @@ class PeriodicJob:
 PERIODIC_JOBS: list[PeriodicJob] = []
 
 
-def periodic(*, interval: int | None = None, cron: str | None = None, queue: str = DEFAULT_QUEUE,
-             timeout: int = 300) -> Callable:
+def periodic(
+    *,
+    interval: int | None = None,
+    cron: str | None = None,
+    queue: str = DEFAULT_QUEUE,
+    timeout: int = 300,
+) -> Callable:
     """Declare a function as periodic work (registered by the scheduler process)."""
 
     def decorator(fn: Callable) -> Callable:
-        PERIODIC_JOBS.append(PeriodicJob(fn, interval=interval, cron=cron, queue=queue,
-                                         timeout=timeout))
+        PERIODIC_JOBS.append(
+            PeriodicJob(fn, interval=interval, cron=cron, queue=queue, timeout=timeout)
+        )
         return fn
 
     return decorator
@@ -63,9 +69,16 @@ def get_queue(name: str = DEFAULT_QUEUE, connection: Redis | None = None) -> Que
     return Queue(name, connection=connection or get_redis())
 
 
-def enqueue(func: Callable[..., Any] | str, *args: Any, queue: str = DEFAULT_QUEUE,
-            job_id: str | None = None, delay: float | None = None, retry: Retry | None = None,
-            timeout: int = 600, **kwargs: Any):
+def enqueue(
+    func: Callable[..., Any] | str,
+    *args: Any,
+    queue: str = DEFAULT_QUEUE,
+    job_id: str | None = None,
+    delay: float | None = None,
+    retry: Retry | None = None,
+    timeout: int = 600,
+    **kwargs: Any,
+):
     """The one way to start background work.
 
     `job_id` makes enqueueing idempotent: a job with that id that is still queued, scheduled
@@ -76,7 +89,10 @@ def enqueue(func: Callable[..., Any] | str, *args: Any, queue: str = DEFAULT_QUE
     if job_id:
         existing = q.fetch_job(job_id)
         if existing is not None and existing.get_status(refresh=True) in {
-            "queued", "scheduled", "started", "deferred"
+            "queued",
+            "scheduled",
+            "started",
+            "deferred",
         }:
             return existing
         options["job_id"] = job_id
@@ -144,8 +160,9 @@ def wait_for_redis(connection: Redis, seconds: float = 30.0) -> None:
             time.sleep(0.2)
 
 
-def run_worker(app: Flask, queues: list[str], *, burst: bool = False,
-               with_scheduler: bool = True) -> None:
+def run_worker(
+    app: Flask, queues: list[str], *, burst: bool = False, with_scheduler: bool = True
+) -> None:
     connection = get_redis()
     wait_for_redis(connection)
     # Connect once so the dialect is initialised here, configure the ORM mappers, then drop
@@ -163,8 +180,14 @@ def build_cron_scheduler(connection: Redis) -> CronScheduler:
     """Register every declared periodic job with RQ's CronScheduler."""
     scheduler = CronScheduler(connection=connection, name=f"sparki-scheduler-{os.getpid()}")
     for job in PERIODIC_JOBS:
-        scheduler.register(job.func, queue_name=job.queue, kwargs=job.kwargs,
-                           interval=job.interval, cron=job.cron, job_timeout=job.timeout)
+        scheduler.register(
+            job.func,
+            queue_name=job.queue,
+            kwargs=job.kwargs,
+            interval=job.interval,
+            cron=job.cron,
+            job_timeout=job.timeout,
+        )
     return scheduler
 
 

@@ -90,10 +90,12 @@ class PrefixedIdMixin:
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False,
-                                                 index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow,
-                                                 nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False, index=True
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+    )
 
 
 class OrgScopedMixin:
@@ -101,8 +103,12 @@ class OrgScopedMixin:
 
     @declared_attr
     def org_id(cls) -> Mapped[str]:  # noqa: N805
-        return mapped_column(String(64), ForeignKey("organizations.id", ondelete="CASCADE"),
-                             index=True, nullable=False)
+        return mapped_column(
+            String(64),
+            ForeignKey("organizations.id", ondelete="CASCADE"),
+            index=True,
+            nullable=False,
+        )
 
 
 def scoped(model: type[T], org: Any):

@@ -12,8 +12,17 @@ from apiflask import Schema as _Schema
 from apiflask import fields, validators
 from marshmallow import EXCLUDE, RAISE, pre_load
 
-__all__ = ["Schema", "QuerySchema", "Timestamp", "PageQuery", "page_of", "SuccessOut", "fields",
-           "validators", "camel"]
+__all__ = [
+    "Schema",
+    "QuerySchema",
+    "Timestamp",
+    "PageQuery",
+    "page_of",
+    "SuccessOut",
+    "fields",
+    "validators",
+    "camel",
+]
 
 
 def camel(name: str) -> str:
@@ -86,10 +95,14 @@ def page_of(item: type[Schema]) -> type[Schema]:
     """`{"data": [item], "pagination": {...}}` for a list endpoint (one class per item)."""
     name = f"{item.__name__.removesuffix('Out')}Page"
     if name not in _page_schemas:
-        _page_schemas[name] = type(name, (Schema,), {
-            "data": fields.List(fields.Nested(item)),
-            "pagination": fields.Nested(PaginationOut),
-        })
+        _page_schemas[name] = type(
+            name,
+            (Schema,),
+            {
+                "data": fields.List(fields.Nested(item)),
+                "pagination": fields.Nested(PaginationOut),
+            },
+        )
     return _page_schemas[name]
 
 

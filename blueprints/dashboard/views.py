@@ -23,5 +23,6 @@ def index():
 
 @bp.get("/docs")
 def docs():
-    return render_template("dashboard/docs.html", spec_url=current_app.config.get(
-        "SPEC_URL", "/api/v1/openapi.json"))
+    return render_template(
+        "dashboard/docs.html", spec_url=current_app.config.get("SPEC_URL", "/api/v1/openapi.json")
+    )

@@ -71,8 +71,9 @@ def _y(value: float, y_max: float) -> float:
     return HEIGHT - BOTTOM - (HEIGHT - BOTTOM - TOP) * frac
 
 
-def _segments(times: list[float], values: list[float], start: float, end: float,
-              y_max: float, max_gap: float) -> list[str]:
+def _segments(
+    times: list[float], values: list[float], start: float, end: float, y_max: float, max_gap: float
+) -> list[str]:
     segments, current, last = [], [], None
     for ts, value in zip(times, values, strict=True):
         if ts < start:
@@ -107,29 +108,58 @@ def build(history: dict, thresholds) -> list[Chart]:
     x_ticks = _x_ticks(start, end)
 
     usage = []
-    for name, label, css in (("cpu", "CPU", "s-cpu"), ("memory", "Memory", "s-mem"),
-                             ("disk", "Disk", "s-disk")):
+    for name, label, css in (
+        ("cpu", "CPU", "s-cpu"),
+        ("memory", "Memory", "s-mem"),
+        ("disk", "Disk", "s-disk"),
+    ):
         values = [p[name]["utilization_percent"] for p in points]
-        usage.append(Series(label, css, _segments(times, values, start, end, 100.0, max_gap),
-                            f"{values[-1]:.1f}%" if values else "–"))
-    guides = [(_y(thresholds.cpu_percent, 100.0), f"CPU limit {thresholds.cpu_percent:g}%",
-               "g-cpu"),
-              (_y(thresholds.memory_percent, 100.0),
-               f"memory limit {thresholds.memory_percent:g}%", "g-mem")]
-    percent = Chart("Utilization", usage,
-                    [(_y(v, 100.0), f"{v}%") for v in (0, 25, 50, 75, 100)], x_ticks, guides,
-                    empty=not points)
+        usage.append(
+            Series(
+                label,
+                css,
+                _segments(times, values, start, end, 100.0, max_gap),
+                f"{values[-1]:.1f}%" if values else "–",
+            )
+        )
+    guides = [
+        (_y(thresholds.cpu_percent, 100.0), f"CPU limit {thresholds.cpu_percent:g}%", "g-cpu"),
+        (
+            _y(thresholds.memory_percent, 100.0),
+            f"memory limit {thresholds.memory_percent:g}%",
+            "g-mem",
+        ),
+    ]
+    percent = Chart(
+        "Utilization",
+        usage,
+        [(_y(v, 100.0), f"{v}%") for v in (0, 25, 50, 75, 100)],
+        x_ticks,
+        guides,
+        empty=not points,
+    )
 
     rx = [p["network"]["ingress_bytes_per_second"] for p in points]
     tx = [p["network"]["egress_bytes_per_second"] for p in points]
     top = nice_ceiling(max(rx + tx, default=0.0) * 1.1)
     network = Chart(
         "Network",
-        [Series("Ingress", "s-rx", _segments(times, rx, start, end, top, max_gap),
-                human_bytes(rx[-1], "/s") if rx else "–"),
-         Series("Egress", "s-tx", _segments(times, tx, start, end, top, max_gap),
-                human_bytes(tx[-1], "/s") if tx else "–")],
-        [(_y(top * f, top), human_bytes(top * f, "/s")) for f in (0, 0.5, 1)], x_ticks,
+        [
+            Series(
+                "Ingress",
+                "s-rx",
+                _segments(times, rx, start, end, top, max_gap),
+                human_bytes(rx[-1], "/s") if rx else "–",
+            ),
+            Series(
+                "Egress",
+                "s-tx",
+                _segments(times, tx, start, end, top, max_gap),
+                human_bytes(tx[-1], "/s") if tx else "–",
+            ),
+        ],
+        [(_y(top * f, top), human_bytes(top * f, "/s")) for f in (0, 0.5, 1)],
+        x_ticks,
         empty=not points,
     )
     return [percent, network]

@@ -28,8 +28,13 @@ from .models import DEFAULT_THRESHOLDS, RESOURCES, AlertThreshold, NodeAlert
 
 log = logging.getLogger("sparki.infrastructure")
 
-WINDOW_CHOICES = {"5m": "5 minutes", "15m": "15 minutes", "1h": "1 hour", "6h": "6 hours",
-                  "24h": "24 hours"}
+WINDOW_CHOICES = {
+    "5m": "5 minutes",
+    "15m": "15 minutes",
+    "1h": "1 hour",
+    "6h": "6 hours",
+    "24h": "24 hours",
+}
 MAX_WINDOW_SECONDS = 24 * 3600
 _WINDOW = re.compile(r"^(\d{1,5})([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -58,8 +63,11 @@ def _usage(m) -> dict[str, Any]:
 
 
 def _network(ingress: float, egress: float, connections: int) -> dict[str, Any]:
-    return {"ingress_bytes_per_second": round(ingress, 1),
-            "egress_bytes_per_second": round(egress, 1), "connection_count": int(connections)}
+    return {
+        "ingress_bytes_per_second": round(ingress, 1),
+        "egress_bytes_per_second": round(egress, 1),
+        "connection_count": int(connections),
+    }
 
 
 def current_metrics(org, actor) -> dict[str, Any]:
@@ -87,8 +95,12 @@ def _metrics_payload(metrics) -> dict[str, Any]:
         },
         "network": _network(total["rx"], total["tx"], int(total["conn"])),
         "nodes": [
-            {"name": m.node, "timestamp": m.timestamp, **_usage(m),
-             "network": _network(m.network_ingress_bps, m.network_egress_bps, m.connections)}
+            {
+                "name": m.node,
+                "timestamp": m.timestamp,
+                **_usage(m),
+                "network": _network(m.network_ingress_bps, m.network_egress_bps, m.connections),
+            }
             for m in metrics
         ],
     }
@@ -98,15 +110,24 @@ def list_nodes(org, actor) -> list[dict[str, Any]]:
     """Every node the runtime knows, Ready or not, in the seed's shape."""
     out = []
     for n in _runtime().list_nodes():
-        out.append({
-            "name": n.name, "status": n.status, "kind": n.kind, "os_image": n.os_image,
-            "kernel_version": n.kernel, "architecture": n.architecture,
-            "runtime_version": n.runtime_version,
-            "capacity": {k: n.capacity.get(k) for k in ("cpu", "memory", "disk")},
-            "allocatable": {k: n.allocatable.get(k) for k in ("cpu", "memory", "disk")},
-            "pod_count": n.replicas, "replica_count": n.replicas,
-            "addresses": n.addresses, "labels": n.labels, "last_heartbeat": n.last_heartbeat,
-        })
+        out.append(
+            {
+                "name": n.name,
+                "status": n.status,
+                "kind": n.kind,
+                "os_image": n.os_image,
+                "kernel_version": n.kernel,
+                "architecture": n.architecture,
+                "runtime_version": n.runtime_version,
+                "capacity": {k: n.capacity.get(k) for k in ("cpu", "memory", "disk")},
+                "allocatable": {k: n.allocatable.get(k) for k in ("cpu", "memory", "disk")},
+                "pod_count": n.replicas,
+                "replica_count": n.replicas,
+                "addresses": n.addresses,
+                "labels": n.labels,
+                "last_heartbeat": n.last_heartbeat,
+            }
+        )
     return out
 
 
@@ -169,8 +190,11 @@ def cluster_status(org, actor) -> dict[str, Any]:
             "persistent_volumes": None,
             "persistent_volume_claims": None,
         },
-        "networking": {"service_count": services, "endpoints": endpoints,
-                       "connection_count": sum(m.connections for m in metrics)},
+        "networking": {
+            "service_count": services,
+            "endpoints": endpoints,
+            "connection_count": sum(m.connections for m in metrics),
+        },
         "security": security_facts(),
         "last_health_check": max(beats, default=None),
     }
@@ -183,12 +207,16 @@ def parse_window(text: str | None) -> int:
     """`15m`, `1h`, `24h`, `90s`, `1d` → seconds (between one minute and 24 hours)."""
     match = _WINDOW.match((text or "").strip())
     if not match:
-        raise InvalidRequest("window must be a number followed by s, m, h or d (e.g. 1h)",
-                             field="window", reason="malformed")
+        raise InvalidRequest(
+            "window must be a number followed by s, m, h or d (e.g. 1h)",
+            field="window",
+            reason="malformed",
+        )
     seconds = int(match.group(1)) * _UNITS[match.group(2)]
     if not 60 <= seconds <= MAX_WINDOW_SECONDS:
-        raise InvalidRequest("window must be between 1m and 24h", field="window",
-                             reason="out of range")
+        raise InvalidRequest(
+            "window must be between 1m and 24h", field="window", reason="out of range"
+        )
     return seconds
 
 
@@ -196,8 +224,7 @@ def metrics_history(org, actor, window: str) -> dict[str, Any]:
     """Cluster figures over the window: every sample up to an hour, one-minute points beyond."""
     seconds = parse_window(window)
     per_node = _runtime().metrics_history(seconds)
-    step = (float(current_app.config.get("NODE_SAMPLE_SECONDS", 5.0))
-            if seconds <= 3600 else 60.0)
+    step = float(current_app.config.get("NODE_SAMPLE_SECONDS", 5.0)) if seconds <= 3600 else 60.0
     now = time.time()
     return {
         "window": window.strip(),
@@ -229,13 +256,15 @@ def _aggregate(per_node: dict[str, list], step: float) -> list[dict[str, Any]]:
     points = []
     for key in sorted(buckets):
         a = buckets[key]
-        points.append({
-            "timestamp": datetime.fromtimestamp(a["ts"], UTC),
-            "cpu": _figure(round(a["cpu_used"], 3), a["cpu_alloc"]),
-            "memory": _figure(int(a["memory_used"]), int(a["memory_alloc"])),
-            "disk": _figure(int(a["disk_used"]), int(a["disk_alloc"])),
-            "network": _network(a["rx"], a["tx"], round(a["conn"])),
-        })
+        points.append(
+            {
+                "timestamp": datetime.fromtimestamp(a["ts"], UTC),
+                "cpu": _figure(round(a["cpu_used"], 3), a["cpu_alloc"]),
+                "memory": _figure(int(a["memory_used"]), int(a["memory_alloc"])),
+                "disk": _figure(int(a["disk_used"]), int(a["disk_alloc"])),
+                "network": _network(a["rx"], a["tx"], round(a["conn"])),
+            }
+        )
     return points
 
 
@@ -261,13 +290,17 @@ def update_thresholds(org, actor, **changes: Any) -> AlertThreshold:
         value = float(value)
         low, high = (0.0, 50.0) if name == "hysteresis_percent" else (1.0, 100.0)
         if not low <= value <= high:
-            raise InvalidRequest(f"{name} must be between {low:g} and {high:g}", field=name,
-                                 reason="out of range")
+            raise InvalidRequest(
+                f"{name} must be between {low:g} and {high:g}", field=name, reason="out of range"
+            )
         setattr(row, name, value)
     lowest = min(row.cpu_percent, row.memory_percent, row.disk_percent)
     if row.hysteresis_percent >= lowest:
-        raise InvalidRequest("hysteresis must be smaller than every threshold",
-                             field="hysteresis_percent", reason="not below the thresholds")
+        raise InvalidRequest(
+            "hysteresis must be smaller than every threshold",
+            field="hysteresis_percent",
+            reason="not below the thresholds",
+        )
     if row not in db.session:
         db.session.add(row)
     row.updated_at = utcnow()
@@ -335,10 +368,17 @@ def _evaluate_org(org, metrics) -> tuple[int, int]:
             limit = limits.limit(resource)
             alert = open_alerts.get((m.node, resource))
             if alert is None and value >= limit:
-                alert = NodeAlert(org_id=org.id, node=m.node, resource=resource,
-                                  status="firing", threshold_percent=limit, value_percent=value,
-                                  peak_percent=value, triggered_at=now,
-                                  open_key=f"{m.node}:{resource}")
+                alert = NodeAlert(
+                    org_id=org.id,
+                    node=m.node,
+                    resource=resource,
+                    status="firing",
+                    threshold_percent=limit,
+                    value_percent=value,
+                    peak_percent=value,
+                    triggered_at=now,
+                    open_key=f"{m.node}:{resource}",
+                )
                 db.session.add(alert)
                 db.session.flush()
                 emit(org, "alert.triggered", _alert_event(alert))
@@ -362,10 +402,15 @@ def _iso(value: datetime | None) -> str | None:
 
 def _alert_event(alert: NodeAlert) -> dict[str, Any]:
     data = {
-        "alertId": alert.id, "kind": "node.threshold", "node": alert.node,
-        "resource": alert.resource, "status": alert.status,
-        "thresholdPercent": alert.threshold_percent, "valuePercent": alert.value_percent,
-        "peakPercent": alert.peak_percent, "triggeredAt": _iso(alert.triggered_at),
+        "alertId": alert.id,
+        "kind": "node.threshold",
+        "node": alert.node,
+        "resource": alert.resource,
+        "status": alert.status,
+        "thresholdPercent": alert.threshold_percent,
+        "valuePercent": alert.value_percent,
+        "peakPercent": alert.peak_percent,
+        "triggeredAt": _iso(alert.triggered_at),
     }
     if alert.status == "resolved":
         data["resolvedAt"] = _iso(alert.resolved_at)
@@ -390,12 +435,19 @@ def node_cards(org, actor) -> list[dict[str, Any]]:
         usage = _usage(m) if m is not None else None
         over = set(firing[node["name"]])
         if usage:
-            over |= {r for r in RESOURCES
-                     if usage[r]["utilization_percent"] >= limits.limit(r)}
-        cards.append({**node, "usage": usage,
-                      "network": (_network(m.network_ingress_bps, m.network_egress_bps,
-                                           m.connections) if m is not None else None),
-                      "over": sorted(over)})
+            over |= {r for r in RESOURCES if usage[r]["utilization_percent"] >= limits.limit(r)}
+        cards.append(
+            {
+                **node,
+                "usage": usage,
+                "network": (
+                    _network(m.network_ingress_bps, m.network_egress_bps, m.connections)
+                    if m is not None
+                    else None
+                ),
+                "over": sorted(over),
+            }
+        )
     return cards
 
 
@@ -410,7 +462,8 @@ def home_summary(org, user) -> dict[str, Any]:
         "disk_percent": metrics["disk"]["utilization_percent"],
         "firing": db.session.execute(
             select(func.count()).select_from(
-                scoped(NodeAlert, org).where(NodeAlert.status == "firing").subquery())
+                scoped(NodeAlert, org).where(NodeAlert.status == "firing").subquery()
+            )
         ).scalar_one(),
         "alerts": recent_alerts(org, 5),
     }

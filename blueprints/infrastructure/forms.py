@@ -11,5 +11,6 @@ class ThresholdsForm(FlaskForm):
     cpu_percent = FloatField("CPU %", validators=[InputRequired(), NumberRange(1, 100)])
     memory_percent = FloatField("Memory %", validators=[InputRequired(), NumberRange(1, 100)])
     disk_percent = FloatField("Disk %", validators=[InputRequired(), NumberRange(1, 100)])
-    hysteresis_percent = FloatField("Hysteresis (points)",
-                                    validators=[InputRequired(), NumberRange(0, 50)])
+    hysteresis_percent = FloatField(
+        "Hysteresis (points)", validators=[InputRequired(), NumberRange(0, 50)]
+    )

@@ -16,8 +16,12 @@ from blueprints.core.models import OrgScopedMixin, PrefixedIdMixin, TimestampMix
 
 RESOURCES = ("cpu", "memory", "disk")
 ALERT_STATUSES = ("firing", "resolved")
-DEFAULT_THRESHOLDS = {"cpu_percent": 90.0, "memory_percent": 90.0, "disk_percent": 90.0,
-                      "hysteresis_percent": 5.0}
+DEFAULT_THRESHOLDS = {
+    "cpu_percent": 90.0,
+    "memory_percent": 90.0,
+    "disk_percent": 90.0,
+    "hysteresis_percent": 5.0,
+}
 
 
 class AlertThreshold(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
@@ -29,12 +33,14 @@ class AlertThreshold(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("org_id", name="uq_infra_thresholds_org"),)
 
     cpu_percent: Mapped[float] = mapped_column(Float, default=DEFAULT_THRESHOLDS["cpu_percent"])
-    memory_percent: Mapped[float] = mapped_column(Float,
-                                                  default=DEFAULT_THRESHOLDS["memory_percent"])
+    memory_percent: Mapped[float] = mapped_column(
+        Float, default=DEFAULT_THRESHOLDS["memory_percent"]
+    )
     disk_percent: Mapped[float] = mapped_column(Float, default=DEFAULT_THRESHOLDS["disk_percent"])
     # An alert resolves only once the figure is this many points under the threshold.
     hysteresis_percent: Mapped[float] = mapped_column(
-        Float, default=DEFAULT_THRESHOLDS["hysteresis_percent"])
+        Float, default=DEFAULT_THRESHOLDS["hysteresis_percent"]
+    )
 
     def limit(self, resource: str) -> float:
         return float(getattr(self, f"{resource}_percent"))

@@ -25,14 +25,16 @@ class StorageOut(Schema):
     used = fields.Integer(metadata={"description": "bytes"})
     utilization_percent = fields.Float()
     persistent_volumes = fields.Integer(
-        allow_none=True, metadata={"description": "null: the runtime has no volume objects"})
+        allow_none=True, metadata={"description": "null: the runtime has no volume objects"}
+    )
     persistent_volume_claims = fields.Integer(allow_none=True)
 
 
 class NetworkingOut(Schema):
     service_count = fields.Integer(metadata={"description": "this organization's services"})
     endpoints = fields.Integer(
-        metadata={"description": "ready replica endpoints of this organization's services"})
+        metadata={"description": "ready replica endpoints of this organization's services"}
+    )
     connection_count = fields.Integer(metadata={"description": "established TCP connections"})
 
 
@@ -118,8 +120,11 @@ class MetricsOut(Schema):
 
 
 class HistoryQuery(QuerySchema):
-    window = fields.String(load_default="1h", validate=validators.Length(max=16),
-                           metadata={"description": "e.g. 15m, 1h, 24h (at most 24h)"})
+    window = fields.String(
+        load_default="1h",
+        validate=validators.Length(max=16),
+        metadata={"description": "e.g. 15m, 1h, 24h (at most 24h)"},
+    )
 
 
 class HistoryPointOut(UsageOut):

@@ -12,8 +12,13 @@ from blueprints.core.htmx import apply_domain_error, page_actor, render
 from . import chart, domain
 from .forms import ThresholdsForm
 
-bp = Blueprint("infrastructure", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/infrastructure")
+bp = Blueprint(
+    "infrastructure",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/infrastructure",
+)
 
 
 def _live_context(org, actor) -> dict:
@@ -27,15 +32,24 @@ def _live_context(org, actor) -> dict:
 
 def _plot_context(org, actor, window: str) -> dict:
     history = domain.metrics_history(org, actor, window)
-    return {"window": history["window"], "history": history,
-            "charts": chart.build(history, domain.get_thresholds(org, actor)),
-            "windows": domain.WINDOW_CHOICES}
+    return {
+        "window": history["window"],
+        "history": history,
+        "charts": chart.build(history, domain.get_thresholds(org, actor)),
+        "windows": domain.WINDOW_CHOICES,
+    }
 
 
 def _thresholds_form(row) -> ThresholdsForm:
-    return ThresholdsForm(formdata=None, data={
-        "cpu_percent": row.cpu_percent, "memory_percent": row.memory_percent,
-        "disk_percent": row.disk_percent, "hysteresis_percent": row.hysteresis_percent})
+    return ThresholdsForm(
+        formdata=None,
+        data={
+            "cpu_percent": row.cpu_percent,
+            "memory_percent": row.memory_percent,
+            "disk_percent": row.disk_percent,
+            "hysteresis_percent": row.hysteresis_percent,
+        },
+    )
 
 
 @bp.get("/cluster")
@@ -47,8 +61,12 @@ def index():
     window = request.args.get("window", "1h")
     if htmx:
         return render("infrastructure/page.html", "infrastructure/_live.html", **ctx)
-    return render("infrastructure/page.html", **ctx, **_plot_context(org, actor, window),
-                  form=_thresholds_form(ctx["thresholds"]))
+    return render(
+        "infrastructure/page.html",
+        **ctx,
+        **_plot_context(org, actor, window),
+        form=_thresholds_form(ctx["thresholds"]),
+    )
 
 
 @bp.get("/cluster/plot")
@@ -67,16 +85,28 @@ def update_thresholds():
     status, saved = 400, False
     if form.validate_on_submit():
         try:
-            domain.update_thresholds(org, actor, **{f: getattr(form, f).data for f in (
-                "cpu_percent", "memory_percent", "disk_percent", "hysteresis_percent")})
+            domain.update_thresholds(
+                org,
+                actor,
+                **{
+                    f: getattr(form, f).data
+                    for f in ("cpu_percent", "memory_percent", "disk_percent", "hysteresis_percent")
+                },
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
             status = exc.status
         else:
             status, saved = 200, True
-    response = make_response(render("infrastructure/_thresholds.html",
-                                    "infrastructure/_thresholds.html", form=form, saved=saved),
-                             status)
+    response = make_response(
+        render(
+            "infrastructure/_thresholds.html",
+            "infrastructure/_thresholds.html",
+            form=form,
+            saved=saved,
+        ),
+        status,
+    )
     if saved:
         response.headers["HX-Trigger"] = "thresholds-changed"
     return response

@@ -22,8 +22,17 @@ from .models import (
     ProjectMember,
 )
 
-EDITABLE = {"name", "description", "visibility", "repository_url", "repository_branch",
-            "ci_enabled", "ci_provider", "owner_id", "status"}
+EDITABLE = {
+    "name",
+    "description",
+    "visibility",
+    "repository_url",
+    "repository_branch",
+    "ci_enabled",
+    "ci_provider",
+    "owner_id",
+    "status",
+}
 
 
 def member_role(project: Project, user: User) -> str | None:
@@ -48,21 +57,27 @@ def require_deploy_rights(project: Project, actor: User, action: str = "deploy")
         return
     raise PermissionDenied(
         f"Your role may not {action} in project '{project.name}': developers need to be "
-        "members of the project", details={"projectId": project.id})
+        "members of the project",
+        details={"projectId": project.id},
+    )
 
 
 def require_active(project: Project) -> None:
     if project.status == "archived":
-        raise Conflict(f"Project '{project.name}' is archived", field="projectId",
-                       reason="archived")
+        raise Conflict(
+            f"Project '{project.name}' is archived", field="projectId", reason="archived"
+        )
 
 
 def list_projects(org: Organization, actor: User, *, status: str | None = None) -> Select:
     stmt = scoped(Project, org)
     if status:
         if status not in PROJECT_STATUSES:
-            raise InvalidRequest(f"Status must be one of {', '.join(PROJECT_STATUSES)}",
-                                 field="status", reason="unknown status")
+            raise InvalidRequest(
+                f"Status must be one of {', '.join(PROJECT_STATUSES)}",
+                field="status",
+                reason="unknown status",
+            )
         stmt = stmt.where(Project.status == status)
     return stmt
 
@@ -77,18 +92,30 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
         if not values["name"]:
             raise InvalidRequest("A project needs a name", field="name", reason="empty")
     if values.get("visibility") is not None and values["visibility"] not in VISIBILITIES:
-        raise InvalidRequest(f"Visibility must be one of {', '.join(VISIBILITIES)}",
-                             field="visibility", reason="unknown value")
+        raise InvalidRequest(
+            f"Visibility must be one of {', '.join(VISIBILITIES)}",
+            field="visibility",
+            reason="unknown value",
+        )
     if values.get("ci_provider") is not None and values["ci_provider"] not in CI_PROVIDERS:
-        raise InvalidRequest(f"CI provider must be one of {', '.join(CI_PROVIDERS)}",
-                             field="ci.provider", reason="unknown provider")
+        raise InvalidRequest(
+            f"CI provider must be one of {', '.join(CI_PROVIDERS)}",
+            field="ci.provider",
+            reason="unknown provider",
+        )
     if values.get("status") is not None and values["status"] not in PROJECT_STATUSES:
-        raise InvalidRequest(f"Status must be one of {', '.join(PROJECT_STATUSES)}",
-                             field="status", reason="unknown status")
+        raise InvalidRequest(
+            f"Status must be one of {', '.join(PROJECT_STATUSES)}",
+            field="status",
+            reason="unknown status",
+        )
     url = values.get("repository_url")
     if url and not (url.startswith(("https://", "http://", "ssh://", "git@"))):
-        raise InvalidRequest("The repository URL must be an http(s), ssh or git@ URL",
-                             field="repository.url", reason="unsupported scheme")
+        raise InvalidRequest(
+            "The repository URL must be an http(s), ssh or git@ URL",
+            field="repository.url",
+            reason="unsupported scheme",
+        )
     return values
 
 
@@ -97,8 +124,11 @@ def _commit_name(project: Project) -> None:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict(f"A project named '{project.name}' already exists", field="name",
-                       reason="already exists") from exc
+        raise Conflict(
+            f"A project named '{project.name}' already exists",
+            field="name",
+            reason="already exists",
+        ) from exc
 
 
 def _name_taken(org: Organization, name: str, exclude: str | None = None) -> bool:
@@ -112,8 +142,11 @@ def create_project(org: Organization, actor: User, **values: Any) -> Project:
     require_manage_rights(actor, "create projects")
     values = _validate({k: v for k, v in values.items() if k in EDITABLE - {"status"}})
     if _name_taken(org, values["name"]):
-        raise Conflict(f"A project named '{values['name']}' already exists", field="name",
-                       reason="already exists")
+        raise Conflict(
+            f"A project named '{values['name']}' already exists",
+            field="name",
+            reason="already exists",
+        )
     owner_id = values.pop("owner_id", None) or actor.id
     owner = get_in_org(User, org, owner_id, what="user")
     project = Project(org_id=org.id, owner_id=owner.id, **values)
@@ -129,8 +162,11 @@ def update_project(org: Organization, actor: User, project_id: str, **values: An
         require_manage_rights(actor, "change this project")
     values = _validate({k: v for k, v in values.items() if k in EDITABLE})
     if "name" in values and _name_taken(org, values["name"], exclude=project.id):
-        raise Conflict(f"A project named '{values['name']}' already exists", field="name",
-                       reason="already exists")
+        raise Conflict(
+            f"A project named '{values['name']}' already exists",
+            field="name",
+            reason="already exists",
+        )
     if values.get("owner_id"):
         owner = get_in_org(User, org, values["owner_id"], what="user")
         if member_role(project, owner) is None:
@@ -152,14 +188,16 @@ def archive_project(org: Organization, actor: User, project_id: str) -> Project:
     return update_project(org, actor, project_id, status="archived")
 
 
-def add_member(org: Organization, actor: User, project_id: str, *, user_id: str,
-               role: str = "contributor") -> ProjectMember:
+def add_member(
+    org: Organization, actor: User, project_id: str, *, user_id: str, role: str = "contributor"
+) -> ProjectMember:
     project = get_in_org(Project, org, project_id)
     if member_role(project, actor) not in ("owner", "maintainer"):
         require_manage_rights(actor, "change project members")
     if role not in PROJECT_ROLES:
-        raise InvalidRequest(f"Role must be one of {', '.join(PROJECT_ROLES)}", field="role",
-                             reason="unknown role")
+        raise InvalidRequest(
+            f"Role must be one of {', '.join(PROJECT_ROLES)}", field="role", reason="unknown role"
+        )
     user = get_in_org(User, org, user_id, what="user")
     existing = next((m for m in project.members if m.user_id == user.id), None)
     if existing is not None:
@@ -180,10 +218,12 @@ def remove_member(org: Organization, actor: User, project_id: str, user_id: str)
     if member is None:
         from blueprints.core.errors import NotFound
 
-        raise NotFound(f"User '{user_id}' is not a member of this project",
-                       details={"userId": user_id})
+        raise NotFound(
+            f"User '{user_id}' is not a member of this project", details={"userId": user_id}
+        )
     if member.role == "owner" and sum(1 for m in project.members if m.role == "owner") == 1:
-        raise Conflict("A project must keep at least one owner", field="userId",
-                       reason="last owner")
+        raise Conflict(
+            "A project must keep at least one owner", field="userId", reason="last owner"
+        )
     project.members.remove(member)
     db.session.commit()

@@ -32,7 +32,8 @@ class Project(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     owner_id: Mapped[str | None] = mapped_column(
-        String(64), ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+        String(64), ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
     visibility: Mapped[str] = mapped_column(String(16), default="private")
     repository_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
@@ -43,8 +44,11 @@ class Project(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
 
     owner: Mapped[User | None] = relationship(lazy="joined")
     members: Mapped[list[ProjectMember]] = relationship(
-        back_populates="project", cascade="all, delete-orphan", lazy="selectin",
-        order_by="ProjectMember.added_at")
+        back_populates="project",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="ProjectMember.added_at",
+    )
 
 
 class ProjectMember(db.Model):
@@ -53,9 +57,11 @@ class ProjectMember(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     project_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+        String(64), ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("users.id", ondelete="CASCADE"), index=True)
+        String(64), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[str] = mapped_column(String(16), default="contributor")
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -8,16 +8,19 @@ from .models import CI_PROVIDERS, PROJECT_ROLES, PROJECT_STATUSES, VISIBILITIES
 
 
 class RepositoryIO(Schema):
-    url = fields.String(allow_none=True, attribute="repository_url",
-                        validate=validators.Length(max=500))
-    branch = fields.String(attribute="repository_branch",
-                           validate=validators.Length(min=1, max=200))
+    url = fields.String(
+        allow_none=True, attribute="repository_url", validate=validators.Length(max=500)
+    )
+    branch = fields.String(
+        attribute="repository_branch", validate=validators.Length(min=1, max=200)
+    )
 
 
 class CiIO(Schema):
     enabled = fields.Boolean(attribute="ci_enabled")
-    provider = fields.String(allow_none=True, attribute="ci_provider",
-                             validate=validators.OneOf(CI_PROVIDERS))
+    provider = fields.String(
+        allow_none=True, attribute="ci_provider", validate=validators.OneOf(CI_PROVIDERS)
+    )
 
 
 class MemberUserOut(Schema):

@@ -21,9 +21,12 @@ bp = Blueprint("projects", __name__, template_folder="templates")
 
 def _form_values(form: ProjectForm) -> dict:
     return {
-        "name": form.name.data, "description": form.description.data or "",
-        "visibility": form.visibility.data, "repository_url": form.repository_url.data or None,
-        "repository_branch": form.repository_branch.data, "ci_enabled": form.ci_enabled.data,
+        "name": form.name.data,
+        "description": form.description.data or "",
+        "visibility": form.visibility.data,
+        "repository_url": form.repository_url.data or None,
+        "repository_branch": form.repository_branch.data,
+        "ci_enabled": form.ci_enabled.data,
         "ci_provider": form.ci_provider.data or None,
     }
 
@@ -34,8 +37,13 @@ def index():
     org, actor = page_actor()
     query = page_params(request.args, ProjectQuery)
     page = paginate(domain.list_projects(org, actor, status=query.get("status")), query)
-    return render("projects/index.html", "projects/_table.html", page=page,
-                  status=query.get("status") or "", form=ProjectForm())
+    return render(
+        "projects/index.html",
+        "projects/_table.html",
+        page=page,
+        status=query.get("status") or "",
+        form=ProjectForm(),
+    )
 
 
 @bp.post("/projects")
@@ -60,23 +68,34 @@ def _member_form(org, project) -> MemberForm:
     form = MemberForm()
     members = {m.user_id for m in project.members}
     users = db.session.execute(
-        select(User).where(User.org_id == org.id).order_by(User.email)).scalars()
+        select(User).where(User.org_id == org.id).order_by(User.email)
+    ).scalars()
     form.user_id.choices = {u.id: f"{u.name} <{u.email}>" for u in users if u.id not in members}
     return form
 
 
 def _detail_context(org, actor, project, edit_form=None, member_form=None):
-    edit_form = edit_form or ProjectForm(data={
-        "name": project.name, "description": project.description,
-        "visibility": project.visibility, "repository_url": project.repository_url,
-        "repository_branch": project.repository_branch, "ci_enabled": project.ci_enabled,
-        "ci_provider": project.ci_provider or ""})
+    edit_form = edit_form or ProjectForm(
+        data={
+            "name": project.name,
+            "description": project.description,
+            "visibility": project.visibility,
+            "repository_url": project.repository_url,
+            "repository_branch": project.repository_branch,
+            "ci_enabled": project.ci_enabled,
+            "ci_provider": project.ci_provider or "",
+        }
+    )
     my_role = domain.member_role(project, actor)
-    return {"project": project, "edit_form": edit_form,
-            "member_form": member_form or _member_form(org, project),
-            "can_manage": actor.is_admin or "maintainer" in actor.roles
-            or my_role in ("owner", "maintainer"),
-            "my_role": my_role}
+    return {
+        "project": project,
+        "edit_form": edit_form,
+        "member_form": member_form or _member_form(org, project),
+        "can_manage": actor.is_admin
+        or "maintainer" in actor.roles
+        or my_role in ("owner", "maintainer"),
+        "my_role": my_role,
+    }
 
 
 @bp.get("/projects/<project_id>")
@@ -137,8 +156,9 @@ def add_member(project_id):
     status = 400
     if form.validate_on_submit():
         try:
-            domain.add_member(org, actor, project_id, user_id=form.user_id.data,
-                              role=form.role.data)
+            domain.add_member(
+                org, actor, project_id, user_id=form.user_id.data, role=form.role.data
+            )
             project = domain.get_project(org, actor, project_id)
             form, status = None, 200
         except DomainError as exc:
@@ -161,6 +181,7 @@ def remove_member(project_id, user_id):
         error = exc.message
     project = domain.get_project(org, actor, project_id)
     ctx = _detail_context(org, actor, project)
-    response = make_response(render("projects/_members.html", "projects/_members.html",
-                                     member_error=error, **ctx))
+    response = make_response(
+        render("projects/_members.html", "projects/_members.html", member_error=error, **ctx)
+    )
     return response, (409 if error else 200)

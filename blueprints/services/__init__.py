@@ -9,8 +9,11 @@ from blueprints.core.htmx import add_nav
 
 
 @click.command("agent")
-@click.option("--stop-replicas", is_flag=True,
-              help="Stop every replica a stopped agent left running, then exit.")
+@click.option(
+    "--stop-replicas",
+    is_flag=True,
+    help="Stop every replica a stopped agent left running, then exit.",
+)
 def agent_command(stop_replicas: bool) -> None:
     """Run the runtime agent: supervises the replicas of every service on this machine.
 
@@ -37,12 +40,16 @@ def _home_card(org, user) -> dict:
 
     rows = db.session.execute(
         select(Service.status, Service.health_status, func.count())
-        .where(Service.org_id == org.id).group_by(Service.status, Service.health_status)).all()
+        .where(Service.org_id == org.id)
+        .group_by(Service.status, Service.health_status)
+    ).all()
     total = sum(n for _, _, n in rows)
-    return {"total": total,
-            "running": sum(n for s, _, n in rows if s == "running"),
-            "failed": sum(n for s, _, n in rows if s == "failed"),
-            "unhealthy": sum(n for _, h, n in rows if h == "unhealthy")}
+    return {
+        "total": total,
+        "running": sum(n for s, _, n in rows if s == "running"),
+        "failed": sum(n for s, _, n in rows if s == "failed"),
+        "unhealthy": sum(n for _, h, n in rows if h == "unhealthy"),
+    }
 
 
 def register(app, api) -> None:

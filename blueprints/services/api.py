@@ -44,9 +44,12 @@ STREAM_MAX_SECONDS = 600  # a stream ends after this; EventSource reconnects wit
 def health_of(service: Service, replicas: list[Any] | None = None) -> dict[str, Any]:
     items = replicas if replicas is not None else get_runtime().replicas(service.id)
     probes = [r.last_probe_at for r in items if r.last_probe_at]
-    return {"status": service.health_status, "reason": service.health_reason,
-            "last_check": max(probes) if probes else service.health_changed_at,
-            "changed_at": service.health_changed_at}
+    return {
+        "status": service.health_status,
+        "reason": service.health_reason,
+        "last_check": max(probes) if probes else service.health_changed_at,
+        "changed_at": service.health_changed_at,
+    }
 
 
 def present(service: Service, actor: Any, *, full: bool = True) -> Service:
@@ -78,8 +81,12 @@ def _values(body: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(summary="List services (filter by project and status)")
 def list_services(query):
     org, actor = api_actor()
-    page = paginate(domain.list_services(org, actor, project_id=query.get("project"),
-                                         status=query.get("status")), query)
+    page = paginate(
+        domain.list_services(
+            org, actor, project_id=query.get("project"), status=query.get("status")
+        ),
+        query,
+    )
     for service in page.items:
         present(service, actor, full=False)
     return page.envelope()
@@ -141,8 +148,9 @@ def deploy(service_id, body):
 @bp.doc(summary="Redeploy an earlier revision (by number or image tag)")
 def rollback(service_id, body):
     org, actor = api_actor()
-    return domain.rollback(org, actor, service_id, revision=body["revision"],
-                           strategy=body["strategy"])
+    return domain.rollback(
+        org, actor, service_id, revision=body["revision"], strategy=body["strategy"]
+    )
 
 
 @bp.get("/services/<service_id>/deployments")
@@ -202,15 +210,25 @@ def check(service_id):
 
 # --- logs ----------------------------------------------------------------------------------------
 
+
 def _sse_event(entry: Any, fmt: str) -> str:
     if fmt == "html":
-        data = (f'<div class="log-line level-{entry.level}"><time>'
-                f'{entry.timestamp.strftime("%H:%M:%S")}</time> <span class="pod">'
-                f'{html.escape(entry.pod)}</span> <span class="lvl">{entry.level}</span> '
-                f'<span class="msg">{html.escape(entry.message)}</span></div>')
+        data = (
+            f'<div class="log-line level-{entry.level}"><time>'
+            f'{entry.timestamp.strftime("%H:%M:%S")}</time> <span class="pod">'
+            f'{html.escape(entry.pod)}</span> <span class="lvl">{entry.level}</span> '
+            f'<span class="msg">{html.escape(entry.message)}</span></div>'
+        )
     else:
-        data = json.dumps({"id": entry.id, "timestamp": entry.timestamp.isoformat().replace(
-            "+00:00", "Z"), "level": entry.level, "message": entry.message, "pod": entry.pod})
+        data = json.dumps(
+            {
+                "id": entry.id,
+                "timestamp": entry.timestamp.isoformat().replace("+00:00", "Z"),
+                "level": entry.level,
+                "message": entry.message,
+                "pod": entry.pod,
+            }
+        )
     return f"id: {entry.id}\nevent: log\ndata: {data}\n\n"
 
 
@@ -218,12 +236,15 @@ def _sse_event(entry: Any, fmt: str) -> str:
 @auth_required()
 @bp.input(ServiceLogsQuery, location="query", arg_name="query")
 @bp.output(ServiceLogsOut)
-@bp.doc(summary="Recent log lines; `follow=true` streams new lines as Server-Sent Events "
-                "(resume with Last-Event-ID)")
+@bp.doc(
+    summary="Recent log lines; `follow=true` streams new lines as Server-Sent Events "
+    "(resume with Last-Event-ID)"
+)
 def logs(service_id, query):
     org, actor = api_actor()
-    backlog = domain.read_logs(org, actor, service_id, lines=query["lines"],
-                               since=query.get("since"))
+    backlog = domain.read_logs(
+        org, actor, service_id, lines=query["lines"], since=query.get("since")
+    )
     if not query["follow"]:
         return {"logs": backlog}
     resume = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
@@ -252,8 +273,11 @@ def logs(service_id, query):
             if now - started > STREAM_MAX_SECONDS:
                 return
 
-    return Response(generate(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return Response(
+        generate(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def _is_stream_id(value: str) -> bool:
@@ -264,10 +288,24 @@ def _is_stream_id(value: str) -> bool:
 # --- proxy ---------------------------------------------------------------------------------------
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-              "trailers", "transfer-encoding", "upgrade"}
-NOT_FORWARDED = HOP_BY_HOP | {"host", "authorization", "x-api-key", "cookie", "content-length",
-                              "x-csrftoken"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+}
+NOT_FORWARDED = HOP_BY_HOP | {
+    "host",
+    "authorization",
+    "x-api-key",
+    "cookie",
+    "content-length",
+    "x-csrftoken",
+}
 
 
 def _proxy_service(service_id: str) -> Service:
@@ -279,44 +317,72 @@ def _proxy_service(service_id: str) -> Service:
         if service is not None and service.url_auth == "public":
             return service
         raise AuthenticationFailed(
-            "Authentication required: send 'X-API-Key' or 'Authorization: Bearer <token>'")
+            "Authentication required: send 'X-API-Key' or 'Authorization: Bearer <token>'"
+        )
     if service is None or (service.org_id != principal.org.id and service.url_auth != "public"):
         raise NotFound(f"No service with id '{service_id}'", details={"id": service_id})
-    if (principal.via == "session" and request.method not in SAFE_METHODS
-            and current_app.config.get("WTF_CSRF_ENABLED", True)):
+    if (
+        principal.via == "session"
+        and request.method not in SAFE_METHODS
+        and current_app.config.get("WTF_CSRF_ENABLED", True)
+    ):
         csrf.protect()
     return service
 
 
-@bp.route("/services/<service_id>/proxy", defaults={"path": ""}, methods=PROXY_METHODS,
-          endpoint="proxy_root")
-@bp.route("/services/<service_id>/proxy/", defaults={"path": ""}, methods=PROXY_METHODS,
-          endpoint="proxy_index")
+@bp.route(
+    "/services/<service_id>/proxy",
+    defaults={"path": ""},
+    methods=PROXY_METHODS,
+    endpoint="proxy_root",
+)
+@bp.route(
+    "/services/<service_id>/proxy/",
+    defaults={"path": ""},
+    methods=PROXY_METHODS,
+    endpoint="proxy_index",
+)
 @bp.route("/services/<service_id>/proxy/<path:path>", methods=PROXY_METHODS)
-@bp.doc(summary="Forward a request to a ready replica (public services need no credentials)",
-        responses={200: "The replica's answer, streamed", 503: "No ready replica"})
+@bp.doc(
+    summary="Forward a request to a ready replica (public services need no credentials)",
+    responses={200: "The replica's answer, streamed", 503: "No ready replica"},
+)
 def proxy(service_id, path):
     service = _proxy_service(service_id)
     if service.type != "web":
-        raise NotFound(f"Service '{service.name}' is a worker and answers no HTTP",
-                       details={"id": service.id})
+        raise NotFound(
+            f"Service '{service.name}' is a worker and answers no HTTP", details={"id": service.id}
+        )
     target = get_runtime().proxy_target(service.id)
     if target is None:
-        raise ServiceUnavailable(f"Service '{service.name}' has no ready replica",
-                                 details={"status": service.status})
+        raise ServiceUnavailable(
+            f"Service '{service.name}' has no ready replica", details={"status": service.status}
+        )
     prefix = url_for("api.services_api.proxy_root", service_id=service.id)
     url = f"{target}/{path}"
     if request.query_string:
         url += "?" + request.query_string.decode("latin-1")
     headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
-    headers.update({"X-Forwarded-For": request.remote_addr or "",
-                    "X-Forwarded-Host": request.host, "X-Forwarded-Proto": request.scheme,
-                    "X-Forwarded-Prefix": prefix})
+    headers.update(
+        {
+            "X-Forwarded-For": request.remote_addr or "",
+            "X-Forwarded-Host": request.host,
+            "X-Forwarded-Proto": request.scheme,
+            "X-Forwarded-Prefix": prefix,
+        }
+    )
     body = request.get_data() if request.method not in ("GET", "HEAD") else None
     db.session.close()
     try:
-        upstream = requests.request(request.method, url, headers=headers, data=body,
-                                    stream=True, allow_redirects=False, timeout=(5, 120))
+        upstream = requests.request(
+            request.method,
+            url,
+            headers=headers,
+            data=body,
+            stream=True,
+            allow_redirects=False,
+            timeout=(5, 120),
+        )
     except requests.RequestException as exc:
         raise ServiceUnavailable(f"The replica did not answer ({type(exc).__name__})") from exc
     out_headers = []
@@ -333,8 +399,9 @@ def proxy(service_id, path):
         finally:
             upstream.close()
 
-    return Response(body_iter(), status=upstream.status_code, headers=out_headers,
-                    direct_passthrough=True)
+    return Response(
+        body_iter(), status=upstream.status_code, headers=out_headers, direct_passthrough=True
+    )
 
 
 BLUEPRINTS = (bp,)

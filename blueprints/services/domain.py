@@ -44,11 +44,21 @@ ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RESERVED_ENV = {"PORT"}
 MAX_REPLICAS = 20
 ACTIVE = ("running", "deploying")
-EDITABLE = {"name", "type", "image", "command", "env", "replicas", "health_check_path", "port",
-            "url_auth"}
+EDITABLE = {
+    "name",
+    "type",
+    "image",
+    "command",
+    "env",
+    "replicas",
+    "health_check_path",
+    "port",
+    "url_auth",
+}
 
 
 # --- validation --------------------------------------------------------------------------------
+
 
 def _validate(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
@@ -56,23 +66,32 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
         if not NAME_RE.match(values["name"]):
             raise InvalidRequest(
                 "A service name is 1-63 lowercase letters, digits or dashes, starting and "
-                "ending with a letter or digit", field="name", reason="not a DNS label")
+                "ending with a letter or digit",
+                field="name",
+                reason="not a DNS label",
+            )
     if "type" in values and values["type"] not in SERVICE_TYPES:
-        raise InvalidRequest(f"Type must be one of {', '.join(SERVICE_TYPES)}", field="type",
-                             reason="unknown type")
+        raise InvalidRequest(
+            f"Type must be one of {', '.join(SERVICE_TYPES)}", field="type", reason="unknown type"
+        )
     if "image" in values:
         values["image"] = (values["image"] or "").strip()
         if not values["image"] or len(values["image"]) > 255 or " " in values["image"]:
-            raise InvalidRequest("An image is a label like 'app:v2' (no spaces)", field="image",
-                                 reason="invalid image")
+            raise InvalidRequest(
+                "An image is a label like 'app:v2' (no spaces)",
+                field="image",
+                reason="invalid image",
+            )
     if "command" in values:
         values["command"] = (values["command"] or "").strip()
         if not values["command"]:
-            raise InvalidRequest("A service needs a command to run", field="command",
-                                 reason="empty")
+            raise InvalidRequest(
+                "A service needs a command to run", field="command", reason="empty"
+            )
         if len(values["command"]) > 4000:
-            raise InvalidRequest("The command is longer than 4000 characters", field="command",
-                                 reason="too long")
+            raise InvalidRequest(
+                "The command is longer than 4000 characters", field="command", reason="too long"
+            )
     if "env" in values:
         values["env"] = _validate_env(values["env"])
     if "replicas" in values:
@@ -80,15 +99,22 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
     if "health_check_path" in values:
         path = (values["health_check_path"] or "/").strip()
         if not path.startswith("/") or len(path) > 255 or any(c.isspace() for c in path):
-            raise InvalidRequest("The health check path must start with '/'",
-                                 field="healthCheckPath", reason="not a path")
+            raise InvalidRequest(
+                "The health check path must start with '/'",
+                field="healthCheckPath",
+                reason="not a path",
+            )
         values["health_check_path"] = path
     if values.get("port") is not None and not 1 <= int(values["port"]) <= 65535:
-        raise InvalidRequest("The port must be between 1 and 65535", field="port",
-                             reason="out of range")
+        raise InvalidRequest(
+            "The port must be between 1 and 65535", field="port", reason="out of range"
+        )
     if "url_auth" in values and values["url_auth"] not in URL_AUTH:
-        raise InvalidRequest("urlSettings.auth must be 'private' or 'public'",
-                             field="urlSettings.auth", reason="unknown value")
+        raise InvalidRequest(
+            "urlSettings.auth must be 'private' or 'public'",
+            field="urlSettings.auth",
+            reason="unknown value",
+        )
     return values
 
 
@@ -96,30 +122,42 @@ def _validate_env(env: Any) -> dict[str, str]:
     if env is None:
         return {}
     if not isinstance(env, dict):
-        raise InvalidRequest("env must be an object of names to strings", field="env",
-                             reason="not an object")
+        raise InvalidRequest(
+            "env must be an object of names to strings", field="env", reason="not an object"
+        )
     if len(env) > 100:
         raise InvalidRequest("At most 100 environment variables", field="env", reason="too many")
     clean: dict[str, str] = {}
     for key, value in env.items():
         if not isinstance(key, str) or not ENV_KEY_RE.match(key):
-            raise InvalidRequest(f"'{key}' is not a valid environment variable name",
-                                 field=f"env.{key}", reason="invalid name")
+            raise InvalidRequest(
+                f"'{key}' is not a valid environment variable name",
+                field=f"env.{key}",
+                reason="invalid name",
+            )
         if key in RESERVED_ENV:
-            raise InvalidRequest(f"{key} is assigned by the runtime", field=f"env.{key}",
-                                 reason="reserved")
+            raise InvalidRequest(
+                f"{key} is assigned by the runtime", field=f"env.{key}", reason="reserved"
+            )
         if not isinstance(value, str | int | float | bool) or len(str(value)) > 8192:
-            raise InvalidRequest(f"The value of {key} must be a string", field=f"env.{key}",
-                                 reason="not a string")
+            raise InvalidRequest(
+                f"The value of {key} must be a string", field=f"env.{key}", reason="not a string"
+            )
         clean[key] = str(value)
     return clean
 
 
 def _validate_replicas(replicas: Any) -> None:
-    if not isinstance(replicas, int) or isinstance(replicas, bool) or not (
-            1 <= replicas <= MAX_REPLICAS):
-        raise InvalidRequest(f"replicas must be between 1 and {MAX_REPLICAS}", field="replicas",
-                             reason="out of range")
+    if (
+        not isinstance(replicas, int)
+        or isinstance(replicas, bool)
+        or not (1 <= replicas <= MAX_REPLICAS)
+    ):
+        raise InvalidRequest(
+            f"replicas must be between 1 and {MAX_REPLICAS}",
+            field="replicas",
+            reason="out of range",
+        )
 
 
 def parse_env_text(text: str) -> dict[str, str]:
@@ -150,15 +188,20 @@ def visible_env(service_or_env: Any, actor: User) -> dict[str, str]:
 
 # --- reading -----------------------------------------------------------------------------------
 
-def list_services(org: Organization, actor: User, *, project_id: str | None = None,
-                  status: str | None = None) -> Select:
+
+def list_services(
+    org: Organization, actor: User, *, project_id: str | None = None, status: str | None = None
+) -> Select:
     stmt = scoped(Service, org)
     if project_id:
         stmt = stmt.where(Service.project_id == project_id)
     if status:
         if status not in SERVICE_STATUSES:
-            raise InvalidRequest(f"Status must be one of {', '.join(SERVICE_STATUSES)}",
-                                 field="status", reason="unknown status")
+            raise InvalidRequest(
+                f"Status must be one of {', '.join(SERVICE_STATUSES)}",
+                field="status",
+                reason="unknown status",
+            )
         stmt = stmt.where(Service.status == status)
     return stmt
 
@@ -178,9 +221,13 @@ def get_deployment(org: Organization, actor: User, deployment_id: str) -> Deploy
 
 def list_revisions(org: Organization, actor: User, service_id: str) -> list[Revision]:
     service = get_service(org, actor, service_id)
-    return list(db.session.execute(
-        scoped(Revision, org).where(Revision.service_id == service.id)
-        .order_by(Revision.number.desc())).scalars())
+    return list(
+        db.session.execute(
+            scoped(Revision, org)
+            .where(Revision.service_id == service.id)
+            .order_by(Revision.number.desc())
+        ).scalars()
+    )
 
 
 def current_image(service: Service) -> str | None:
@@ -197,24 +244,34 @@ def replica_summary(service: Service) -> dict[str, Any]:
     desired = desired_state.total if desired_state else 0
     ready = sum(1 for r in items if r.ready)
     current = [r for r in items if r.revision == service.current_revision]
-    return {"desired": desired, "ready": ready,
-            "available": sum(1 for r in current if r.ready) if current else ready,
-            "items": items}
+    return {
+        "desired": desired,
+        "ready": ready,
+        "available": sum(1 for r in current if r.ready) if current else ready,
+        "items": items,
+    }
 
 
 def endpoints(service: Service) -> list[dict[str, Any]]:
     from flask import url_for
 
-    out = [{"kind": "proxy", "url": url_for("api.services_api.proxy_root", service_id=service.id,
-                                            _external=True), "auth": service.url_auth}]
+    out = [
+        {
+            "kind": "proxy",
+            "url": url_for("api.services_api.proxy_root", service_id=service.id, _external=True),
+            "auth": service.url_auth,
+        }
+    ]
     for r in get_runtime().replicas(service.id):
         if r.address:
-            out.append({"kind": "replica", "url": f"http://{r.address}", "pod": r.pod,
-                        "ready": r.ready})
+            out.append(
+                {"kind": "replica", "url": f"http://{r.address}", "pod": r.pod, "ready": r.ready}
+            )
     return out
 
 
 # --- create, change, delete --------------------------------------------------------------------
+
 
 def _limit(org: Organization, name: str) -> int:
     return int((org.limits or {}).get(name, DEFAULT_LIMITS[name]))
@@ -227,30 +284,58 @@ def _name_taken(project_id: str, name: str, exclude: str | None = None) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
-def create_service(org: Organization, actor: User, *, project_id: str, name: str, image: str,
-                   command: str, type: str = "web", env: dict[str, str] | None = None,
-                   replicas: int = 1, health_check_path: str = "/", port: int | None = None,
-                   url_auth: str = "private") -> Service:
+def create_service(
+    org: Organization,
+    actor: User,
+    *,
+    project_id: str,
+    name: str,
+    image: str,
+    command: str,
+    type: str = "web",
+    env: dict[str, str] | None = None,
+    replicas: int = 1,
+    health_check_path: str = "/",
+    port: int | None = None,
+    url_auth: str = "private",
+) -> Service:
     require_manage_rights(actor, "create services")
     project = get_project(org, actor, project_id)
     require_active(project)
-    values = _validate({"name": name, "type": type, "image": image, "command": command,
-                        "env": env or {}, "replicas": replicas,
-                        "health_check_path": health_check_path, "port": port,
-                        "url_auth": url_auth})
+    values = _validate(
+        {
+            "name": name,
+            "type": type,
+            "image": image,
+            "command": command,
+            "env": env or {},
+            "replicas": replicas,
+            "health_check_path": health_check_path,
+            "port": port,
+            "url_auth": url_auth,
+        }
+    )
     if _name_taken(project.id, values["name"]):
-        raise Conflict(f"A service named '{values['name']}' already exists in project "
-                       f"'{project.name}'", field="name", reason="already exists")
+        raise Conflict(
+            f"A service named '{values['name']}' already exists in project '{project.name}'",
+            field="name",
+            reason="already exists",
+        )
     count = db.session.execute(
-        select(func.count()).select_from(Service).where(Service.org_id == org.id)).scalar_one()
+        select(func.count()).select_from(Service).where(Service.org_id == org.id)
+    ).scalar_one()
     limit = _limit(org, "maxServices")
     if count >= limit:
-        raise Conflict(f"Your organization has reached its limit of {limit} services "
-                       "(maxServices); delete one or ask an admin to raise the limit",
-                       field="maxServices", reason="limit reached",
-                       details={"limit": limit, "count": count})
-    service = Service(org_id=org.id, project_id=project.id, created_by_id=actor.id,
-                      status="stopped", **values)
+        raise Conflict(
+            f"Your organization has reached its limit of {limit} services "
+            "(maxServices); delete one or ask an admin to raise the limit",
+            field="maxServices",
+            reason="limit reached",
+            details={"limit": limit, "count": count},
+        )
+    service = Service(
+        org_id=org.id, project_id=project.id, created_by_id=actor.id, status="stopped", **values
+    )
     db.session.add(service)
     db.session.commit()
     return service
@@ -263,27 +348,36 @@ def update_service(org: Organization, actor: User, service_id: str, **changes: A
     require_manage_rights(actor, "change services")
     values = _validate({k: v for k, v in changes.items() if k in EDITABLE})
     if "name" in values and _name_taken(service.project_id, values["name"], exclude=service.id):
-        raise Conflict(f"A service named '{values['name']}' already exists in this project",
-                       field="name", reason="already exists")
+        raise Conflict(
+            f"A service named '{values['name']}' already exists in this project",
+            field="name",
+            reason="already exists",
+        )
     for key, value in values.items():
         setattr(service, key, value)
     db.session.commit()
     return service
 
 
-def delete_service(org: Organization, actor: User, service_id: str, *,
-                   wait_seconds: float = 20.0) -> None:
+def delete_service(
+    org: Organization, actor: User, service_id: str, *, wait_seconds: float = 20.0
+) -> None:
     """Stop every replica, wait until they are gone, then delete the service and its logs."""
     service = get_service(org, actor, service_id)
     require_manage_rights(actor, "delete services")
     if service.active_deployment_id:
-        raise Conflict("A deployment of this service is in progress; wait for it to finish",
-                       field="id", reason="deployment in progress")
+        raise Conflict(
+            "A deployment of this service is in progress; wait for it to finish",
+            field="id",
+            reason="deployment in progress",
+        )
     runtime = get_runtime()
     if runtime.replicas(service.id):
         if not runtime.available():
-            raise ServiceUnavailable("The runtime agent is not running, so the replicas cannot "
-                                     "be stopped; start it (sparki agent) and retry")
+            raise ServiceUnavailable(
+                "The runtime agent is not running, so the replicas cannot "
+                "be stopped; start it (sparki agent) and retry"
+            )
         runtime.apply(_desired(service, []))
         service.status = "stopped"
         db.session.commit()
@@ -304,30 +398,45 @@ def delete_service(org: Organization, actor: User, service_id: str, *,
 
 # --- deployments -------------------------------------------------------------------------------
 
+
 def _desired(service: Service, sets: list[ReplicaSetSpec]) -> DesiredState:
-    return DesiredState(service_id=service.id, org_id=service.org_id, name=service.name,
-                        health_check_path=service.health_check_path, port=service.port,
-                        sets=sets, type=service.type)
+    return DesiredState(
+        service_id=service.id,
+        org_id=service.org_id,
+        name=service.name,
+        health_check_path=service.health_check_path,
+        port=service.port,
+        sets=sets,
+        type=service.type,
+    )
 
 
 def set_spec(key: str, revision: Revision, replicas: int | None = None) -> ReplicaSetSpec:
-    return ReplicaSetSpec(key=key, revision=revision.number, image=revision.image,
-                          command=revision.command, env=dict(revision.env or {}),
-                          replicas=revision.replicas if replicas is None else replicas)
+    return ReplicaSetSpec(
+        key=key,
+        revision=revision.number,
+        image=revision.image,
+        command=revision.command,
+        env=dict(revision.env or {}),
+        replicas=revision.replicas if replicas is None else replicas,
+    )
 
 
 def _revision(service: Service, number: int | None) -> Revision | None:
     if number is None:
         return None
-    return db.session.execute(select(Revision).where(
-        Revision.service_id == service.id, Revision.number == number)).scalar_one_or_none()
+    return db.session.execute(
+        select(Revision).where(Revision.service_id == service.id, Revision.number == number)
+    ).scalar_one_or_none()
 
 
 def _lock(org: Organization, service_id: str) -> Service:
     """The service row, locked for the rest of the transaction (PostgreSQL)."""
     service = db.session.execute(
-        scoped(Service, org).where(Service.id == service_id)
-        .with_for_update(of=Service).execution_options(populate_existing=True)
+        scoped(Service, org)
+        .where(Service.id == service_id)
+        .with_for_update(of=Service)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if service is None:
         raise NotFound(f"No service with id '{service_id}'", details={"id": service_id})
@@ -336,45 +445,78 @@ def _lock(org: Organization, service_id: str) -> Service:
 
 def _require_idle(service: Service) -> None:
     if service.active_deployment_id:
-        raise Conflict("A deployment of this service is already in progress",
-                       field="id", reason="deployment in progress",
-                       details={"deploymentId": service.active_deployment_id})
+        raise Conflict(
+            "A deployment of this service is already in progress",
+            field="id",
+            reason="deployment in progress",
+            details={"deploymentId": service.active_deployment_id},
+        )
 
 
 def _require_active_slot(org: Organization, service: Service) -> None:
     if service.status in ACTIVE:
         return
     limit = _limit(org, "activeServiceLimit")
-    active = db.session.execute(select(func.count()).select_from(Service).where(
-        Service.org_id == org.id, Service.status.in_(ACTIVE))).scalar_one()
+    active = db.session.execute(
+        select(func.count())
+        .select_from(Service)
+        .where(Service.org_id == org.id, Service.status.in_(ACTIVE))
+    ).scalar_one()
     if active >= limit:
-        raise Conflict(f"Your organization already runs {active} services, its limit "
-                       f"(activeServiceLimit {limit}); stop one or ask an admin to raise it",
-                       field="activeServiceLimit", reason="limit reached",
-                       details={"limit": limit, "active": active})
+        raise Conflict(
+            f"Your organization already runs {active} services, its limit "
+            f"(activeServiceLimit {limit}); stop one or ask an admin to raise it",
+            field="activeServiceLimit",
+            reason="limit reached",
+            details={"limit": limit, "active": active},
+        )
 
 
-def _start_deployment(org: Organization, actor: User, service: Service, revision: Revision, *,
-                      kind: str, strategy: str) -> Deployment:
+def _start_deployment(
+    org: Organization,
+    actor: User,
+    service: Service,
+    revision: Revision,
+    *,
+    kind: str,
+    strategy: str,
+) -> Deployment:
     runtime = get_runtime()
     current = runtime.desired(service.id)
     previous = _revision(service, service.current_revision)
     deployment = Deployment(
-        org_id=org.id, service_id=service.id, kind=kind, strategy=strategy,
-        status="in-progress", revision=revision.number,
-        previous_revision=previous.number if previous else None, image=revision.image,
-        previous_image=previous.image if previous else None, replicas=revision.replicas,
+        org_id=org.id,
+        service_id=service.id,
+        kind=kind,
+        strategy=strategy,
+        status="in-progress",
+        revision=revision.number,
+        previous_revision=previous.number if previous else None,
+        image=revision.image,
+        previous_image=previous.image if previous else None,
+        replicas=revision.replicas,
         progress={"updated": 0, "ready": 0, "available": 0, "desired": revision.replicas},
         previous_sets=[s.__dict__ for s in (current.sets if current else [])],
-        created_by_id=actor.id)
+        created_by_id=actor.id,
+    )
     db.session.add(deployment)
     db.session.flush()
     service.status = "deploying"
     service.active_deployment_id = deployment.id
-    emit(org, "deployment.created", {
-        "deploymentId": deployment.id, "serviceId": service.id, "name": service.name,
-        "revision": revision.number, "image": revision.image, "kind": kind,
-        "strategy": strategy, "by": actor.id})
+    emit(
+        org,
+        "deployment.created",
+        {
+            "deploymentId": deployment.id,
+            "serviceId": service.id,
+            "name": service.name,
+            "revision": revision.number,
+            "image": revision.image,
+            "kind": kind,
+            "strategy": strategy,
+            "by": actor.id,
+        },
+    )
     db.session.commit()
     from .jobs import enqueue_deployment
 
@@ -384,42 +526,77 @@ def _start_deployment(org: Organization, actor: User, service: Service, revision
 
 def _check_strategy(strategy: str) -> None:
     if strategy not in STRATEGIES:
-        raise InvalidRequest(f"strategy must be one of {', '.join(STRATEGIES)}",
-                             field="strategy", reason="unknown strategy")
+        raise InvalidRequest(
+            f"strategy must be one of {', '.join(STRATEGIES)}",
+            field="strategy",
+            reason="unknown strategy",
+        )
 
 
-def deploy(org: Organization, actor: User, service_id: str, *, image: str | None = None,
-           command: str | None = None, env: dict[str, str] | None = None,
-           replicas: int | None = None, strategy: str = "rolling-update") -> Deployment:
+def deploy(
+    org: Organization,
+    actor: User,
+    service_id: str,
+    *,
+    image: str | None = None,
+    command: str | None = None,
+    env: dict[str, str] | None = None,
+    replicas: int | None = None,
+    strategy: str = "rolling-update",
+) -> Deployment:
     """Make a new numbered revision from the service's spec (overridden by what is given)
     and roll it out on a worker. Answers at once with the in-progress deployment."""
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "deploy services")
     require_active(service.project)
     _check_strategy(strategy)
-    changes = _validate({k: v for k, v in {"image": image, "command": command, "env": env,
-                                            "replicas": replicas}.items() if v is not None})
+    changes = _validate(
+        {
+            k: v
+            for k, v in {
+                "image": image,
+                "command": command,
+                "env": env,
+                "replicas": replicas,
+            }.items()
+            if v is not None
+        }
+    )
     service = _lock(org, service_id)
     _require_idle(service)
     _require_active_slot(org, service)
     for key, value in changes.items():
         setattr(service, key, value)
-    revision = new_revision(service, image=service.image, command=service.command,
-                            env=service.env, replicas=service.replicas, actor=actor)
+    revision = new_revision(
+        service,
+        image=service.image,
+        command=service.command,
+        env=service.env,
+        replicas=service.replicas,
+        actor=actor,
+    )
     return _start_deployment(org, actor, service, revision, kind="deploy", strategy=strategy)
 
 
 def next_revision_number(service: Service) -> int:
-    top = db.session.execute(select(func.max(Revision.number)).where(
-        Revision.service_id == service.id)).scalar_one()
+    top = db.session.execute(
+        select(func.max(Revision.number)).where(Revision.service_id == service.id)
+    ).scalar_one()
     return (top or 0) + 1
 
 
-def new_revision(service: Service, *, image: str, command: str, env: dict[str, str],
-                 replicas: int, actor: User) -> Revision:
-    revision = Revision(org_id=service.org_id, service_id=service.id,
-                        number=next_revision_number(service), image=image, command=command,
-                        env=dict(env or {}), replicas=replicas)
+def new_revision(
+    service: Service, *, image: str, command: str, env: dict[str, str], replicas: int, actor: User
+) -> Revision:
+    revision = Revision(
+        org_id=service.org_id,
+        service_id=service.id,
+        number=next_revision_number(service),
+        image=image,
+        command=command,
+        env=dict(env or {}),
+        replicas=replicas,
+    )
     db.session.add(revision)
     db.session.flush()
     return revision
@@ -430,23 +607,41 @@ def find_revision(service: Service, ref: Any) -> Revision:
     newest revision with that image."""
     text = str(ref).strip() if ref is not None else ""
     if not text:
-        raise InvalidRequest("Give a revision number or an image tag", field="revision",
-                             reason="empty")
+        raise InvalidRequest(
+            "Give a revision number or an image tag", field="revision", reason="empty"
+        )
     if text.isdigit():
         found = _revision(service, int(text))
     else:
-        rows = db.session.execute(select(Revision).where(Revision.service_id == service.id)
-                                  .order_by(Revision.number.desc())).scalars().all()
+        rows = (
+            db.session.execute(
+                select(Revision)
+                .where(Revision.service_id == service.id)
+                .order_by(Revision.number.desc())
+            )
+            .scalars()
+            .all()
+        )
         found = next((r for r in rows if r.image == text), None) or next(
-            (r for r in rows if r.image.rsplit(":", 1)[-1] == text), None)
+            (r for r in rows if r.image.rsplit(":", 1)[-1] == text), None
+        )
     if found is None:
-        raise NotFound(f"Service '{service.name}' has no revision '{text}'", field="revision",
-                       reason="unknown revision")
+        raise NotFound(
+            f"Service '{service.name}' has no revision '{text}'",
+            field="revision",
+            reason="unknown revision",
+        )
     return found
 
 
-def rollback(org: Organization, actor: User, service_id: str, *, revision: Any,
-             strategy: str = "rolling-update") -> Deployment:
+def rollback(
+    org: Organization,
+    actor: User,
+    service_id: str,
+    *,
+    revision: Any,
+    strategy: str = "rolling-update",
+) -> Deployment:
     """Redeploy an earlier revision's image, command, env and replicas as a new revision."""
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "roll back services")
@@ -458,8 +653,14 @@ def rollback(org: Organization, actor: User, service_id: str, *, revision: Any,
     _require_active_slot(org, service)
     service.image, service.command = target.image, target.command
     service.env, service.replicas = dict(target.env or {}), target.replicas
-    copy = new_revision(service, image=target.image, command=target.command, env=target.env,
-                        replicas=target.replicas, actor=actor)
+    copy = new_revision(
+        service,
+        image=target.image,
+        command=target.command,
+        env=target.env,
+        replicas=target.replicas,
+        actor=actor,
+    )
     return _start_deployment(org, actor, service, copy, kind="rollback", strategy=strategy)
 
 
@@ -471,17 +672,23 @@ def restart(org: Organization, actor: User, service_id: str) -> Deployment:
     _require_idle(service)
     current = _revision(service, service.current_revision)
     if current is None or service.status == "stopped":
-        raise Conflict("Only a running service can be restarted; deploy or start it first",
-                       field="id", reason="not running")
-    return _start_deployment(org, actor, service, current, kind="restart",
-                             strategy="rolling-update")
+        raise Conflict(
+            "Only a running service can be restarted; deploy or start it first",
+            field="id",
+            reason="not running",
+        )
+    return _start_deployment(
+        org, actor, service, current, kind="restart", strategy="rolling-update"
+    )
 
 
 def _last_success(service: Service) -> Deployment | None:
     return db.session.execute(
-        select(Deployment).where(Deployment.service_id == service.id,
-                                 Deployment.status == "success")
-        .order_by(Deployment.finished_at.desc()).limit(1)).scalar_one_or_none()
+        select(Deployment)
+        .where(Deployment.service_id == service.id, Deployment.status == "success")
+        .order_by(Deployment.finished_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def start(org: Organization, actor: User, service_id: str) -> Service:
@@ -492,8 +699,11 @@ def start(org: Organization, actor: User, service_id: str) -> Service:
     _require_idle(service)
     current = _revision(service, service.current_revision)
     if current is None:
-        raise Conflict("This service has never been deployed; deploy it first", field="id",
-                       reason="never deployed")
+        raise Conflict(
+            "This service has never been deployed; deploy it first",
+            field="id",
+            reason="never deployed",
+        )
     if service.status == "running":
         return service
     _require_active_slot(org, service)
@@ -518,6 +728,7 @@ def stop(org: Organization, actor: User, service_id: str) -> Service:
 
 # --- health and logs ---------------------------------------------------------------------------
 
+
 def check(org: Organization, actor: User, service_id: str) -> ProbeResult:
     """Really probe the health path of a ready replica (hibernated when stopped)."""
     service = get_service(org, actor, service_id)
@@ -526,25 +737,37 @@ def check(org: Organization, actor: User, service_id: str) -> ProbeResult:
     if service.status == "stopped":
         return ProbeResult("hibernated", "the service is stopped", utcnow(), 0.0)
     if service.status == "failed" and not get_runtime().replicas(service.id):
-        return ProbeResult("unhealthy", "the last deployment failed and nothing runs", utcnow(),
-                           0.0)
+        return ProbeResult(
+            "unhealthy", "the last deployment failed and nothing runs", utcnow(), 0.0
+        )
     if service.type == "worker":
         summary = replica_summary(service)
         status = "healthy" if summary["ready"] else "unhealthy"
-        return ProbeResult(status, f"{summary['ready']} of {summary['desired']} worker "
-                                   "replicas running", utcnow(), 0.0)
+        return ProbeResult(
+            status,
+            f"{summary['ready']} of {summary['desired']} worker replicas running",
+            utcnow(),
+            0.0,
+        )
     return get_runtime().probe(service.id, service.health_check_path, timeout=5.0)
 
 
 MAX_LOG_LINES = 5000
 
 
-def read_logs(org: Organization, actor: User, service_id: str, *, lines: int = 100,
-              since: datetime | None = None) -> list[Any]:
+def read_logs(
+    org: Organization,
+    actor: User,
+    service_id: str,
+    *,
+    lines: int = 100,
+    since: datetime | None = None,
+) -> list[Any]:
     service = get_service(org, actor, service_id)
     if not 1 <= lines <= MAX_LOG_LINES:
-        raise InvalidRequest(f"lines must be between 1 and {MAX_LOG_LINES}", field="lines",
-                             reason="out of range")
+        raise InvalidRequest(
+            f"lines must be between 1 and {MAX_LOG_LINES}", field="lines", reason="out of range"
+        )
     return get_runtime().read_logs(service.id, lines=lines, since=since)
 
 

@@ -15,20 +15,33 @@ AUTH_CHOICES = {"private": "Private (credentials needed)", "public": "Public (an
 
 class ServiceForm(FlaskForm):
     project_id = SelectField("Project", validators=[DataRequired()], choices={})
-    name = StringField("Name", validators=[DataRequired(), Length(max=63)],
-                       description="Lowercase letters, digits and dashes")
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=63)],
+        description="Lowercase letters, digits and dashes",
+    )
     type = SelectField("Type", choices=TYPE_CHOICES, default="web")
-    image = StringField("Image", validators=[DataRequired(), Length(max=255)],
-                        default="app:v1", description="A label for what runs, e.g. app:v1")
-    command = TextAreaField("Command", validators=[DataRequired(), Length(max=4000)],
-                            default="python3 -m http.server $PORT",
-                            description="Run by /bin/sh; listen on $PORT")
-    env = TextAreaField("Environment", validators=[Optional(), Length(max=20000)],
-                        description="KEY=value, one per line")
-    replicas = IntegerField("Replicas", default=1, validators=[DataRequired(),
-                                                               NumberRange(1, 20)])
-    health_check_path = StringField("Health check path", default="/",
-                                    validators=[DataRequired(), Length(max=255)])
+    image = StringField(
+        "Image",
+        validators=[DataRequired(), Length(max=255)],
+        default="app:v1",
+        description="A label for what runs, e.g. app:v1",
+    )
+    command = TextAreaField(
+        "Command",
+        validators=[DataRequired(), Length(max=4000)],
+        default="python3 -m http.server $PORT",
+        description="Run by /bin/sh; listen on $PORT",
+    )
+    env = TextAreaField(
+        "Environment",
+        validators=[Optional(), Length(max=20000)],
+        description="KEY=value, one per line",
+    )
+    replicas = IntegerField("Replicas", default=1, validators=[DataRequired(), NumberRange(1, 20)])
+    health_check_path = StringField(
+        "Health check path", default="/", validators=[DataRequired(), Length(max=255)]
+    )
     port = IntegerField("Port (informational)", validators=[Optional(), NumberRange(1, 65535)])
     url_auth = SelectField("Proxy access", choices=AUTH_CHOICES, default="private")
 
@@ -42,7 +55,11 @@ class DeployForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     url_auth = SelectField("Proxy access", choices=AUTH_CHOICES)
-    health_check_path = StringField("Health check path",
-                                    validators=[DataRequired(), Length(max=255)])
-    env = TextAreaField("Environment (next deploy)", validators=[Optional(), Length(max=20000)],
-                        description="KEY=value, one per line")
+    health_check_path = StringField(
+        "Health check path", validators=[DataRequired(), Length(max=255)]
+    )
+    env = TextAreaField(
+        "Environment (next deploy)",
+        validators=[Optional(), Length(max=20000)],
+        description="KEY=value, one per line",
+    )

@@ -42,8 +42,13 @@ def enqueue_deployment(deployment: Deployment):
     budget = int(timeout * (2 * deployment.replicas + 2) + 120)
     # Deploys wait on replicas for up to minutes: their own queue (and worker) keeps webhook
     # deliveries and other short jobs from queueing behind a rollout.
-    return enqueue(run_deployment, deployment.id, queue=DEPLOY_QUEUE, job_id=job_id(deployment.id),
-                   timeout=budget)
+    return enqueue(
+        run_deployment,
+        deployment.id,
+        queue=DEPLOY_QUEUE,
+        job_id=job_id(deployment.id),
+        timeout=budget,
+    )
 
 
 class RolloutFailed(Exception):
@@ -56,17 +61,29 @@ def run_deployment(deployment_id: str) -> str:
     if deployment is None or deployment.status != "in-progress":
         return deployment.status if deployment else "missing"
     service = db.session.get(Service, deployment.service_id)
-    revision = db.session.execute(select(Revision).where(
-        Revision.service_id == service.id, Revision.number == deployment.revision)
+    revision = db.session.execute(
+        select(Revision).where(
+            Revision.service_id == service.id, Revision.number == deployment.revision
+        )
     ).scalar_one()
     if deployment.started_at is None:
         deployment.started_at = utcnow()
         db.session.commit()
-    log.info("deployment %s: rolling out revision %s of %s (%s)", deployment.id,
-             revision.number, service.id, deployment.strategy)
-    target = ReplicaSetSpec(key=deployment.id, revision=revision.number, image=revision.image,
-                            command=revision.command, env=dict(revision.env or {}),
-                            replicas=deployment.replicas)
+    log.info(
+        "deployment %s: rolling out revision %s of %s (%s)",
+        deployment.id,
+        revision.number,
+        service.id,
+        deployment.strategy,
+    )
+    target = ReplicaSetSpec(
+        key=deployment.id,
+        revision=revision.number,
+        image=revision.image,
+        command=revision.command,
+        env=dict(revision.env or {}),
+        replicas=deployment.replicas,
+    )
     try:
         _roll_out(deployment, service, target)
     except RolloutFailed as exc:
@@ -77,8 +94,12 @@ def run_deployment(deployment_id: str) -> str:
         # deployment in progress for ever; the old replica sets are put back.
         log.exception("deployment %s: the rollout stopped", deployment_id)
         db.session.rollback()
-        _fail(deployment, service, f"the rollout stopped on an internal error "
-                                   f"({type(exc).__name__}); see the worker's log")
+        _fail(
+            deployment,
+            service,
+            f"the rollout stopped on an internal error "
+            f"({type(exc).__name__}); see the worker's log",
+        )
         return "failed"
     _succeed(deployment, service, revision)
     return "success"
@@ -111,33 +132,42 @@ def _wait_old_gone(service: Service, target: ReplicaSetSpec, seconds: float = 15
         time.sleep(POLL_SECONDS)
 
 
-def _wait_ready(deployment: Deployment, service: Service, target: ReplicaSetSpec, want: int,
-                timeout: float) -> None:
+def _wait_ready(
+    deployment: Deployment, service: Service, target: ReplicaSetSpec, want: int, timeout: float
+) -> None:
     runtime = get_runtime()
     deadline = time.monotonic() + timeout
     while True:
         replicas = runtime.replicas(service.id)
         mine = [r for r in replicas if r.set_key == target.key]
-        progress = {"updated": len(mine), "ready": sum(1 for r in mine if r.ready),
-                    "available": sum(1 for r in replicas if r.ready),
-                    "desired": target.replicas}
+        progress = {
+            "updated": len(mine),
+            "ready": sum(1 for r in mine if r.ready),
+            "available": sum(1 for r in replicas if r.ready),
+            "desired": target.replicas,
+        }
         if progress != deployment.progress:
             deployment.progress = progress
             db.session.commit()
         if progress["ready"] >= want:
             return
-        looping = next((r for r in mine if r.state == "crashed" and r.restarts >= CRASH_LIMIT),
-                       None)
+        looping = next(
+            (r for r in mine if r.state == "crashed" and r.restarts >= CRASH_LIMIT), None
+        )
         if looping is not None:  # no point waiting out the timeout
-            raise RolloutFailed(f"a new replica of revision {target.revision} is crash-looping: "
-                                f"{looping.pod} {looping.message}")
+            raise RolloutFailed(
+                f"a new replica of revision {target.revision} is crash-looping: "
+                f"{looping.pod} {looping.message}"
+            )
         if time.monotonic() > deadline:
             crashed = next((r for r in mine if r.state == "crashed" or r.message), None)
             why = f": {crashed.pod} {crashed.message}" if crashed and crashed.message else ""
             if not runtime.available():
                 why = ": the runtime agent is not running"
-            raise RolloutFailed(f"a new replica of revision {target.revision} did not become "
-                                f"ready within {timeout:.0f}s{why}")
+            raise RolloutFailed(
+                f"a new replica of revision {target.revision} did not become "
+                f"ready within {timeout:.0f}s{why}"
+            )
         time.sleep(POLL_SECONDS)
 
 
@@ -153,18 +183,29 @@ def _fail(deployment: Deployment, service: Service, message: str) -> None:
 
     previous = [ReplicaSetSpec(**s) for s in (deployment.previous_sets or [])]
     get_runtime().apply(_desired(service, previous))
-    kept = db.session.execute(select(Revision).where(
-        Revision.service_id == service.id, Revision.number == service.current_revision)
+    kept = db.session.execute(
+        select(Revision).where(
+            Revision.service_id == service.id, Revision.number == service.current_revision
+        )
     ).scalar_one_or_none()
     if kept is not None:  # the spec goes back to what keeps running
         service.image, service.command = kept.image, kept.command
         service.env, service.replicas = dict(kept.env or {}), kept.replicas
     service.status = "running" if sum(s.replicas for s in previous) else "failed"
     _finish(deployment, service, "failed", message)
-    emit(service_org(service), "deployment.failed", {
-        "deploymentId": deployment.id, "serviceId": service.id, "name": service.name,
-        "revision": deployment.revision, "image": deployment.image, "reason": message,
-        "keptRevision": deployment.previous_revision if previous else None})
+    emit(
+        service_org(service),
+        "deployment.failed",
+        {
+            "deploymentId": deployment.id,
+            "serviceId": service.id,
+            "name": service.name,
+            "revision": deployment.revision,
+            "image": deployment.image,
+            "reason": message,
+            "keptRevision": deployment.previous_revision if previous else None,
+        },
+    )
     db.session.commit()
     log.warning("deployment %s failed: %s", deployment.id, message)
 
@@ -173,10 +214,18 @@ def _succeed(deployment: Deployment, service: Service, revision: Revision) -> No
     service.current_revision = revision.number
     service.status = "running"
     _finish(deployment, service, "success", f"revision {revision.number} is live")
-    emit(service_org(service), "deployment.completed", {
-        "deploymentId": deployment.id, "serviceId": service.id, "name": service.name,
-        "revision": revision.number, "image": revision.image,
-        "durationSeconds": deployment.duration_seconds})
+    emit(
+        service_org(service),
+        "deployment.completed",
+        {
+            "deploymentId": deployment.id,
+            "serviceId": service.id,
+            "name": service.name,
+            "revision": revision.number,
+            "image": revision.image,
+            "durationSeconds": deployment.duration_seconds,
+        },
+    )
     db.session.commit()
     log.info("deployment %s succeeded", deployment.id)
 
@@ -192,8 +241,15 @@ def resume_stalled_deployments() -> int:
     """Re-enqueue in-progress deployments (deduplicated by job id: a running one is left be),
     so a rollout whose worker was killed is carried on by another."""
     cutoff = utcnow() - timedelta(seconds=60)
-    rows = db.session.execute(select(Deployment).where(
-        Deployment.status == "in-progress", Deployment.created_at < cutoff)).scalars().all()
+    rows = (
+        db.session.execute(
+            select(Deployment).where(
+                Deployment.status == "in-progress", Deployment.created_at < cutoff
+            )
+        )
+        .scalars()
+        .all()
+    )
     for deployment in rows:
         enqueue_deployment(deployment)
     return len(rows)

@@ -41,7 +41,8 @@ class Service(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("project_id", "name", name="uq_services_project_name"),)
 
     project_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+        String(64), ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(63))
     type: Mapped[str] = mapped_column(String(16), default="web")
     image: Mapped[str] = mapped_column(String(255))
@@ -58,7 +59,8 @@ class Service(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     health_reason: Mapped[str] = mapped_column(String(255), default="")
     health_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_by_id: Mapped[str | None] = mapped_column(
-        String(64), ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+        String(64), ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
     project: Mapped[Project] = relationship(lazy="joined")
 
@@ -76,7 +78,8 @@ class Revision(PrefixedIdMixin, OrgScopedMixin, db.Model):
     __table_args__ = (UniqueConstraint("service_id", "number", name="uq_revisions_service_number"),)
 
     service_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("services.id", ondelete="CASCADE"), index=True)
+        String(64), ForeignKey("services.id", ondelete="CASCADE"), index=True
+    )
     number: Mapped[int] = mapped_column(Integer)
     image: Mapped[str] = mapped_column(String(255))
     command: Mapped[str] = mapped_column(Text)
@@ -93,7 +96,8 @@ class Deployment(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     __display_name__ = "deployment"
 
     service_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("services.id", ondelete="CASCADE"), index=True)
+        String(64), ForeignKey("services.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(16), default="deploy")
     strategy: Mapped[str] = mapped_column(String(16), default="rolling-update")
     status: Mapped[str] = mapped_column(String(16), default="in-progress", index=True)
@@ -107,7 +111,8 @@ class Deployment(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     previous_sets: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[str | None] = mapped_column(
-        String(64), ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+        String(64), ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -128,7 +133,8 @@ class RuntimeDesiredState(db.Model):
     __tablename__ = "runtime_desired_states"
 
     service_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("services.id", ondelete="CASCADE"), primary_key=True)
+        String(64), ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
     org_id: Mapped[str] = mapped_column(String(64), index=True)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     generation: Mapped[int] = mapped_column(Integer, default=1)

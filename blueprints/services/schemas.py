@@ -8,15 +8,24 @@ from blueprints.core.schemas import PageQuery, QuerySchema, Schema, Timestamp, f
 
 from .models import SERVICE_STATUSES, SERVICE_TYPES, STRATEGIES, URL_AUTH
 
-_name = fields.String(validate=validators.Length(min=1, max=63),
-                      metadata={"description": "DNS label, unique within the project"})
-_env = fields.Dict(keys=fields.String(), values=fields.Raw(),
-                   metadata={"description": "Environment variables (PORT is assigned)"})
+_name = fields.String(
+    validate=validators.Length(min=1, max=63),
+    metadata={"description": "DNS label, unique within the project"},
+)
+_env = fields.Dict(
+    keys=fields.String(),
+    values=fields.Raw(),
+    metadata={"description": "Environment variables (PORT is assigned)"},
+)
 _replicas = fields.Integer(validate=validators.Range(min=1, max=20))
-_image = fields.String(validate=validators.Length(min=1, max=255),
-                       metadata={"description": "Label of what runs, e.g. 'app:v2'"})
-_command = fields.String(validate=validators.Length(min=1, max=4000),
-                         metadata={"description": "Run by /bin/sh with $PORT set"})
+_image = fields.String(
+    validate=validators.Length(min=1, max=255),
+    metadata={"description": "Label of what runs, e.g. 'app:v2'"},
+)
+_command = fields.String(
+    validate=validators.Length(min=1, max=4000),
+    metadata={"description": "Run by /bin/sh with $PORT set"},
+)
 
 
 class ServiceUrlSettings(Schema):
@@ -32,8 +41,9 @@ class ServiceCreate(Schema):
     env = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     replicas = fields.Integer(load_default=1, validate=validators.Range(min=1, max=20))
     health_check_path = fields.String(load_default="/", validate=validators.Length(min=1, max=255))
-    port = fields.Integer(load_default=None, allow_none=True,
-                          validate=validators.Range(min=1, max=65535))
+    port = fields.Integer(
+        load_default=None, allow_none=True, validate=validators.Range(min=1, max=65535)
+    )
     url_settings = fields.Nested(ServiceUrlSettings, load_default=None)
 
 
@@ -96,8 +106,12 @@ class ServiceOut(Schema):
     url_settings = fields.Dict()
     status = fields.String()
     current_revision = fields.Integer(allow_none=True)
-    current_image = fields.String(allow_none=True, metadata={
-        "description": "The image of the revision that runs; `image` is the next deploy's"})
+    current_image = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The image of the revision that runs; `image` is the next deploy's"
+        },
+    )
     active_deployment_id = fields.String(allow_none=True)
     replicas = fields.Nested(ServiceReplicasOut, attribute="replica_summary")
     health = fields.Nested(ServiceHealthOut, attribute="health")
@@ -141,9 +155,13 @@ class ServiceDeployIn(Schema):
 
 
 class ServiceRollbackIn(Schema):
-    revision = RevisionField(required=True, metadata={
-        "description": "A revision number or an image tag", "oneOf": [{"type": "integer"},
-                                                                     {"type": "string"}]})
+    revision = RevisionField(
+        required=True,
+        metadata={
+            "description": "A revision number or an image tag",
+            "oneOf": [{"type": "integer"}, {"type": "string"}],
+        },
+    )
     strategy = fields.String(load_default="rolling-update", validate=validators.OneOf(STRATEGIES))
 
 
@@ -189,8 +207,11 @@ class ServiceLogsQuery(QuerySchema):
     lines = fields.Integer(load_default=100, validate=validators.Range(min=1, max=5000))
     follow = fields.Boolean(load_default=False)
     since = fields.DateTime(load_default=None, metadata={"description": "ISO-8601"})
-    format = fields.String(load_default="json", validate=validators.OneOf(["json", "html"]),
-                           metadata={"description": "SSE data as JSON or as HTML lines"})
+    format = fields.String(
+        load_default="json",
+        validate=validators.OneOf(["json", "html"]),
+        metadata={"description": "SSE data as JSON or as HTML lines"},
+    )
 
 
 class ServiceLogLineOut(Schema):

@@ -31,17 +31,27 @@ def _can_deploy(service, actor) -> bool:
     if has_role(actor, "maintainer"):
         return True
     return has_role(actor, "developer") and member_role(service.project, actor) in (
-        "owner", "maintainer", "contributor")
+        "owner",
+        "maintainer",
+        "contributor",
+    )
 
 
 def _list_context(org, actor, args):
     query = page_params(args, ServiceQuery)
-    page = paginate(domain.list_services(org, actor, project_id=query.get("project"),
-                                         status=query.get("status")), query)
+    page = paginate(
+        domain.list_services(
+            org, actor, project_id=query.get("project"), status=query.get("status")
+        ),
+        query,
+    )
     for service in page.items:
         service.health = health_of(service)
-    return {"page": page, "project": query.get("project") or "",
-            "status": query.get("status") or ""}
+    return {
+        "page": page,
+        "project": query.get("project") or "",
+        "status": query.get("status") or "",
+    }
 
 
 @bp.get("/services")
@@ -53,8 +63,13 @@ def index():
     form.project_id.choices = _project_choices(org, actor)
     if ctx["project"]:
         form.project_id.data = ctx["project"]
-    return render("services/index.html", "services/_table.html", form=form,
-                  projects=form.project_id.choices, **ctx)
+    return render(
+        "services/index.html",
+        "services/_table.html",
+        form=form,
+        projects=form.project_id.choices,
+        **ctx,
+    )
 
 
 @bp.post("/services")
@@ -67,11 +82,19 @@ def create():
     if form.validate_on_submit():
         try:
             service = domain.create_service(
-                org, actor, project_id=form.project_id.data, name=form.name.data,
-                type=form.type.data, image=form.image.data, command=form.command.data,
-                env=domain.parse_env_text(form.env.data), replicas=form.replicas.data,
-                health_check_path=form.health_check_path.data, port=form.port.data,
-                url_auth=form.url_auth.data)
+                org,
+                actor,
+                project_id=form.project_id.data,
+                name=form.name.data,
+                type=form.type.data,
+                image=form.image.data,
+                command=form.command.data,
+                env=domain.parse_env_text(form.env.data),
+                replicas=form.replicas.data,
+                health_check_path=form.health_check_path.data,
+                port=form.port.data,
+                url_auth=form.url_auth.data,
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
             status = exc.status
@@ -84,17 +107,29 @@ def create():
 def _detail_context(service, actor):
     org = actor.organization
     summary = domain.replica_summary(service)
-    active = db.session.get(Deployment, service.active_deployment_id) \
-        if service.active_deployment_id else None
-    deployments = list(db.session.execute(
-        domain.list_deployments(org, actor, service.id)
-        .order_by(Deployment.created_at.desc()).limit(20)).scalars())
-    return {"service": service, "summary": summary, "health": health_of(service,
-                                                                       summary["items"]),
-            "active": active, "deployments": deployments, "can_deploy": _can_deploy(service, actor),
-            "can_manage": has_role(actor, "maintainer"),
-            "env": domain.visible_env(service, actor),
-            "current_image": domain.current_image(service)}
+    active = (
+        db.session.get(Deployment, service.active_deployment_id)
+        if service.active_deployment_id
+        else None
+    )
+    deployments = list(
+        db.session.execute(
+            domain.list_deployments(org, actor, service.id)
+            .order_by(Deployment.created_at.desc())
+            .limit(20)
+        ).scalars()
+    )
+    return {
+        "service": service,
+        "summary": summary,
+        "health": health_of(service, summary["items"]),
+        "active": active,
+        "deployments": deployments,
+        "can_deploy": _can_deploy(service, actor),
+        "can_manage": has_role(actor, "maintainer"),
+        "env": domain.visible_env(service, actor),
+        "current_image": domain.current_image(service),
+    }
 
 
 @bp.get("/services/<service_id>")
@@ -102,13 +137,23 @@ def _detail_context(service, actor):
 def detail(service_id):
     org, actor = page_actor()
     service = domain.get_service(org, actor, service_id)
-    form = DeployForm(data={"image": service.image, "command": service.command,
-                            "replicas": service.replicas})
-    settings = SettingsForm(data={"url_auth": service.url_auth,
-                                  "health_check_path": service.health_check_path,
-                                  "env": domain.env_text(service.env)})
-    return render("services/detail.html", "services/_header.html", form=form, settings=settings,
-                  **_detail_context(service, actor))
+    form = DeployForm(
+        data={"image": service.image, "command": service.command, "replicas": service.replicas}
+    )
+    settings = SettingsForm(
+        data={
+            "url_auth": service.url_auth,
+            "health_check_path": service.health_check_path,
+            "env": domain.env_text(service.env),
+        }
+    )
+    return render(
+        "services/detail.html",
+        "services/_header.html",
+        form=form,
+        settings=settings,
+        **_detail_context(service, actor),
+    )
 
 
 def _self_refreshing(service_id: str, template: str):
@@ -141,8 +186,9 @@ def deployments(service_id):
 def progress(deployment_id):
     org, actor = page_actor()
     deployment = domain.get_deployment(org, actor, deployment_id)
-    response = make_response(render("services/_progress.html", "services/_progress.html",
-                                    deployment=deployment))
+    response = make_response(
+        render("services/_progress.html", "services/_progress.html", deployment=deployment)
+    )
     if deployment.status != "in-progress":
         response.status_code = 286  # htmx: stop polling
         response.headers["HX-Trigger"] = "service-changed"
@@ -150,8 +196,9 @@ def progress(deployment_id):
 
 
 def _progress_response(deployment, form=None):
-    response = make_response(render("services/_progress.html", "services/_progress.html",
-                                    deployment=deployment))
+    response = make_response(
+        render("services/_progress.html", "services/_progress.html", deployment=deployment)
+    )
     response.headers["HX-Trigger"] = "service-changed"
     return response
 
@@ -162,29 +209,56 @@ def deploy(service_id):
     org, actor = page_actor()
     form = DeployForm()
     if not form.validate_on_submit():
-        return render("services/_deploy_form.html", "services/_deploy_form.html", form=form,
-                      service=domain.get_service(org, actor, service_id)), 400
+        return render(
+            "services/_deploy_form.html",
+            "services/_deploy_form.html",
+            form=form,
+            service=domain.get_service(org, actor, service_id),
+        ), 400
     try:
-        deployment = domain.deploy(org, actor, service_id, image=form.image.data or None,
-                                   command=form.command.data or None,
-                                   replicas=form.replicas.data or None,
-                                   strategy=form.strategy.data)
+        deployment = domain.deploy(
+            org,
+            actor,
+            service_id,
+            image=form.image.data or None,
+            command=form.command.data or None,
+            replicas=form.replicas.data or None,
+            strategy=form.strategy.data,
+        )
     except DomainError as exc:
         if exc.status == 404:
             raise
         apply_domain_error(form, exc)
-        return render("services/_deploy_form.html", "services/_deploy_form.html", form=form,
-                      service=domain.get_service(org, actor, service_id)), exc.status
-    response = make_response(render("services/_deploy_form.html", "services/_deploy_form.html",
-                                    form=form, service=deployment.service, started=deployment))
+        return render(
+            "services/_deploy_form.html",
+            "services/_deploy_form.html",
+            form=form,
+            service=domain.get_service(org, actor, service_id),
+        ), exc.status
+    response = make_response(
+        render(
+            "services/_deploy_form.html",
+            "services/_deploy_form.html",
+            form=form,
+            service=deployment.service,
+            started=deployment,
+        )
+    )
     response.headers["HX-Trigger"] = "service-changed"
     return response
 
 
 def _action_result(service_id, message, status=200, deployment=None):
-    response = make_response(render("services/_action_result.html",
-                                    "services/_action_result.html", message=message,
-                                    ok=status < 400, deployment=deployment), status)
+    response = make_response(
+        render(
+            "services/_action_result.html",
+            "services/_action_result.html",
+            message=message,
+            ok=status < 400,
+            deployment=deployment,
+        ),
+        status,
+    )
     if status < 400:
         response.headers["HX-Trigger"] = "service-changed"
     return response
@@ -201,8 +275,11 @@ def rollback(service_id):
         if exc.status == 404 and exc.field != "revision":
             raise
         return _action_result(service_id, exc.message, exc.status)
-    return _action_result(service_id, f"Rolling back to {deployment.image} as revision "
-                                      f"{deployment.revision}", deployment=deployment)
+    return _action_result(
+        service_id,
+        f"Rolling back to {deployment.image} as revision {deployment.revision}",
+        deployment=deployment,
+    )
 
 
 @bp.post("/services/<service_id>/<action>")
@@ -221,10 +298,12 @@ def lifecycle(service_id, action):
             raise
         return _action_result(service_id, exc.message, exc.status)
     if isinstance(result, Deployment):
-        return _action_result(service_id, "Restarting every replica, one at a time",
-                              deployment=result)
-    return _action_result(service_id, {"start": "Starting the replicas",
-                                       "stop": "Stopping the replicas"}[action])
+        return _action_result(
+            service_id, "Restarting every replica, one at a time", deployment=result
+        )
+    return _action_result(
+        service_id, {"start": "Starting the replicas", "stop": "Stopping the replicas"}[action]
+    )
 
 
 @bp.post("/services/<service_id>/check")
@@ -245,15 +324,25 @@ def settings(service_id):
     if form.validate_on_submit():
         try:
             service = domain.update_service(
-                org, actor, service_id, url_auth=form.url_auth.data,
+                org,
+                actor,
+                service_id,
+                url_auth=form.url_auth.data,
                 health_check_path=form.health_check_path.data,
-                env=domain.parse_env_text(form.env.data))
+                env=domain.parse_env_text(form.env.data),
+            )
             saved, status = True, 200
         except DomainError as exc:
             apply_domain_error(form, exc)
             status = exc.status
-    return render("services/_settings.html", "services/_settings.html", settings=form,
-                  service=service, saved=saved, can_manage=has_role(actor, "maintainer")), status
+    return render(
+        "services/_settings.html",
+        "services/_settings.html",
+        settings=form,
+        service=service,
+        saved=saved,
+        can_manage=has_role(actor, "maintainer"),
+    ), status
 
 
 @bp.delete("/services/<service_id>")
@@ -266,5 +355,6 @@ def delete(service_id):
         if exc.status == 404:
             raise
         return _action_result(service_id, exc.message, exc.status)
-    return hx_redirect_or(url_for("services.index"),
-                          make_response("", 303, {"Location": url_for("services.index")}))
+    return hx_redirect_or(
+        url_for("services.index"), make_response("", 303, {"Location": url_for("services.index")})
+    )

@@ -38,15 +38,21 @@ def _slugify(name: str) -> str:
 
 def _check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise InvalidRequest(f"The password must have at least {MIN_PASSWORD} characters",
-                             field="password", reason="too short")
+        raise InvalidRequest(
+            f"The password must have at least {MIN_PASSWORD} characters",
+            field="password",
+            reason="too short",
+        )
 
 
 def _check_roles(roles: list[str]) -> list[str]:
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
-        raise InvalidRequest(f"Roles must be one or more of {', '.join(ROLES)}", field="roles",
-                             reason=f"unknown role {unknown[0]!r}" if unknown else "empty")
+        raise InvalidRequest(
+            f"Roles must be one or more of {', '.join(ROLES)}",
+            field="roles",
+            reason=f"unknown role {unknown[0]!r}" if unknown else "empty",
+        )
     return sorted(set(roles), key=ROLES.index)
 
 
@@ -59,24 +65,32 @@ def _email_taken(email: str, exclude_id: str | None = None) -> bool:
 
 # --- organizations -------------------------------------------------------------------------
 
+
 def get_or_create_organization(name: str) -> Organization:
     name = (name or "").strip()
     if not name:
         raise InvalidRequest("An organization needs a name", field="org", reason="empty")
     slug = _slugify(name)
     org = db.session.execute(
-        select(Organization).where(Organization.slug == slug)).scalar_one_or_none()
+        select(Organization).where(Organization.slug == slug)
+    ).scalar_one_or_none()
     if org is None:
-        org = Organization(name=name, slug=slug, modules=dict(DEFAULT_MODULES),
-                           limits=dict(DEFAULT_LIMITS))
+        org = Organization(
+            name=name, slug=slug, modules=dict(DEFAULT_MODULES), limits=dict(DEFAULT_LIMITS)
+        )
         db.session.add(org)
         db.session.flush()
     return org
 
 
-def update_organization(org: Organization, actor: User, *, name: str | None = None,
-                        modules: dict[str, bool] | None = None,
-                        limits: dict[str, int] | None = None) -> Organization:
+def update_organization(
+    org: Organization,
+    actor: User,
+    *,
+    name: str | None = None,
+    modules: dict[str, bool] | None = None,
+    limits: dict[str, int] | None = None,
+) -> Organization:
     require_role(actor, action="change the organization's settings")
     if name is not None:
         if not name.strip():
@@ -85,22 +99,34 @@ def update_organization(org: Organization, actor: User, *, name: str | None = No
     if modules:
         unknown = sorted(set(modules) - set(DEFAULT_MODULES))
         if unknown:
-            raise InvalidRequest(f"Unknown module '{unknown[0]}'", field=f"modules.{unknown[0]}",
-                                 reason=f"known modules: {', '.join(DEFAULT_MODULES)}")
+            raise InvalidRequest(
+                f"Unknown module '{unknown[0]}'",
+                field=f"modules.{unknown[0]}",
+                reason=f"known modules: {', '.join(DEFAULT_MODULES)}",
+            )
         org.modules = {**DEFAULT_MODULES, **(org.modules or {}), **modules}
     if limits:
         merged = {**DEFAULT_LIMITS, **(org.limits or {})}
         for key, value in limits.items():
             if key not in DEFAULT_LIMITS:
-                raise InvalidRequest(f"Unknown limit '{key}'", field=f"limits.{key}",
-                                     reason=f"known limits: {', '.join(DEFAULT_LIMITS)}")
+                raise InvalidRequest(
+                    f"Unknown limit '{key}'",
+                    field=f"limits.{key}",
+                    reason=f"known limits: {', '.join(DEFAULT_LIMITS)}",
+                )
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise InvalidRequest(f"Limit '{key}' must be a non-negative integer",
-                                     field=f"limits.{key}", reason="not a non-negative integer")
+                raise InvalidRequest(
+                    f"Limit '{key}' must be a non-negative integer",
+                    field=f"limits.{key}",
+                    reason="not a non-negative integer",
+                )
             merged[key] = value
         if merged["activeServiceLimit"] > merged["maxServices"]:
-            raise InvalidRequest("activeServiceLimit may not exceed maxServices",
-                                 field="limits.activeServiceLimit", reason="exceeds maxServices")
+            raise InvalidRequest(
+                "activeServiceLimit may not exceed maxServices",
+                field="limits.activeServiceLimit",
+                reason="exceeds maxServices",
+            )
         org.limits = merged
     db.session.commit()
     return org
@@ -108,19 +134,29 @@ def update_organization(org: Organization, actor: User, *, name: str | None = No
 
 # --- accounts ------------------------------------------------------------------------------
 
-def _new_user(org: Organization, *, email: str, name: str, password: str,
-              roles: list[str]) -> User:
+
+def _new_user(org: Organization, *, email: str, name: str, password: str, roles: list[str]) -> User:
     email = (email or "").strip().lower()
     if _email_taken(email):
-        raise Conflict(f"A user with email '{email}' already exists", field="email",
-                       reason="already exists")
+        raise Conflict(
+            f"A user with email '{email}' already exists", field="email", reason="already exists"
+        )
     _check_password(password)
-    user = User(org_id=org.id, email=email, name=(name or "").strip() or email.split("@")[0],
-                password_hash=hash_password(password), roles=_check_roles(roles), active=True)
+    user = User(
+        org_id=org.id,
+        email=email,
+        name=(name or "").strip() or email.split("@")[0],
+        password_hash=hash_password(password),
+        roles=_check_roles(roles),
+        active=True,
+    )
     db.session.add(user)
     db.session.flush()
-    emit(org, "user.created", {"id": user.id, "email": user.email, "name": user.name,
-                               "roles": user.roles})
+    emit(
+        org,
+        "user.created",
+        {"id": user.id, "email": user.email, "name": user.name, "roles": user.roles},
+    )
     return user
 
 
@@ -148,8 +184,11 @@ def ensure_admin_from_config() -> User | None:
         return None
     if db.session.execute(select(User.id).limit(1)).first() is not None:
         return None
-    return create_admin(org_name=cfg.get("SPARKI_ADMIN_ORG") or "Default",
-                        email=cfg["SPARKI_ADMIN_EMAIL"], password=cfg["SPARKI_ADMIN_PASSWORD"])
+    return create_admin(
+        org_name=cfg.get("SPARKI_ADMIN_ORG") or "Default",
+        email=cfg["SPARKI_ADMIN_EMAIL"],
+        password=cfg["SPARKI_ADMIN_PASSWORD"],
+    )
 
 
 def authenticate(email: str, password: str) -> User:
@@ -170,8 +209,9 @@ def list_users(org: Organization, actor: User, *, role: str | None = None) -> Se
     stmt = scoped(User, org)
     if role:
         if role not in ROLES:
-            raise InvalidRequest(f"Role must be one of {', '.join(ROLES)}", field="role",
-                                 reason="unknown role")
+            raise InvalidRequest(
+                f"Role must be one of {', '.join(ROLES)}", field="role", reason="unknown role"
+            )
         # Roles are a JSON list; match the quoted name in its text form on every backend.
         stmt = stmt.where(cast(User.roles, String).like(f'%"{role}"%'))
     return stmt
@@ -181,8 +221,15 @@ def get_user(org: Organization, actor: User, user_id: str) -> User:
     return get_in_org(User, org, user_id)
 
 
-def create_user(org: Organization, actor: User, *, email: str, name: str, password: str,
-                roles: list[str] | None = None) -> User:
+def create_user(
+    org: Organization,
+    actor: User,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    roles: list[str] | None = None,
+) -> User:
     require_role(actor, action="create users")
     user = _new_user(org, email=email, name=name, password=password, roles=roles or ["viewer"])
     _commit_unique("email", "email")
@@ -190,8 +237,11 @@ def create_user(org: Organization, actor: User, *, email: str, name: str, passwo
 
 
 def _admin_count(org: Organization, exclude: str) -> int:
-    return sum(1 for u in db.session.execute(scoped(User, org)).scalars()
-               if u.id != exclude and u.active and "admin" in (u.roles or []))
+    return sum(
+        1
+        for u in db.session.execute(scoped(User, org)).scalars()
+        if u.id != exclude and u.active and "admin" in (u.roles or [])
+    )
 
 
 def update_user(org: Organization, actor: User, user_id: str, **changes: Any) -> User:
@@ -202,8 +252,11 @@ def update_user(org: Organization, actor: User, user_id: str, **changes: Any) ->
     if "email" in changes and changes["email"] is not None:
         email = changes["email"].strip().lower()
         if _email_taken(email, exclude_id=user.id):
-            raise Conflict(f"A user with email '{email}' already exists", field="email",
-                           reason="already exists")
+            raise Conflict(
+                f"A user with email '{email}' already exists",
+                field="email",
+                reason="already exists",
+            )
         user.email = email
     if changes.get("name") is not None:
         if not changes["name"].strip():
@@ -213,10 +266,14 @@ def update_user(org: Organization, actor: User, user_id: str, **changes: Any) ->
         _check_password(changes["password"])
         user.password_hash = hash_password(changes["password"])
     demoting = (changes.get("roles") is not None and "admin" not in changes["roles"]) or (
-        changes.get("active") is False)
+        changes.get("active") is False
+    )
     if demoting and user.is_admin and _admin_count(org, exclude=user.id) == 0:
-        raise Conflict("The organization must keep at least one active admin", field="roles",
-                       reason="last admin")
+        raise Conflict(
+            "The organization must keep at least one active admin",
+            field="roles",
+            reason="last admin",
+        )
     if changes.get("roles") is not None:
         user.roles = _check_roles(changes["roles"])
     if changes.get("active") is not None:
@@ -231,13 +288,15 @@ def delete_user(org: Organization, actor: User, user_id: str) -> None:
     if user.id == actor.id:
         raise Conflict("You cannot delete your own account", field="id", reason="self")
     if user.is_admin and _admin_count(org, exclude=user.id) == 0:
-        raise Conflict("The organization must keep at least one active admin", field="id",
-                       reason="last admin")
+        raise Conflict(
+            "The organization must keep at least one active admin", field="id", reason="last admin"
+        )
     db.session.delete(user)
     db.session.commit()
 
 
 # --- API keys ------------------------------------------------------------------------------
+
 
 def list_api_keys(org: Organization, actor: User, *, everyone: bool = False) -> Select:
     """The actor's keys; admins may list everyone's."""
@@ -259,8 +318,9 @@ def get_api_key(org: Organization, actor: User, key_id: str) -> ApiKey:
     return _key_for_actor(org, actor, key_id)
 
 
-def create_api_key(org: Organization, actor: User, *, name: str,
-                   user_id: str | None = None) -> tuple[ApiKey, str]:
+def create_api_key(
+    org: Organization, actor: User, *, name: str, user_id: str | None = None
+) -> tuple[ApiKey, str]:
     """Create a key; returns it with the raw secret, which is never stored or shown again."""
     name = (name or "").strip()
     if not name:
@@ -270,8 +330,9 @@ def create_api_key(org: Organization, actor: User, *, name: str,
         require_role(actor, action="create keys for other users")
         owner = get_in_org(User, org, user_id)
     raw = new_api_key()
-    key = ApiKey(org_id=org.id, user_id=owner.id, name=name, prefix=raw[:12],
-                 key_hash=hash_api_key(raw))
+    key = ApiKey(
+        org_id=org.id, user_id=owner.id, name=name, prefix=raw[:12], key_hash=hash_api_key(raw)
+    )
     db.session.add(key)
     db.session.commit()
     return key, raw

@@ -34,13 +34,18 @@ class UserCreateForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
-    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES, default=["viewer"],
-                               validators=[DataRequired(message="Pick at least one role")])
+    roles = MultiCheckboxField(
+        "Roles",
+        choices=ROLE_CHOICES,
+        default=["viewer"],
+        validators=[DataRequired(message="Pick at least one role")],
+    )
 
 
 class UserRolesForm(FlaskForm):
-    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES,
-                               validators=[DataRequired(message="Pick at least one role")])
+    roles = MultiCheckboxField(
+        "Roles", choices=ROLE_CHOICES, validators=[DataRequired(message="Pick at least one role")]
+    )
 
 
 class ApiKeyForm(FlaskForm):
@@ -52,5 +57,6 @@ class OrganizationForm(FlaskForm):
     schedules = BooleanField("Schedules (sources, workflows, schedules, tasks)")
     crm = BooleanField("CRM (customers and orders)")
     max_services = IntegerField("Max services", validators=[Optional(), NumberRange(0, 100_000)])
-    active_service_limit = IntegerField("Active service limit",
-                                        validators=[Optional(), NumberRange(0, 100_000)])
+    active_service_limit = IntegerField(
+        "Active service limit", validators=[Optional(), NumberRange(0, 100_000)]
+    )

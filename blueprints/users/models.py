@@ -27,8 +27,9 @@ class Organization(PrefixedIdMixin, TimestampMixin, db.Model):
     modules: Mapped[dict[str, bool]] = mapped_column(JSON, default=lambda: dict(DEFAULT_MODULES))
     limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=lambda: dict(DEFAULT_LIMITS))
 
-    users: Mapped[list[User]] = relationship(back_populates="organization",
-                                             cascade="all, delete-orphan")
+    users: Mapped[list[User]] = relationship(
+        back_populates="organization", cascade="all, delete-orphan"
+    )
 
 
 class User(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, UserMixin, db.Model):
@@ -61,8 +62,9 @@ class ApiKey(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     __id_prefix__ = "key"
     __display_name__ = "API key"
 
-    user_id: Mapped[str] = mapped_column(String(64), ForeignKey("users.id", ondelete="CASCADE"),
-                                         index=True)
+    user_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

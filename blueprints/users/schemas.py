@@ -35,15 +35,18 @@ class UserQuery(PageQuery):
     role = fields.String(load_default=None, validate=validators.OneOf(ROLES))
 
 
-_roles = fields.List(fields.String(validate=validators.OneOf(ROLES)),
-                     validate=validators.Length(min=1, max=len(ROLES)))
+_roles = fields.List(
+    fields.String(validate=validators.OneOf(ROLES)),
+    validate=validators.Length(min=1, max=len(ROLES)),
+)
 
 
 class UserCreate(Schema):
     email = fields.Email(required=True, validate=validators.Length(max=254))
     name = fields.String(required=True, validate=validators.Length(min=1, max=120))
-    password = fields.String(required=True, load_only=True,
-                             validate=validators.Length(min=8, max=1024))
+    password = fields.String(
+        required=True, load_only=True, validate=validators.Length(min=8, max=1024)
+    )
     roles = _roles
 
 
@@ -76,8 +79,9 @@ class ApiKeyCreate(Schema):
 
 
 class ApiKeyQuery(PageQuery):
-    all = fields.Boolean(load_default=False,
-                         metadata={"description": "Admins: list every user's keys."})
+    all = fields.Boolean(
+        load_default=False, metadata={"description": "Admins: list every user's keys."}
+    )
 
 
 class OrganizationOut(Schema):
@@ -90,11 +94,14 @@ class OrganizationOut(Schema):
 
 
 # The keys come from the model's defaults, so a new module or limit needs no schema edit.
-ModulesIn = Schema.from_dict(
-    {name: fields.Boolean() for name in DEFAULT_MODULES}, name="ModulesIn")
+ModulesIn = Schema.from_dict({name: fields.Boolean() for name in DEFAULT_MODULES}, name="ModulesIn")
 LimitsIn = Schema.from_dict(
-    {name: fields.Integer(validate=validators.Range(min=0, max=100_000))
-     for name in DEFAULT_LIMITS}, name="LimitsIn")
+    {
+        name: fields.Integer(validate=validators.Range(min=0, max=100_000))
+        for name in DEFAULT_LIMITS
+    },
+    name="LimitsIn",
+)
 
 
 class OrganizationUpdate(Schema):

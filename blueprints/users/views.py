@@ -21,15 +21,20 @@ bp = Blueprint("users", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
-    if (target and not urlparse(target).netloc and target.startswith("/")
-            and not target.startswith("//")):
+    if (
+        target
+        and not urlparse(target).netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    ):
         return target
     return url_for("dashboard.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=get_remote_address,
-               methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=get_remote_address, methods=["POST"]
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
@@ -79,15 +84,24 @@ def create():
     status = 400
     if form.validate_on_submit():
         try:
-            user = domain.create_user(org, actor, email=form.email.data, name=form.name.data,
-                                      password=form.password.data, roles=form.roles.data)
+            user = domain.create_user(
+                org,
+                actor,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                roles=form.roles.data,
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
             status = exc.status
         else:
             form = UserCreateForm(formdata=None)
-            response = make_response(render("users/_create_form.html", "users/_create_form.html",
-                                            form=form, created=user))
+            response = make_response(
+                render(
+                    "users/_create_form.html", "users/_create_form.html", form=form, created=user
+                )
+            )
             response.headers["HX-Trigger"] = "users-changed"
             return response
     return render("users/_create_form.html", "users/_create_form.html", form=form), status
@@ -114,8 +128,9 @@ def update_roles(user_id):
             user = domain.update_user(org, actor, user_id, roles=form.roles.data)
         except DomainError as exc:
             apply_domain_error(form, exc)
-            return render("users/_row.html", "users/_row.html", user=user, form=form,
-                          editing=True), exc.status
+            return render(
+                "users/_row.html", "users/_row.html", user=user, form=form, editing=True
+            ), exc.status
         return render("users/_row.html", "users/_row.html", user=user, form=None, editing=False)
     return render("users/_row.html", "users/_row.html", user=user, form=form, editing=True), 400
 
@@ -136,8 +151,13 @@ def api_keys():
     org, actor = page_actor()
     everyone = request.args.get("all") == "1" and actor.is_admin
     page = paginate(domain.list_api_keys(org, actor, everyone=everyone), page_params(request.args))
-    return render("users/api_keys.html", "users/_keys_table.html", page=page, form=ApiKeyForm(),
-                  everyone=everyone)
+    return render(
+        "users/api_keys.html",
+        "users/_keys_table.html",
+        page=page,
+        form=ApiKeyForm(),
+        everyone=everyone,
+    )
 
 
 @bp.post("/api-keys")
@@ -151,8 +171,15 @@ def create_api_key():
         except DomainError as exc:
             apply_domain_error(form, exc)
             return render("users/_key_form.html", "users/_key_form.html", form=form), exc.status
-        response = make_response(render("users/_key_form.html", "users/_key_form.html",
-                                        form=ApiKeyForm(formdata=None), created=key, raw_key=raw))
+        response = make_response(
+            render(
+                "users/_key_form.html",
+                "users/_key_form.html",
+                form=ApiKeyForm(formdata=None),
+                created=key,
+                raw_key=raw,
+            )
+        )
         response.headers["HX-Trigger"] = "keys-changed"
         response.headers["Cache-Control"] = "no-store"
         return response
@@ -172,27 +199,48 @@ def revoke_api_key(key_id):
 def organization():
     org, actor = page_actor()
     limits = org.limits or {}
-    form = OrganizationForm(data={
-        "name": org.name, "schedules": (org.modules or {}).get("schedules", False),
-        "crm": (org.modules or {}).get("crm", False),
-        "max_services": limits.get("maxServices"),
-        "active_service_limit": limits.get("activeServiceLimit"),
-    }) if request.method == "GET" else OrganizationForm()
+    form = (
+        OrganizationForm(
+            data={
+                "name": org.name,
+                "schedules": (org.modules or {}).get("schedules", False),
+                "crm": (org.modules or {}).get("crm", False),
+                "max_services": limits.get("maxServices"),
+                "active_service_limit": limits.get("activeServiceLimit"),
+            }
+        )
+        if request.method == "GET"
+        else OrganizationForm()
+    )
     saved, status = False, 200
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
-            new_limits = {k: v for k, v in {"maxServices": form.max_services.data,
-                                            "activeServiceLimit": form.active_service_limit.data
-                                            }.items() if v is not None}
+            new_limits = {
+                k: v
+                for k, v in {
+                    "maxServices": form.max_services.data,
+                    "activeServiceLimit": form.active_service_limit.data,
+                }.items()
+                if v is not None
+            }
             try:
                 domain.update_organization(
-                    org, actor, name=form.name.data,
+                    org,
+                    actor,
+                    name=form.name.data,
                     modules={"schedules": form.schedules.data, "crm": form.crm.data},
-                    limits=new_limits)
+                    limits=new_limits,
+                )
                 saved, status = True, 200
             except DomainError as exc:
                 apply_domain_error(form, exc)
                 status = exc.status
-    return render("users/organization.html", "users/_org_form.html", form=form, org=org,
-                  saved=saved, can_edit=actor.is_admin), status
+    return render(
+        "users/organization.html",
+        "users/_org_form.html",
+        form=form,
+        org=org,
+        saved=saved,
+        can_edit=actor.is_admin,
+    ), status

@@ -44,17 +44,20 @@ def _manage(actor: Any, action: str) -> None:
 def normalize_events(events: list[str] | None) -> list[str]:
     """Validate subscriptions: known types, `group.*` or `*` (everything)."""
     if not events:
-        raise InvalidRequest("Subscribe to at least one event ('*' for all)", field="events",
-                             reason="empty")
+        raise InvalidRequest(
+            "Subscribe to at least one event ('*' for all)", field="events", reason="empty"
+        )
     out: list[str] = []
     for name in events:
         name = (name or "").strip()
-        valid = (name == "*" or name in SUBSCRIBABLE
-                 or (name.endswith(".*") and name[:-2] in GROUPS))
+        valid = name == "*" or name in SUBSCRIBABLE or (name.endswith(".*") and name[:-2] in GROUPS)
         if not valid:
             raise InvalidRequest(
                 f"Unknown event '{name}'; use one of {', '.join(SUBSCRIBABLE)}, a group like "
-                "'deployment.*', or '*'", field="events", reason=f"unknown event {name!r}")
+                "'deployment.*', or '*'",
+                field="events",
+                reason=f"unknown event {name!r}",
+            )
         if name not in out:
             out.append(name)
     return ["*"] if "*" in out else out
@@ -72,8 +75,9 @@ def subscribes(webhook: Webhook, event_type: str) -> bool:
 def check_url(url: str) -> str:
     url = (url or "").strip()
     if len(url) > 2000:
-        raise InvalidRequest("The URL is longer than 2000 characters", field="url",
-                             reason="too long")
+        raise InvalidRequest(
+            "The URL is longer than 2000 characters", field="url", reason="too long"
+        )
     try:
         guard.check(url, allow_private=bool(current_app.config["WEBHOOK_ALLOW_PRIVATE"]))
     except guard.UnsafeURL as exc:
@@ -93,11 +97,13 @@ def _commit_unique() -> None:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict("A webhook with this URL already exists", field="url",
-                       reason="already exists") from exc
+        raise Conflict(
+            "A webhook with this URL already exists", field="url", reason="already exists"
+        ) from exc
 
 
 # --- endpoints -----------------------------------------------------------------------------
+
 
 def list_webhooks(org: Any, actor: Any) -> Select:
     return scoped(Webhook, org)
@@ -107,19 +113,27 @@ def get_webhook(org: Any, actor: Any, webhook_id: str) -> Webhook:
     return get_in_org(Webhook, org, webhook_id)
 
 
-def create_webhook(org: Any, actor: Any, *, url: str, events: list[str], active: bool = True,
-                   description: str = "") -> tuple[Webhook, str]:
+def create_webhook(
+    org: Any, actor: Any, *, url: str, events: list[str], active: bool = True, description: str = ""
+) -> tuple[Webhook, str]:
     """Create an endpoint; returns it with its secret (shown once)."""
     _manage(actor, "create webhooks")
     url = check_url(url)
     events = normalize_events(events)
     if _url_taken(org, url):
-        raise Conflict("A webhook with this URL already exists", field="url",
-                       reason="already exists")
+        raise Conflict(
+            "A webhook with this URL already exists", field="url", reason="already exists"
+        )
     secret = signing.generate_secret()
-    webhook = Webhook(org_id=org.id, url=url, events=events, active=bool(active),
-                      description=(description or "").strip(), secret=secret,
-                      created_by=actor.id)
+    webhook = Webhook(
+        org_id=org.id,
+        url=url,
+        events=events,
+        active=bool(active),
+        description=(description or "").strip(),
+        secret=secret,
+        created_by=actor.id,
+    )
     if not active:
         _disable(webhook, f"Created disabled by {actor.email}")
     db.session.add(webhook)
@@ -133,16 +147,24 @@ def _disable(webhook: Webhook, reason: str) -> None:
     webhook.disabled_reason = reason[:300]
 
 
-def update_webhook(org: Any, actor: Any, webhook_id: str, *, url: str | None = None,
-                   events: list[str] | None = None, active: bool | None = None,
-                   description: str | None = None) -> Webhook:
+def update_webhook(
+    org: Any,
+    actor: Any,
+    webhook_id: str,
+    *,
+    url: str | None = None,
+    events: list[str] | None = None,
+    active: bool | None = None,
+    description: str | None = None,
+) -> Webhook:
     _manage(actor, "change webhooks")
     webhook = get_in_org(Webhook, org, webhook_id)
     if url is not None and url.strip() != webhook.url:
         url = check_url(url)
         if _url_taken(org, url, exclude=webhook.id):
-            raise Conflict("A webhook with this URL already exists", field="url",
-                           reason="already exists")
+            raise Conflict(
+                "A webhook with this URL already exists", field="url", reason="already exists"
+            )
         webhook.url = url
     if events is not None:
         webhook.events = normalize_events(events)
@@ -180,16 +202,19 @@ def signing_secrets(webhook: Webhook, now: datetime | None = None) -> list[str]:
     """The current secret first, then the previous one while its overlap lasts."""
     now = now or utcnow()
     keys = [webhook.secret]
-    if (webhook.previous_secret and webhook.previous_secret_expires_at
-            and webhook.previous_secret_expires_at > now):
+    if (
+        webhook.previous_secret
+        and webhook.previous_secret_expires_at
+        and webhook.previous_secret_expires_at > now
+    ):
         keys.append(webhook.previous_secret)
     return keys
 
 
 # --- deliveries ----------------------------------------------------------------------------
 
-def list_deliveries(org: Any, actor: Any, webhook_id: str, *,
-                    status: str | None = None) -> Select:
+
+def list_deliveries(org: Any, actor: Any, webhook_id: str, *, status: str | None = None) -> Select:
     webhook = get_in_org(Webhook, org, webhook_id)
     stmt = scoped(Delivery, org).where(Delivery.webhook_id == webhook.id)
     if status:
@@ -201,32 +226,50 @@ def get_delivery(org: Any, actor: Any, webhook_id: str, delivery_id: str) -> Del
     delivery = get_in_org(Delivery, org, delivery_id)
     if delivery.webhook_id != webhook_id:
         get_in_org(Webhook, org, webhook_id)  # 404 for an unknown webhook first
-        raise InvalidRequest("That delivery belongs to another webhook", field="deliveryId",
-                             reason="other webhook")
+        raise InvalidRequest(
+            "That delivery belongs to another webhook", field="deliveryId", reason="other webhook"
+        )
     return delivery
 
 
 def _next_attempt(webhook_id: str, event_id: str) -> int:
     top = db.session.execute(
-        select(func.max(Delivery.attempt)).where(Delivery.webhook_id == webhook_id,
-                                                 Delivery.event_id == event_id)
+        select(func.max(Delivery.attempt)).where(
+            Delivery.webhook_id == webhook_id, Delivery.event_id == event_id
+        )
     ).scalar_one_or_none()
     return (top or 0) + 1
 
 
-def _new_delivery(webhook: Webhook, event_id: str, event_type: str, *, at: datetime,
-                  manual: bool, attempt: int | None = None, claimed: bool = False) -> Delivery:
-    delivery = Delivery(org_id=webhook.org_id, webhook_id=webhook.id, event_id=event_id,
-                        event_type=event_type, manual=manual, scheduled_at=at,
-                        status="sending" if claimed else "pending",
-                        started_at=at if claimed else None,
-                        attempt=attempt or _next_attempt(webhook.id, event_id), created_at=utcnow())
+def _new_delivery(
+    webhook: Webhook,
+    event_id: str,
+    event_type: str,
+    *,
+    at: datetime,
+    manual: bool,
+    attempt: int | None = None,
+    claimed: bool = False,
+) -> Delivery:
+    delivery = Delivery(
+        org_id=webhook.org_id,
+        webhook_id=webhook.id,
+        event_id=event_id,
+        event_type=event_type,
+        manual=manual,
+        scheduled_at=at,
+        status="sending" if claimed else "pending",
+        started_at=at if claimed else None,
+        attempt=attempt or _next_attempt(webhook.id, event_id),
+        created_at=utcnow(),
+    )
     db.session.add(delivery)
     return delivery
 
 
-def enqueue_deliveries(deliveries: list[tuple[str, datetime | None]], *,
-                       job_suffix: str = "") -> None:
+def enqueue_deliveries(
+    deliveries: list[tuple[str, datetime | None]], *, job_suffix: str = ""
+) -> None:
     """Hand (delivery id, due time) pairs to RQ after the rows are committed.
 
     RQ's scheduler keeps whole seconds, so a due time is rounded up: never early. A failure
@@ -239,8 +282,13 @@ def enqueue_deliveries(deliveries: list[tuple[str, datetime | None]], *,
     for delivery_id, due in deliveries:
         delay = math.ceil(due.timestamp()) - time.time() if due is not None else 0
         try:
-            enqueue(deliver, delivery_id, job_id=f"webhook-delivery-{delivery_id}{job_suffix}",
-                    delay=delay if delay > 0 else None, timeout=job_timeout())
+            enqueue(
+                deliver,
+                delivery_id,
+                job_id=f"webhook-delivery-{delivery_id}{job_suffix}",
+                delay=delay if delay > 0 else None,
+                timeout=job_timeout(),
+            )
         except Exception:  # noqa: BLE001 (the sweep retries; the row is the truth)
             log.exception("could not enqueue delivery %s; the sweep will", delivery_id)
 
@@ -253,8 +301,15 @@ def ping(org: Any, actor: Any, webhook_id: str) -> Delivery:
     """Send a `ping` event to this endpoint only."""
     _manage(actor, "ping webhooks")
     webhook = get_in_org(Webhook, org, webhook_id)
-    evt = emit(org, "ping", {"webhookId": webhook.id, "url": webhook.url,
-                             "message": f"Ping from Sparki, sent by {actor.email}"})
+    evt = emit(
+        org,
+        "ping",
+        {
+            "webhookId": webhook.id,
+            "url": webhook.url,
+            "message": f"Ping from Sparki, sent by {actor.email}",
+        },
+    )
     delivery = _new_delivery(webhook, evt.id, "ping", at=utcnow(), manual=True, attempt=1)
     db.session.commit()
     enqueue_deliveries([(delivery.id, None)])
@@ -265,14 +320,18 @@ def redeliver(org: Any, actor: Any, webhook_id: str, delivery_id: str) -> Delive
     """Send that delivery's event again now, as a new attempt."""
     _manage(actor, "redeliver webhooks")
     original = get_delivery(org, actor, webhook_id, delivery_id)
-    delivery = _new_delivery(original.webhook, original.event_id, original.event_type,
-                             at=utcnow(), manual=True)
+    delivery = _new_delivery(
+        original.webhook, original.event_id, original.event_type, at=utcnow(), manual=True
+    )
     try:
         db.session.commit()
     except IntegrityError as exc:  # a concurrent attempt took this number
         db.session.rollback()
-        raise Conflict("Another attempt was created at the same moment; retry",
-                       field="deliveryId", reason="concurrent attempt") from exc
+        raise Conflict(
+            "Another attempt was created at the same moment; retry",
+            field="deliveryId",
+            reason="concurrent attempt",
+        ) from exc
     enqueue_deliveries([(delivery.id, None)])
     return delivery
 
@@ -282,8 +341,9 @@ def recover(org: Any, actor: Any, webhook_id: str, since: datetime) -> list[Deli
     _manage(actor, "recover webhook deliveries")
     webhook = get_in_org(Webhook, org, webhook_id)
     rows = db.session.execute(
-        select(Delivery.event_id, Delivery.event_type, Delivery.status)
-        .where(Delivery.webhook_id == webhook.id, Delivery.created_at >= since)
+        select(Delivery.event_id, Delivery.event_type, Delivery.status).where(
+            Delivery.webhook_id == webhook.id, Delivery.created_at >= since
+        )
     ).all()
     by_event: dict[str, tuple[str, set[str]]] = {}
     for event_id, event_type, status in rows:
@@ -300,12 +360,14 @@ def recover(org: Any, actor: Any, webhook_id: str, since: datetime) -> list[Deli
 
 # --- events --------------------------------------------------------------------------------
 
+
 def list_events(org: Any, actor: Any, *, type: str | None = None) -> Select:  # noqa: A002
     stmt = scoped(Event, org)
     if type:
         if type not in EVENT_TYPES:
-            raise InvalidRequest(f"Unknown event type '{type}'", field="type",
-                                 reason="unknown event type")
+            raise InvalidRequest(
+                f"Unknown event type '{type}'", field="type", reason="unknown event type"
+            )
         stmt = stmt.where(Event.type == type)
     return stmt
 
@@ -317,8 +379,11 @@ def get_event(org: Any, actor: Any, event_id: str) -> Event:
 def payload(evt: Event) -> bytes:
     """The exact bytes that are sent and signed: `{id, timestamp, event, data}`, compact."""
     stamp = evt.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return json.dumps({"id": evt.id, "timestamp": stamp, "event": evt.type, "data": evt.data},
-                      separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        {"id": evt.id, "timestamp": stamp, "event": evt.type, "data": evt.data},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
 
 
 # --- the delivery engine (called by jobs) ----------------------------------------------------
@@ -371,19 +436,34 @@ def fan_out(event_ids: list[str] | None, *, limit: int = 100) -> tuple[int, int]
     for evt in events:
         if evt.type != "ping":
             if evt.org_id not in hooks_by_org:
-                hooks_by_org[evt.org_id] = list(db.session.execute(
-                    select(Webhook).where(Webhook.org_id == evt.org_id,
-                                          Webhook.active.is_(True))).scalars())
+                hooks_by_org[evt.org_id] = list(
+                    db.session.execute(
+                        select(Webhook).where(
+                            Webhook.org_id == evt.org_id, Webhook.active.is_(True)
+                        )
+                    ).scalars()
+                )
             for webhook in hooks_by_org[evt.org_id]:
                 # endpoints registered after the event happened do not receive it
                 if not subscribes(webhook, evt.type) or webhook.created_at > evt.created_at:
                     continue
                 mine = budget > 0 and webhook.failing_since is None and len(inline) < INLINE_MAX
-                delivery = _new_delivery(webhook, evt.id, evt.type, at=now, manual=False,
-                                         attempt=1, claimed=mine)
+                delivery = _new_delivery(
+                    webhook, evt.id, evt.type, at=now, manual=False, attempt=1, claimed=mine
+                )
                 if mine:
-                    inline.append((delivery, (webhook.url, payload(evt), evt.id, evt.type,
-                                              signing_secrets(webhook, now))))
+                    inline.append(
+                        (
+                            delivery,
+                            (
+                                webhook.url,
+                                payload(evt),
+                                evt.id,
+                                evt.type,
+                                signing_secrets(webhook, now),
+                            ),
+                        )
+                    )
                 else:
                     created.append(delivery)
         evt.dispatched_at = now
@@ -409,20 +489,26 @@ def fan_out(event_ids: list[str] | None, *, limit: int = 100) -> tuple[int, int]
 def _release(delivery_id: str) -> bool:
     """Hand a claimed attempt back (pending) so a job of its own makes it."""
     released = db.session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == "sending")
         .values(status="pending", started_at=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     return released == 1
 
 
-def _send(url: str, body: bytes, msg_id: str, event_type: str,
-          keys: list[str]) -> transport.Outcome:
+def _send(
+    url: str, body: bytes, msg_id: str, event_type: str, keys: list[str]
+) -> transport.Outcome:
     """Sign and POST one attempt (the SSRF guard runs again: DNS may have changed)."""
     cfg = current_app.config
-    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               "X-Sparki-Event": event_type,
-               **signing.sign(keys, msg_id, int(time.time()), body)}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Sparki-Event": event_type,
+        **signing.sign(keys, msg_id, int(time.time()), body),
+    }
     try:
         target = guard.check(url, allow_private=bool(cfg["WEBHOOK_ALLOW_PRIVATE"]))
     except guard.UnsafeURL as exc:
@@ -443,9 +529,11 @@ def attempt(delivery_id: str) -> str:
     database transaction is closed while the HTTP request runs.
     """
     claimed = db.session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == "pending")
         .values(status="sending", started_at=utcnow())
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if claimed.rowcount != 1:
         db.session.rollback()
         return "skipped"
@@ -465,24 +553,39 @@ def _record_success(delivery_id: str, outcome: transport.Outcome, was_failing: b
     """The common case in a few statements: this row, its pending siblings, the endpoint."""
     now = utcnow()
     done = db.session.execute(
-        update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
-        .values(status="succeeded", finished_at=now, status_code=outcome.status_code,
-                duration_ms=outcome.duration_ms, response_excerpt=outcome.excerpt)
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == "sending")
+        .values(
+            status="succeeded",
+            finished_at=now,
+            status_code=outcome.status_code,
+            duration_ms=outcome.duration_ms,
+            response_excerpt=outcome.excerpt,
+        )
         .returning(Delivery.webhook_id, Delivery.event_id, Delivery.attempt)
-        .execution_options(synchronize_session=False)).first()
+        .execution_options(synchronize_session=False)
+    ).first()
     if done is None:
         db.session.rollback()
         return "superseded"  # the sweep reclaimed it (lease expired) or it was deleted
     webhook_id, event_id, number = done
     db.session.execute(
-        update(Delivery).where(Delivery.webhook_id == webhook_id, Delivery.event_id == event_id,
-                               Delivery.status == "pending")
+        update(Delivery)
+        .where(
+            Delivery.webhook_id == webhook_id,
+            Delivery.event_id == event_id,
+            Delivery.status == "pending",
+        )
         .values(status="cancelled", finished_at=now, error=f"Attempt {number} succeeded")
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if was_failing:
-        db.session.execute(update(Webhook).where(Webhook.id == webhook_id)
-                           .values(failing_since=None)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Webhook)
+            .where(Webhook.id == webhook_id)
+            .values(failing_since=None)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
     return "succeeded"
 
@@ -506,9 +609,13 @@ def _retry_delay(delivery: Delivery, outcome: transport.Outcome) -> float | None
     """Seconds until the next automatic attempt, or None when the schedule is spent."""
     schedule = [int(s) for s in current_app.config["WEBHOOK_RETRY_SCHEDULE"]]
     automatic = db.session.execute(
-        select(func.count()).select_from(Delivery).where(
-            Delivery.webhook_id == delivery.webhook_id, Delivery.event_id == delivery.event_id,
-            Delivery.manual.is_(False))
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.webhook_id == delivery.webhook_id,
+            Delivery.event_id == delivery.event_id,
+            Delivery.manual.is_(False),
+        )
     ).scalar_one()
     if automatic >= len(schedule):
         return None
@@ -533,11 +640,18 @@ def record(delivery_id: str, outcome: transport.Outcome) -> str:
         _finish(delivery, "succeeded")
         webhook.failing_since = None
         db.session.execute(
-            update(Delivery).where(Delivery.webhook_id == webhook.id,
-                                   Delivery.event_id == delivery.event_id,
-                                   Delivery.status == "pending")
-            .values(status="cancelled", finished_at=utcnow(),
-                    error=f"Attempt {delivery.attempt} succeeded"))
+            update(Delivery)
+            .where(
+                Delivery.webhook_id == webhook.id,
+                Delivery.event_id == delivery.event_id,
+                Delivery.status == "pending",
+            )
+            .values(
+                status="cancelled",
+                finished_at=utcnow(),
+                error=f"Attempt {delivery.attempt} succeeded",
+            )
+        )
     else:
         reason = outcome.error or f"The endpoint answered HTTP {outcome.status_code}"
         _finish(delivery, "failed", error=reason)
@@ -549,19 +663,24 @@ def record(delivery_id: str, outcome: transport.Outcome) -> str:
     return status
 
 
-def _after_failure(delivery: Delivery, webhook: Webhook,
-                   outcome: transport.Outcome) -> list[tuple[str, datetime | None]]:
+def _after_failure(
+    delivery: Delivery, webhook: Webhook, outcome: transport.Outcome
+) -> list[tuple[str, datetime | None]]:
     now = utcnow()
     limit = int(current_app.config["WEBHOOK_DISABLE_AFTER_SECONDS"])
     if outcome.status_code == 410:
         if webhook.active:
-            disable_endpoint(webhook, "The endpoint answered 410 Gone: it asked to stop "
-                                      "receiving webhooks")
+            disable_endpoint(
+                webhook, "The endpoint answered 410 Gone: it asked to stop receiving webhooks"
+            )
         return []
     if webhook.active and (now - webhook.failing_since).total_seconds() >= limit:
         since = webhook.failing_since.strftime("%Y-%m-%d %H:%M UTC")
-        disable_endpoint(webhook, f"Every delivery has failed since {since} "
-                                  f"({limit // 3600} h or more); last error: {delivery.error}")
+        disable_endpoint(
+            webhook,
+            f"Every delivery has failed since {since} "
+            f"({limit // 3600} h or more); last error: {delivery.error}",
+        )
         return []
     if delivery.manual or not webhook.active:
         return []
@@ -569,8 +688,9 @@ def _after_failure(delivery: Delivery, webhook: Webhook,
     if delay is None:
         return []
     delivery.next_retry_at = now + timedelta(seconds=delay)
-    nxt = _new_delivery(webhook, delivery.event_id, delivery.event_type,
-                        at=delivery.next_retry_at, manual=False)
+    nxt = _new_delivery(
+        webhook, delivery.event_id, delivery.event_type, at=delivery.next_retry_at, manual=False
+    )
     db.session.flush()
     return [(nxt.id, nxt.scheduled_at)]
 
@@ -581,11 +701,19 @@ def disable_endpoint(webhook: Webhook, reason: str) -> None:
 
     _disable(webhook, reason)
     db.session.execute(
-        update(Delivery).where(Delivery.webhook_id == webhook.id, Delivery.status == "pending",
-                               Delivery.manual.is_(False))
-        .values(status="cancelled", finished_at=utcnow(), error="The endpoint was disabled"))
-    emit(db.session.get(Organization, webhook.org_id), "webhook.disabled",
-         {"webhookId": webhook.id, "url": webhook.url, "reason": webhook.disabled_reason})
+        update(Delivery)
+        .where(
+            Delivery.webhook_id == webhook.id,
+            Delivery.status == "pending",
+            Delivery.manual.is_(False),
+        )
+        .values(status="cancelled", finished_at=utcnow(), error="The endpoint was disabled")
+    )
+    emit(
+        db.session.get(Organization, webhook.org_id),
+        "webhook.disabled",
+        {"webhookId": webhook.id, "url": webhook.url, "reason": webhook.disabled_reason},
+    )
 
 
 def sweep(limit: int = 500) -> dict[str, int]:
@@ -602,24 +730,40 @@ def sweep(limit: int = 500) -> dict[str, int]:
     cfg = current_app.config
     now = utcnow()
     redispatched = redispatch_undispatched(
-        older_than=timedelta(seconds=int(cfg["WEBHOOK_OUTBOX_GRACE_SECONDS"])), limit=limit)
+        older_than=timedelta(seconds=int(cfg["WEBHOOK_OUTBOX_GRACE_SECONDS"])), limit=limit
+    )
     lease = timedelta(seconds=int(cfg["WEBHOOK_LEASE_SECONDS"]))
-    stuck = list(db.session.execute(
-        select(Delivery).where(Delivery.status == "sending", Delivery.started_at < now - lease)
-        .limit(limit)).scalars())
+    stuck = list(
+        db.session.execute(
+            select(Delivery)
+            .where(Delivery.status == "sending", Delivery.started_at < now - lease)
+            .limit(limit)
+        ).scalars()
+    )
     max_attempts = len(cfg["WEBHOOK_RETRY_SCHEDULE"]) + 3
     for delivery in stuck:
-        _finish(delivery, "failed",
-                error="The worker stopped before this attempt finished (lease expired)")
+        _finish(
+            delivery,
+            "failed",
+            error="The worker stopped before this attempt finished (lease expired)",
+        )
         if delivery.attempt < max_attempts and (delivery.webhook.active or delivery.manual):
             delivery.next_retry_at = now
-            _new_delivery(delivery.webhook, delivery.event_id, delivery.event_type, at=now,
-                          manual=delivery.manual, attempt=delivery.attempt + 1)
+            _new_delivery(
+                delivery.webhook,
+                delivery.event_id,
+                delivery.event_type,
+                at=now,
+                manual=delivery.manual,
+                attempt=delivery.attempt + 1,
+            )
     db.session.commit()
     due = db.session.execute(
         select(Delivery.id, Delivery.scheduled_at)
         .where(Delivery.status == "pending", Delivery.scheduled_at <= now)
-        .order_by(Delivery.scheduled_at).limit(limit)).all()
+        .order_by(Delivery.scheduled_at)
+        .limit(limit)
+    ).all()
     db.session.commit()
     # A due attempt normally has its job queued (or scheduled) under its own id, which the
     # enqueue below then leaves alone. Long overdue, its job may be stranded in the
@@ -635,11 +779,19 @@ def summary(org: Any, actor: Any, *, hours: int = 24) -> dict[str, Any]:
     """Endpoints and the last `hours` of delivery attempts by status (the home card)."""
     since = utcnow() - timedelta(hours=hours)
     hooks = list(db.session.execute(scoped(Webhook, org)).scalars())
-    counts = dict(db.session.execute(
-        select(Delivery.status, func.count()).where(Delivery.org_id == org.id,
-                                                    Delivery.created_at >= since)
-        .group_by(Delivery.status)).all())
-    return {"endpoints": len(hooks), "active": sum(1 for h in hooks if h.active),
-            "disabled": [h for h in hooks if not h.active and h.disabled_at],
-            "succeeded": counts.get("succeeded", 0), "failed": counts.get("failed", 0),
-            "pending": counts.get("pending", 0) + counts.get("sending", 0), "hours": hours}
+    counts = dict(
+        db.session.execute(
+            select(Delivery.status, func.count())
+            .where(Delivery.org_id == org.id, Delivery.created_at >= since)
+            .group_by(Delivery.status)
+        ).all()
+    )
+    return {
+        "endpoints": len(hooks),
+        "active": sum(1 for h in hooks if h.active),
+        "disabled": [h for h in hooks if not h.active and h.disabled_at],
+        "succeeded": counts.get("succeeded", 0),
+        "failed": counts.get("failed", 0),
+        "pending": counts.get("pending", 0) + counts.get("sending", 0),
+        "hours": hours,
+    }

@@ -10,25 +10,37 @@ from blueprints.users.forms import MultiCheckboxField
 
 from .domain import GROUPS, SUBSCRIBABLE
 
-EVENT_CHOICES = {"*": "All events (*)", **{f"{g}.*": f"All {g}.* events" for g in GROUPS},
-                 **{t: t for t in SUBSCRIBABLE}}
+EVENT_CHOICES = {
+    "*": "All events (*)",
+    **{f"{g}.*": f"All {g}.* events" for g in GROUPS},
+    **{t: t for t in SUBSCRIBABLE},
+}
 
 
 class WebhookForm(FlaskForm):
     url = URLField("Endpoint URL", validators=[DataRequired(), Length(max=2000)])
     description = StringField("Description", validators=[Length(max=200)])
-    events = MultiCheckboxField("Events", choices=EVENT_CHOICES,
-                                validators=[DataRequired(message="Pick at least one event")])
+    events = MultiCheckboxField(
+        "Events",
+        choices=EVENT_CHOICES,
+        validators=[DataRequired(message="Pick at least one event")],
+    )
     active = BooleanField("Active", default=True)
 
 
 class WebhookEditForm(FlaskForm):
     url = URLField("Endpoint URL", validators=[DataRequired(), Length(max=2000)])
     description = StringField("Description", validators=[Length(max=200)])
-    events = MultiCheckboxField("Events", choices=EVENT_CHOICES,
-                                validators=[DataRequired(message="Pick at least one event")])
+    events = MultiCheckboxField(
+        "Events",
+        choices=EVENT_CHOICES,
+        validators=[DataRequired(message="Pick at least one event")],
+    )
 
 
 class RecoverForm(FlaskForm):
-    since = DateTimeLocalField("Failed since (UTC)", format="%Y-%m-%dT%H:%M",
-                               validators=[DataRequired(message="Pick a date and time")])
+    since = DateTimeLocalField(
+        "Failed since (UTC)",
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(message="Pick a date and time")],
+    )

@@ -102,7 +102,9 @@ def check(url: str, *, allow_private: bool) -> Target:
         if reason:
             raise UnsafeURL(
                 f"The host '{host}' resolves to {addr}, a {reason} address: webhooks may "
-                "only be sent to public addresses", reason)
+                "only be sent to public addresses",
+                reason,
+            )
     if not addresses:
         raise UnsafeURL(f"The host '{host}' does not resolve", "unresolvable")
     return Target(scheme, host, port, path, addresses[0])

@@ -39,14 +39,16 @@ class Webhook(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     # secret keeps signing next to the new one until `previous_secret_expires_at`.
     secret: Mapped[str] = mapped_column(EncryptedText())
     previous_secret: Mapped[str | None] = mapped_column(EncryptedText(), nullable=True)
-    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(),
-                                                                        nullable=True)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True
+    )
     # Since when every attempt has failed (cleared by a success): drives the auto-disable.
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_by: Mapped[str | None] = mapped_column(
-        String(64), ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+        String(64), ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
     @property
     def status(self) -> str:
@@ -66,9 +68,11 @@ class Delivery(PrefixedIdMixin, OrgScopedMixin, db.Model):
     )
 
     webhook_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+        String(64), ForeignKey("webhooks.id", ondelete="CASCADE"), index=True
+    )
     event_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("events.id", ondelete="CASCADE"), index=True)
+        String(64), ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
     event_type: Mapped[str] = mapped_column(String(64))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     manual: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -18,11 +18,13 @@ class WebhookOut(Schema):
     active = fields.Boolean()
     status = fields.String(metadata={"description": "`active` or `disabled`"})
     disabled_at = Timestamp(allow_none=True)
-    disabled_reason = fields.String(allow_none=True,
-                                    metadata={"description": "Why the endpoint is disabled"})
+    disabled_reason = fields.String(
+        allow_none=True, metadata={"description": "Why the endpoint is disabled"}
+    )
     failing_since = Timestamp(allow_none=True)
     previous_secret_expires_at = Timestamp(
-        allow_none=True, metadata={"description": "Until when the rotated-out secret signs too"})
+        allow_none=True, metadata={"description": "Until when the rotated-out secret signs too"}
+    )
     created_at = Timestamp()
     updated_at = Timestamp()
 
@@ -33,16 +35,23 @@ class WebhookCreated(WebhookOut):
 
 class WebhookCreate(Schema):
     url = fields.String(required=True, validate=validators.Length(min=1, max=2000))
-    events = fields.List(fields.String(validate=validators.Length(max=64)), required=True,
-                         validate=validators.Length(min=1, max=50), metadata=_events_doc)
+    events = fields.List(
+        fields.String(validate=validators.Length(max=64)),
+        required=True,
+        validate=validators.Length(min=1, max=50),
+        metadata=_events_doc,
+    )
     active = fields.Boolean(load_default=True)
     description = fields.String(load_default="", validate=validators.Length(max=200))
 
 
 class WebhookUpdate(Schema):
     url = fields.String(validate=validators.Length(min=1, max=2000))
-    events = fields.List(fields.String(validate=validators.Length(max=64)),
-                         validate=validators.Length(min=1, max=50), metadata=_events_doc)
+    events = fields.List(
+        fields.String(validate=validators.Length(max=64)),
+        validate=validators.Length(min=1, max=50),
+        metadata=_events_doc,
+    )
     active = fields.Boolean()
     description = fields.String(validate=validators.Length(max=200))
 
@@ -56,10 +65,12 @@ class DeliveryOut(Schema):
     manual = fields.Boolean(metadata={"description": "A ping or a redelivery by hand"})
     status = fields.String(metadata={"description": " | ".join(DELIVERY_STATUSES)})
     status_code = fields.Integer(allow_none=True)
-    duration = fields.Integer(attribute="duration_ms", allow_none=True,
-                              metadata={"description": "milliseconds"})
-    response_excerpt = fields.String(allow_none=True,
-                                     metadata={"description": "First 1 KiB of the response"})
+    duration = fields.Integer(
+        attribute="duration_ms", allow_none=True, metadata={"description": "milliseconds"}
+    )
+    response_excerpt = fields.String(
+        allow_none=True, metadata={"description": "First 1 KiB of the response"}
+    )
     error = fields.String(allow_none=True)
     scheduled_at = Timestamp()
     started_at = Timestamp(allow_none=True)
@@ -73,9 +84,11 @@ class DeliveryQuery(PageQuery):
 
 
 class RecoverIn(Schema):
-    since = fields.AwareDateTime(required=True, default_timezone=None,
-                                 metadata={"description": "Redeliver events whose attempts "
-                                                          "since this time all failed"})
+    since = fields.AwareDateTime(
+        required=True,
+        default_timezone=None,
+        metadata={"description": "Redeliver events whose attempts since this time all failed"},
+    )
 
 
 class RecoverOut(Schema):

@@ -34,7 +34,7 @@ def generate_secret() -> str:
 
 
 def _key(secret: str) -> bytes:
-    raw = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
+    raw = secret[len(SECRET_PREFIX) :] if secret.startswith(SECRET_PREFIX) else secret
     return base64.b64decode(raw)
 
 
@@ -57,8 +57,7 @@ def sign(secrets: Iterable[str], msg_id: str, timestamp: int, body: bytes) -> di
         "X-Sparki-Signature": sparki_signature(keys[0], body),
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": " ".join(standard_signature(k, msg_id, timestamp, body)
-                                      for k in keys),
+        "webhook-signature": " ".join(standard_signature(k, msg_id, timestamp, body) for k in keys),
     }
 
 
@@ -69,8 +68,14 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def verify(secret: str, body: bytes, headers: Mapping[str, str], *,
-           tolerance: int = DEFAULT_TOLERANCE, now: float | None = None) -> bool:
+def verify(
+    secret: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    tolerance: int = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> bool:
     """True when `body` was signed with `secret`.
 
     Uses the Standard Webhooks headers when present (and refuses a timestamp more than
@@ -87,8 +92,9 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str], *,
         if abs((now if now is not None else time.time()) - ts) > tolerance:
             return False
         expected = standard_signature(secret, msg_id, ts, body)
-        return any(hmac.compare_digest(expected, candidate)
-                   for candidate in given.split(" ") if candidate)
+        return any(
+            hmac.compare_digest(expected, candidate) for candidate in given.split(" ") if candidate
+        )
     sparki = _header(headers, "x-sparki-signature")
     if sparki:
         return hmac.compare_digest(sparki_signature(secret, body), sparki)

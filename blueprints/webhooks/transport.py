@@ -61,28 +61,45 @@ def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -
     timeouts = Timeout(connect=timeout, read=timeout, total=timeout)
     if target.scheme == "https":
         pool: HTTPConnectionPool = HTTPSConnectionPool(
-            target.address, target.port, timeout=timeouts, retries=False, maxsize=1,
-            server_hostname=target.host, assert_hostname=target.host)
+            target.address,
+            target.port,
+            timeout=timeouts,
+            retries=False,
+            maxsize=1,
+            server_hostname=target.host,
+            assert_hostname=target.host,
+        )
     else:
-        pool = HTTPConnectionPool(target.address, target.port, timeout=timeouts, retries=False,
-                                  maxsize=1)
+        pool = HTTPConnectionPool(
+            target.address, target.port, timeout=timeouts, retries=False, maxsize=1
+        )
     started = time.monotonic()
     try:
-        resp = pool.urlopen("POST", target.path, body=body,
-                            headers={**headers, "Host": _host_header(target)},
-                            redirect=False, retries=False, preload_content=False,
-                            assert_same_host=False)
+        resp = pool.urlopen(
+            "POST",
+            target.path,
+            body=body,
+            headers={**headers, "Host": _host_header(target)},
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            assert_same_host=False,
+        )
         try:
             raw = resp.read(EXCERPT_BYTES)
         finally:
             resp.release_conn()
-        return Outcome(status_code=resp.status,
-                       duration_ms=int((time.monotonic() - started) * 1000),
-                       excerpt=raw[:EXCERPT_BYTES].decode("utf-8", "replace"),
-                       retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+        return Outcome(
+            status_code=resp.status,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            excerpt=raw[:EXCERPT_BYTES].decode("utf-8", "replace"),
+            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
+        )
     except (Urllib3Error, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        return Outcome(duration_ms=int((time.monotonic() - started) * 1000),
-                       error=f"{type(exc).__name__}: {reason}"[:500])
+        return Outcome(
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=f"{type(exc).__name__}: {reason}"[:500],
+        )
     finally:
         pool.close()

@@ -35,8 +35,13 @@ def _triggered(body, event: str, status: int = 200):
 def index():
     org, actor = page_actor()
     page = paginate(domain.list_webhooks(org, actor), page_params(request.args))
-    return render("webhooks/index.html", "webhooks/_table.html", page=page,
-                  form=WebhookForm(formdata=None), can_manage=_can_manage(actor))
+    return render(
+        "webhooks/index.html",
+        "webhooks/_table.html",
+        page=page,
+        form=WebhookForm(formdata=None),
+        can_manage=_can_manage(actor),
+    )
 
 
 @bp.post("/webhooks")
@@ -47,15 +52,28 @@ def create():
     if form.validate_on_submit():
         try:
             webhook, secret = domain.create_webhook(
-                org, actor, url=form.url.data, events=form.events.data,
-                active=form.active.data, description=form.description.data or "")
+                org,
+                actor,
+                url=form.url.data,
+                events=form.events.data,
+                active=form.active.data,
+                description=form.description.data or "",
+            )
         except DomainError as exc:
             apply_domain_error(form, exc)
-            return render("webhooks/_create_form.html", "webhooks/_create_form.html",
-                          form=form), exc.status
-        response = _triggered(render("webhooks/_create_form.html", "webhooks/_create_form.html",
-                                     form=WebhookForm(formdata=None), created=webhook,
-                                     secret=secret), "webhooks-changed")
+            return render(
+                "webhooks/_create_form.html", "webhooks/_create_form.html", form=form
+            ), exc.status
+        response = _triggered(
+            render(
+                "webhooks/_create_form.html",
+                "webhooks/_create_form.html",
+                form=WebhookForm(formdata=None),
+                created=webhook,
+                secret=secret,
+            ),
+            "webhooks-changed",
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
     return render("webhooks/_create_form.html", "webhooks/_create_form.html", form=form), 400
@@ -64,8 +82,9 @@ def create():
 def _detail_context(org, actor, webhook_id):
     webhook = domain.get_webhook(org, actor, webhook_id)
     query = page_params(request.args, DeliveryQuery)
-    deliveries = paginate(domain.list_deliveries(org, actor, webhook.id,
-                                                 status=query.get("status")), query)
+    deliveries = paginate(
+        domain.list_deliveries(org, actor, webhook.id, status=query.get("status")), query
+    )
     return {"webhook": webhook, "deliveries": deliveries, "can_manage": _can_manage(actor)}
 
 
@@ -74,10 +93,17 @@ def _detail(webhook_id):
     org, actor = page_actor()
     ctx = _detail_context(org, actor, webhook_id)
     webhook = ctx["webhook"]
-    edit_form = WebhookEditForm(formdata=None, data={"url": webhook.url, "events": webhook.events,
-                                                     "description": webhook.description})
-    return render("webhooks/detail.html", "webhooks/_deliveries.html", edit_form=edit_form,
-                  recover_form=RecoverForm(formdata=None), **ctx)
+    edit_form = WebhookEditForm(
+        formdata=None,
+        data={"url": webhook.url, "events": webhook.events, "description": webhook.description},
+    )
+    return render(
+        "webhooks/detail.html",
+        "webhooks/_deliveries.html",
+        edit_form=edit_form,
+        recover_form=RecoverForm(formdata=None),
+        **ctx,
+    )
 
 
 @bp.get("/webhooks/<webhook_id>")
@@ -97,8 +123,12 @@ def deliveries(webhook_id):
 def summary(webhook_id):
     org, actor = page_actor()
     webhook = domain.get_webhook(org, actor, webhook_id)
-    return render("webhooks/_summary.html", "webhooks/_summary.html", webhook=webhook,
-                  can_manage=_can_manage(actor))
+    return render(
+        "webhooks/_summary.html",
+        "webhooks/_summary.html",
+        webhook=webhook,
+        can_manage=_can_manage(actor),
+    )
 
 
 def _notice(message: str, kind: str = "success") -> str:
@@ -118,8 +148,10 @@ def ping(webhook_id):
 def redeliver(webhook_id, delivery_id):
     org, actor = page_actor()
     delivery = domain.redeliver(org, actor, webhook_id, delivery_id)
-    return _triggered(_notice(f"Redelivery of {delivery.event_id} queued "
-                              f"(attempt {delivery.attempt})."), "deliveries-changed")
+    return _triggered(
+        _notice(f"Redelivery of {delivery.event_id} queued (attempt {delivery.attempt})."),
+        "deliveries-changed",
+    )
 
 
 @bp.post("/webhooks/<webhook_id>/recover")
@@ -131,8 +163,9 @@ def recover(webhook_id):
         errors = "; ".join(form.since.errors) or "Pick a date and time"
         return _notice(errors, "error"), 400
     created = domain.recover(org, actor, webhook_id, form.since.data.replace(tzinfo=UTC))
-    return _triggered(_notice(f"{len(created)} failed event(s) queued for redelivery."),
-                      "deliveries-changed")
+    return _triggered(
+        _notice(f"{len(created)} failed event(s) queued for redelivery."), "deliveries-changed"
+    )
 
 
 @bp.post("/webhooks/<webhook_id>/active")
@@ -141,8 +174,12 @@ def set_active(webhook_id):
     org, actor = page_actor()
     active = request.form.get("active") == "1"
     webhook = domain.update_webhook(org, actor, webhook_id, active=active)
-    return _triggered(render("webhooks/_summary.html", "webhooks/_summary.html",
-                             webhook=webhook, can_manage=True), "deliveries-changed")
+    return _triggered(
+        render(
+            "webhooks/_summary.html", "webhooks/_summary.html", webhook=webhook, can_manage=True
+        ),
+        "deliveries-changed",
+    )
 
 
 @bp.post("/webhooks/<webhook_id>/rotate-secret")
@@ -150,8 +187,15 @@ def set_active(webhook_id):
 def rotate_secret(webhook_id):
     org, actor = page_actor()
     webhook, secret = domain.rotate_secret(org, actor, webhook_id)
-    response = make_response(render("webhooks/_summary.html", "webhooks/_summary.html",
-                                     webhook=webhook, can_manage=True, secret=secret))
+    response = make_response(
+        render(
+            "webhooks/_summary.html",
+            "webhooks/_summary.html",
+            webhook=webhook,
+            can_manage=True,
+            secret=secret,
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -164,15 +208,26 @@ def edit(webhook_id):
     status, saved = 400, False
     if form.validate_on_submit():
         try:
-            domain.update_webhook(org, actor, webhook_id, url=form.url.data,
-                                  events=form.events.data, description=form.description.data)
+            domain.update_webhook(
+                org,
+                actor,
+                webhook_id,
+                url=form.url.data,
+                events=form.events.data,
+                description=form.description.data,
+            )
             status, saved = 200, True
         except DomainError as exc:
             apply_domain_error(form, exc)
             status = exc.status
     webhook = domain.get_webhook(org, actor, webhook_id)
-    body = render("webhooks/_edit_form.html", "webhooks/_edit_form.html", webhook=webhook,
-                  edit_form=form, saved=saved)
+    body = render(
+        "webhooks/_edit_form.html",
+        "webhooks/_edit_form.html",
+        webhook=webhook,
+        edit_form=form,
+        saved=saved,
+    )
     return (_triggered(body, "summary-changed") if saved else body), status
 
 
@@ -181,8 +236,9 @@ def edit(webhook_id):
 def delete(webhook_id):
     org, actor = page_actor()
     domain.delete_webhook(org, actor, webhook_id)
-    return hx_redirect_or(url_for("webhooks.index"), ("", 303, {
-        "Location": url_for("webhooks.index")}))
+    return hx_redirect_or(
+        url_for("webhooks.index"), ("", 303, {"Location": url_for("webhooks.index")})
+    )
 
 
 @bp.get("/events")
@@ -191,5 +247,10 @@ def events():
     org, actor = page_actor()
     query = page_params(request.args, EventQuery)
     page = paginate(domain.list_events(org, actor, type=query.get("type")), query)
-    return render("webhooks/events.html", "webhooks/_events_table.html", page=page,
-                  type=query.get("type") or "", types=EVENT_TYPES)
+    return render(
+        "webhooks/events.html",
+        "webhooks/_events_table.html",
+        page=page,
+        type=query.get("type") or "",
+        types=EVENT_TYPES,
+    )

@@ -45,9 +45,16 @@ def bulk_users(app: Any, org_id: str, count: int, roles: list[str] | None = None
         users = []
         for _ in range(count):
             n = next(_SEQ)
-            users.append(User(org_id=org_id, email=f"bulk{n}@example.com", name=f"Bulk {n}",
-                              password_hash=_HASH["pw"], roles=list(roles or ["viewer"]),
-                              active=True))
+            users.append(
+                User(
+                    org_id=org_id,
+                    email=f"bulk{n}@example.com",
+                    name=f"Bulk {n}",
+                    password_hash=_HASH["pw"],
+                    roles=list(roles or ["viewer"]),
+                    active=True,
+                )
+            )
         for user in users:
             db.session.add(user)
             db.session.flush()  # one at a time: distinct created_at, like real sign-ups

@@ -23,8 +23,9 @@ def test_health_is_open_and_reports_every_dependency(client):
     assert "X-RateLimit-Limit" not in r.headers  # unauthenticated: no budget spent
 
 
-@pytest.mark.parametrize("path", ["/api/v1/users", "/api/v1/users/me", "/api/v1/api-keys",
-                                  "/api/v1/organization"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/users", "/api/v1/users/me", "/api/v1/api-keys", "/api/v1/organization"]
+)
 def test_no_credentials_is_401(client, path):
     body = assert_error(client.get(path), 401, "authentication_failed")
     assert "X-API-Key" in body["message"]
@@ -47,10 +48,16 @@ def test_api_key_in_header_and_as_bearer(client, factory):
 
 def test_wrong_api_key_is_401(client, factory):
     factory.user()
-    assert_error(client.get("/api/v1/users/me", headers={"X-API-Key": "sk_nope"}), 401,
-                 "authentication_failed")
-    assert_error(client.get("/api/v1/users/me", headers={"Authorization": "Bearer sk_nope"}),
-                 401, "authentication_failed")
+    assert_error(
+        client.get("/api/v1/users/me", headers={"X-API-Key": "sk_nope"}),
+        401,
+        "authentication_failed",
+    )
+    assert_error(
+        client.get("/api/v1/users/me", headers={"Authorization": "Bearer sk_nope"}),
+        401,
+        "authentication_failed",
+    )
 
 
 def test_revoked_key_is_401(client, factory, api_as):
@@ -61,8 +68,9 @@ def test_revoked_key_is_401(client, factory, api_as):
     r = client.delete(f"/api/v1/api-keys/{key_id}", headers={"X-API-Key": key})
     assert r.status_code == 200
     assert r.json == {"success": True, "message": f"API key {key_id} revoked"}
-    assert_error(client.get("/api/v1/users/me", headers={"X-API-Key": key}), 401,
-                 "authentication_failed")
+    assert_error(
+        client.get("/api/v1/users/me", headers={"X-API-Key": key}), 401, "authentication_failed"
+    )
     # Another credential of the same user still sees the key, now revoked.
     listed = api_as(uid).get(f"/api/v1/api-keys/{key_id}")
     assert listed.json["status"] == "revoked" and listed.json["revokedAt"].endswith("Z")
@@ -74,8 +82,9 @@ def test_key_of_deactivated_user_is_401(client, factory, api_as):
     uid = factory.user(org, roles=["viewer"])
     key = factory.api_key(uid)
     assert api_as(admin).patch(f"/api/v1/users/{uid}", json={"active": False}).status_code == 200
-    assert_error(client.get("/api/v1/users/me", headers={"X-API-Key": key}), 401,
-                 "authentication_failed")
+    assert_error(
+        client.get("/api/v1/users/me", headers={"X-API-Key": key}), 401, "authentication_failed"
+    )
 
 
 def test_key_is_stored_as_hash_and_listed_by_prefix(app, api_as, factory):
@@ -111,24 +120,32 @@ def test_login_refresh_and_me(client, factory):
     refreshed = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {token}"})
     assert refreshed.status_code == 200
     assert refreshed.json["token"] != token and refreshed.json["expiresIn"] == 3600
-    again = client.get("/api/v1/users/me",
-                       headers={"Authorization": f"Bearer {refreshed.json['token']}"})
+    again = client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {refreshed.json['token']}"}
+    )
     assert again.json["id"] == uid
 
 
-@pytest.mark.parametrize("email,password", [("ann@example.com", "wrong-password"),
-                                            ("nobody@example.com", PASSWORD)])
+@pytest.mark.parametrize(
+    "email,password", [("ann@example.com", "wrong-password"), ("nobody@example.com", PASSWORD)]
+)
 def test_bad_login_is_401_with_the_same_message(client, factory, email, password):
     factory.user(email="ann@example.com")
-    body = assert_error(client.post("/api/v1/auth/login",
-                                    json={"email": email, "password": password}),
-                        401, "authentication_failed")
+    body = assert_error(
+        client.post("/api/v1/auth/login", json={"email": email, "password": password}),
+        401,
+        "authentication_failed",
+    )
     assert body["message"] == "Email or password is wrong"
 
 
 def test_login_validates_its_body(client):
-    assert_error(client.post("/api/v1/auth/login", json={"email": "a@b.c"}), 400,
-                 "invalid_request", field="password")
+    assert_error(
+        client.post("/api/v1/auth/login", json={"email": "a@b.c"}),
+        400,
+        "invalid_request",
+        field="password",
+    )
 
 
 def _claims(uid: str, org_id: str, **over):
@@ -146,11 +163,14 @@ def _org_of(app, uid: str) -> str:
 
 def test_expired_token_is_401(app, client, factory):
     uid = factory.user()
-    token = jwt.encode(_claims(uid, _org_of(app, uid), exp=int(time.time()) - 5), SECRET,
-                       algorithm="HS256")
-    body = assert_error(client.get("/api/v1/users/me",
-                                   headers={"Authorization": f"Bearer {token}"}),
-                        401, "authentication_failed")
+    token = jwt.encode(
+        _claims(uid, _org_of(app, uid), exp=int(time.time()) - 5), SECRET, algorithm="HS256"
+    )
+    body = assert_error(
+        client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}),
+        401,
+        "authentication_failed",
+    )
     assert "expired" in body["message"]
 
 
@@ -158,8 +178,9 @@ def test_short_ttl_token_expires(database_url, redis_url, factory):
     short = make_app(database_url, redis_url, TOKEN_TTL_SECONDS=1)
     uid = factory.user()
     c = short.test_client()
-    token = c.post("/api/v1/auth/login", json={"email": _email(short, uid),
-                                               "password": PASSWORD}).json["token"]
+    token = c.post(
+        "/api/v1/auth/login", json={"email": _email(short, uid), "password": PASSWORD}
+    ).json["token"]
     bearer = {"Authorization": f"Bearer {token}"}
     assert c.get("/api/v1/users/me", headers=bearer).status_code == 200
     time.sleep(2.1)
@@ -174,8 +195,19 @@ def _email(app, uid: str) -> str:
         return db.session.get(User, uid).email
 
 
-@pytest.mark.parametrize("variant", ["signature", "payload", "other-secret", "not-access",
-                                     "no-exp", "other-org", "garbage", "none-alg"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "signature",
+        "payload",
+        "other-secret",
+        "not-access",
+        "no-exp",
+        "other-org",
+        "garbage",
+        "none-alg",
+    ],
+)
 def test_tampered_tokens_are_401(app, client, factory, variant):
     uid = factory.user()
     org_id = _org_of(app, uid)
@@ -188,8 +220,9 @@ def test_tampered_tokens_are_401(app, client, factory, variant):
         forged = jwt.encode(_claims(other, _org_of(app, other)), "x" * 40, algorithm="HS256")
         token = f"{head}.{forged.split('.')[1]}.{sig}"
     elif variant == "other-secret":
-        token = jwt.encode(_claims(uid, org_id), "another-secret-that-is-long-enough-xx",
-                           algorithm="HS256")
+        token = jwt.encode(
+            _claims(uid, org_id), "another-secret-that-is-long-enough-xx", algorithm="HS256"
+        )
     elif variant == "not-access":
         token = jwt.encode(_claims(uid, org_id, typ="refresh"), SECRET, algorithm="HS256")
     elif variant == "no-exp":
@@ -202,22 +235,29 @@ def test_tampered_tokens_are_401(app, client, factory, variant):
         token = "not-a-token"
     else:
         token = jwt.encode(_claims(uid, org_id), None, algorithm="none")
-    assert_error(client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}),
-                 401, "authentication_failed")
+    assert_error(
+        client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}),
+        401,
+        "authentication_failed",
+    )
 
 
 @pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "Token abc"])
 def test_malformed_authorization_header_is_401(client, header):
-    assert_error(client.get("/api/v1/users/me", headers={"Authorization": header}), 401,
-                 "authentication_failed")
+    assert_error(
+        client.get("/api/v1/users/me", headers={"Authorization": header}),
+        401,
+        "authentication_failed",
+    )
 
 
 def test_bad_credentials_are_401_even_with_a_session(factory, login_as):
     uid = factory.user()
     c = login_as(uid)
     assert c.get("/api/v1/users/me").status_code == 200
-    assert_error(c.get("/api/v1/users/me", headers={"X-API-Key": "sk_wrong"}), 401,
-                 "authentication_failed")
+    assert_error(
+        c.get("/api/v1/users/me", headers={"X-API-Key": "sk_wrong"}), 401, "authentication_failed"
+    )
 
 
 def test_session_reads_the_api(factory, login_as):
@@ -269,10 +309,18 @@ def test_keys_and_tokens_need_no_csrf_token(csrf_app, factory):
     uid = factory.user()
     c = csrf_app.test_client()
     key = factory.api_key(uid)
-    assert c.post("/api/v1/api-keys", json={"name": "a"},
-                  headers={"X-API-Key": key}).status_code == 201
-    assert c.post("/api/v1/api-keys", json={"name": "b"},
-                  headers={"Authorization": f"Bearer {factory.token(uid)}"}).status_code == 201
+    assert (
+        c.post("/api/v1/api-keys", json={"name": "a"}, headers={"X-API-Key": key}).status_code
+        == 201
+    )
+    assert (
+        c.post(
+            "/api/v1/api-keys",
+            json={"name": "b"},
+            headers={"Authorization": f"Bearer {factory.token(uid)}"},
+        ).status_code
+        == 201
+    )
 
 
 def test_page_forms_are_csrf_protected(csrf_app, factory):
@@ -294,9 +342,11 @@ def test_deactivated_user_loses_token_session_and_login(client, factory, api_as,
     assert_error(token_client.get("/api/v1/users/me"), 401, "authentication_failed")
     assert_error(session_client.get("/api/v1/users/me"), 401, "authentication_failed")
     assert_error(token_client.post("/api/v1/auth/refresh"), 401, "authentication_failed")
-    body = assert_error(client.post("/api/v1/auth/login",
-                                    json={"email": "gone@example.com", "password": PASSWORD}),
-                        401, "authentication_failed")
+    body = assert_error(
+        client.post("/api/v1/auth/login", json={"email": "gone@example.com", "password": PASSWORD}),
+        401,
+        "authentication_failed",
+    )
     assert body["message"] == "Email or password is wrong"
 
 
@@ -306,14 +356,14 @@ def test_health_is_503_when_a_dependency_is_down(database_url, app, tmp_path):
 
     no_redis = make_app(database_url, f"redis://127.0.0.1:{free_port()}/0")
     try:
-        body = assert_error(no_redis.test_client().get("/api/v1/health"), 503,
-                            "service_unavailable")
+        body = assert_error(
+            no_redis.test_client().get("/api/v1/health"), 503, "service_unavailable"
+        )
     finally:
         limiter.init_app(app)  # the one Limiter keeps the storage of the app bound last
     assert body["details"]["checks"]["database"] == "ok"
     assert body["details"]["checks"]["redis"].startswith("error: ")
-    no_db = make_app(f"sqlite:///{tmp_path}/missing/dir/x.db",
-                     app.config["REDIS_URL"])
+    no_db = make_app(f"sqlite:///{tmp_path}/missing/dir/x.db", app.config["REDIS_URL"])
     body = assert_error(no_db.test_client().get("/api/v1/health"), 503, "service_unavailable")
     assert body["details"]["checks"]["database"].startswith("error: ")
     assert body["details"]["checks"]["redis"] == "ok"
@@ -322,8 +372,11 @@ def test_health_is_503_when_a_dependency_is_down(database_url, app, tmp_path):
 def test_page_forms_accept_the_htmx_csrf_header(csrf_app, factory):
     uid = factory.user()
     c = _session_client(csrf_app, uid)
-    r = c.post("/api-keys", data={"name": "via-htmx"},
-               headers={"HX-Request": "true", "X-CSRFToken": _csrf_token(c)})
+    r = c.post(
+        "/api-keys",
+        data={"name": "via-htmx"},
+        headers={"HX-Request": "true", "X-CSRFToken": _csrf_token(c)},
+    )
     assert r.status_code == 200 and "via-htmx" in r.get_data(as_text=True)
 
 

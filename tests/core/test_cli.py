@@ -32,8 +32,18 @@ def _invoke(app, args: list[str]):
 
 
 def test_create_admin_creates_org_and_admin(app):
-    result = _invoke(app, ["create-admin", "--org", "Acme Inc", "--email",
-                                 "Boss@Example.com", "--password", "long-enough"])
+    result = _invoke(
+        app,
+        [
+            "create-admin",
+            "--org",
+            "Acme Inc",
+            "--email",
+            "Boss@Example.com",
+            "--password",
+            "long-enough",
+        ],
+    )
     assert result.exit_code == 0, result.output
     user_id = result.output.strip()
     assert user_id.startswith("user-")
@@ -47,15 +57,23 @@ def test_create_admin_creates_org_and_admin(app):
 
 def test_create_admin_reuses_an_existing_org(app):
     for email in ("a@example.com", "b@example.com"):
-        result = _invoke(app, ["create-admin", "--org", "Acme", "--email", email,
-                                     "--password", "long-enough"])
+        result = _invoke(
+            app, ["create-admin", "--org", "Acme", "--email", email, "--password", "long-enough"]
+        )
         assert result.exit_code == 0, result.output
     assert {org for _, _, org in _users(app)} == {"Acme"}
 
 
 def test_create_admin_refuses_a_duplicate_email(app):
-    args = ["create-admin", "--org", "Acme", "--email", "a@example.com", "--password",
-            "long-enough"]
+    args = [
+        "create-admin",
+        "--org",
+        "Acme",
+        "--email",
+        "a@example.com",
+        "--password",
+        "long-enough",
+    ]
     assert _invoke(app, args).exit_code == 0
     result = _invoke(app, [*args[:4], "A@EXAMPLE.COM", *args[5:]])
     assert result.exit_code != 0
@@ -66,8 +84,9 @@ def test_create_admin_refuses_a_duplicate_email(app):
 
 @pytest.mark.parametrize("password", ["short", ""])
 def test_create_admin_refuses_a_short_password(app, password):
-    result = _invoke(app, ["create-admin", "--org", "Acme", "--email",
-                                                "a@example.com", "--password", password])
+    result = _invoke(
+        app, ["create-admin", "--org", "Acme", "--email", "a@example.com", "--password", password]
+    )
     assert result.exit_code != 0 and "at least 8" in result.output
     assert _users(app) == []
 
@@ -77,9 +96,18 @@ def test_create_admin_needs_its_options(app):
     assert result.exit_code == 2 and "--email" in result.output
 
 
-@pytest.mark.parametrize("args", [
-    [], ["create-admin"], ["worker"], ["scheduler"], ["up"], ["db", "upgrade"], ["routes"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["create-admin"],
+        ["worker"],
+        ["scheduler"],
+        ["up"],
+        ["db", "upgrade"],
+        ["routes"],
+    ],
+)
 def test_every_command_answers_help(app, args):
     result = _invoke(app, [*args, "--help"])
     assert result.exit_code == 0, result.output
@@ -90,14 +118,28 @@ def test_every_command_answers_help(app, args):
 
 
 def test_console_script_help_and_create_admin(database_url, redis_url, app, tmp_path):
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "SECRET_KEY": "cli-test-secret-key-long-enough", "PYTHONPATH": str(ROOT),
-           "SPARKI_INSTANCE_PATH": str(tmp_path)}
-    r = subprocess.run([SPARKI, "--help"], cwd=ROOT, env=env, capture_output=True, text=True,
-                       timeout=60)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "cli-test-secret-key-long-enough",
+        "PYTHONPATH": str(ROOT),
+        "SPARKI_INSTANCE_PATH": str(tmp_path),
+    }
+    r = subprocess.run(
+        [SPARKI, "--help"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 0 and "create-admin" in r.stdout, r.stderr
-    args = [SPARKI, "create-admin", "--org", "Shell", "--email", "sh@example.com", "--password",
-            "long-enough"]
+    args = [
+        SPARKI,
+        "create-admin",
+        "--org",
+        "Shell",
+        "--email",
+        "sh@example.com",
+        "--password",
+        "long-enough",
+    ]
     r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().startswith("user-")
@@ -108,6 +150,7 @@ def test_console_script_help_and_create_admin(database_url, redis_url, app, tmp_
 
 
 # --- the first admin from the environment -------------------------------------------------
+
 
 def _ensure(database_url, redis_url, **config):
     from blueprints.users.domain import ensure_admin_from_config
@@ -121,27 +164,54 @@ def _ensure(database_url, redis_url, **config):
 
 
 def test_env_admin_is_created_when_no_user_exists(database_url, redis_url, app):
-    created = _ensure(database_url, redis_url, SPARKI_ADMIN_EMAIL="first@example.com",
-                      SPARKI_ADMIN_PASSWORD="long-enough")
+    created = _ensure(
+        database_url,
+        redis_url,
+        SPARKI_ADMIN_EMAIL="first@example.com",
+        SPARKI_ADMIN_PASSWORD="long-enough",
+    )
     assert created == ("first@example.com", ["admin"], "Default")
     # On the next start a user exists: nothing more is created.
-    assert _ensure(database_url, redis_url, SPARKI_ADMIN_EMAIL="second@example.com",
-                   SPARKI_ADMIN_PASSWORD="long-enough") is None
+    assert (
+        _ensure(
+            database_url,
+            redis_url,
+            SPARKI_ADMIN_EMAIL="second@example.com",
+            SPARKI_ADMIN_PASSWORD="long-enough",
+        )
+        is None
+    )
     assert [email for email, _, _ in _users(app)] == ["first@example.com"]
-    r = app.test_client().post("/api/v1/auth/login", json={"email": "first@example.com",
-                                                           "password": "long-enough"})
+    r = app.test_client().post(
+        "/api/v1/auth/login", json={"email": "first@example.com", "password": "long-enough"}
+    )
     assert r.status_code == 200
 
 
 def test_env_admin_org_name(database_url, redis_url, app):
-    assert _ensure(database_url, redis_url, SPARKI_ADMIN_EMAIL="o@example.com",
-                   SPARKI_ADMIN_PASSWORD="long-enough", SPARKI_ADMIN_ORG="Ops")[2] == "Ops"
+    assert (
+        _ensure(
+            database_url,
+            redis_url,
+            SPARKI_ADMIN_EMAIL="o@example.com",
+            SPARKI_ADMIN_PASSWORD="long-enough",
+            SPARKI_ADMIN_ORG="Ops",
+        )[2]
+        == "Ops"
+    )
 
 
 def test_env_admin_not_created_when_users_exist(database_url, redis_url, app, factory):
     factory.user(email="someone@example.com")
-    assert _ensure(database_url, redis_url, SPARKI_ADMIN_EMAIL="first@example.com",
-                   SPARKI_ADMIN_PASSWORD="long-enough") is None
+    assert (
+        _ensure(
+            database_url,
+            redis_url,
+            SPARKI_ADMIN_EMAIL="first@example.com",
+            SPARKI_ADMIN_PASSWORD="long-enough",
+        )
+        is None
+    )
     assert [email for email, _, _ in _users(app)] == ["someone@example.com"]
 
 

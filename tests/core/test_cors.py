@@ -9,8 +9,9 @@ from tests.conftest import make_app
 
 @pytest.fixture(scope="module")
 def restricted(database_url, redis_url, app):
-    return make_app(database_url, redis_url,
-                    CORS_ORIGINS="https://ui.example.com, https://admin.example.com")
+    return make_app(
+        database_url, redis_url, CORS_ORIGINS="https://ui.example.com, https://admin.example.com"
+    )
 
 
 def test_default_allows_any_origin_on_the_api(client, api_as, factory):
@@ -28,11 +29,14 @@ def test_errors_carry_cors_headers_too(client):
 
 
 def test_preflight_allows_the_api_headers(client):
-    r = client.options("/api/v1/users", headers={
-        "Origin": "https://ui.example.com",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "X-API-Key, Idempotency-Key, Content-Type",
-    })
+    r = client.options(
+        "/api/v1/users",
+        headers={
+            "Origin": "https://ui.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "X-API-Key, Idempotency-Key, Content-Type",
+        },
+    )
     assert r.status_code == 200
     assert r.headers["Access-Control-Allow-Origin"]
     allowed = {h.strip().lower() for h in r.headers["Access-Control-Allow-Headers"].split(",")}
@@ -41,9 +45,14 @@ def test_preflight_allows_the_api_headers(client):
 
 
 def test_preflight_needs_no_credentials_and_spends_nothing(client):
-    r = client.options("/api/v1/organization", headers={
-        "Origin": "https://ui.example.com", "Access-Control-Request-Method": "PATCH",
-        "Access-Control-Request-Headers": "Authorization"})
+    r = client.options(
+        "/api/v1/organization",
+        headers={
+            "Origin": "https://ui.example.com",
+            "Access-Control-Request-Method": "PATCH",
+            "Access-Control-Request-Headers": "Authorization",
+        },
+    )
     assert r.status_code == 200 and "X-RateLimit-Limit" not in r.headers
 
 
@@ -53,9 +62,14 @@ def test_configured_origins_only(restricted):
     assert ok.headers["Access-Control-Allow-Origin"] == "https://admin.example.com"
     other = c.get("/api/v1/health", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
-    pre = c.options("/api/v1/users", headers={
-        "Origin": "https://ui.example.com", "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "X-API-Key, Idempotency-Key"})
+    pre = c.options(
+        "/api/v1/users",
+        headers={
+            "Origin": "https://ui.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "X-API-Key, Idempotency-Key",
+        },
+    )
     assert pre.headers["Access-Control-Allow-Origin"] == "https://ui.example.com"
 
 

@@ -50,8 +50,9 @@ def test_malformed_json_is_400_with_a_clear_message(admin_api, body):
 
 
 def test_malformed_json_on_patch(admin_api, admin):
-    r = admin_api.patch(f"/api/v1/users/{admin}", data="{",
-                        headers={"Content-Type": "application/json"})
+    r = admin_api.patch(
+        f"/api/v1/users/{admin}", data="{", headers={"Content-Type": "application/json"}
+    )
     assert "not valid JSON" in assert_error(r, 400, "invalid_request")["message"]
 
 
@@ -61,8 +62,10 @@ def test_non_object_json_body_is_400(admin_api):
 
 
 def test_unknown_field_is_400_naming_it(admin_api):
-    r = admin_api.post("/api/v1/users", json={"email": "a@example.com", "name": "A",
-                                              "password": "long-enough", "isRoot": True})
+    r = admin_api.post(
+        "/api/v1/users",
+        json={"email": "a@example.com", "name": "A", "password": "long-enough", "isRoot": True},
+    )
     body = assert_error(r, 400, "invalid_request", field="isRoot")
     assert body["details"]["reason"]
     assert "isRoot" in body["message"]
@@ -73,19 +76,27 @@ def test_snake_case_field_is_unknown(admin_api):
     assert_error(r, 400, "invalid_request", field="user_id")
 
 
-@pytest.mark.parametrize("payload,field", [
-    ({"email": 5, "name": "A", "password": "long-enough"}, "email"),
-    ({"email": "not-an-email", "name": "A", "password": "long-enough"}, "email"),
-    ({"email": "a@example.com", "name": ["A"], "password": "long-enough"}, "name"),
-    ({"email": "a@example.com", "name": "A", "password": "long-enough", "roles": "admin"},
-     "roles"),
-    ({"email": "a@example.com", "name": "A", "password": "long-enough", "roles": ["root"]},
-     "roles.0"),
-    ({"email": "a@example.com", "name": "A", "password": "short"}, "password"),
-])
+@pytest.mark.parametrize(
+    "payload,field",
+    [
+        ({"email": 5, "name": "A", "password": "long-enough"}, "email"),
+        ({"email": "not-an-email", "name": "A", "password": "long-enough"}, "email"),
+        ({"email": "a@example.com", "name": ["A"], "password": "long-enough"}, "name"),
+        (
+            {"email": "a@example.com", "name": "A", "password": "long-enough", "roles": "admin"},
+            "roles",
+        ),
+        (
+            {"email": "a@example.com", "name": "A", "password": "long-enough", "roles": ["root"]},
+            "roles.0",
+        ),
+        ({"email": "a@example.com", "name": "A", "password": "short"}, "password"),
+    ],
+)
 def test_wrong_types_and_values_are_400_naming_the_field(admin_api, payload, field):
-    body = assert_error(admin_api.post("/api/v1/users", json=payload), 400, "invalid_request",
-                        field=field)
+    body = assert_error(
+        admin_api.post("/api/v1/users", json=payload), 400, "invalid_request", field=field
+    )
     assert body["details"]["reason"]
 
 
@@ -93,8 +104,9 @@ def test_wrong_types_and_values_are_400_naming_the_field(admin_api, payload, fie
 def test_missing_field_is_400_naming_it(admin_api, missing):
     payload = {"email": "a@example.com", "name": "A", "password": "long-enough"}
     del payload[missing]
-    body = assert_error(admin_api.post("/api/v1/users", json=payload), 400, "invalid_request",
-                        field=missing)
+    body = assert_error(
+        admin_api.post("/api/v1/users", json=payload), 400, "invalid_request", field=missing
+    )
     assert "required" in body["details"]["reason"].lower()
 
 
@@ -113,37 +125,57 @@ def test_duplicate_email_is_409(admin_api):
 def test_duplicate_email_on_patch_is_409(admin_api, admin):
     payload = {"email": "taken@example.com", "name": "A", "password": "long-enough"}
     assert admin_api.post("/api/v1/users", json=payload).status_code == 201
-    assert_error(admin_api.patch(f"/api/v1/users/{admin}", json={"email": "taken@example.com"}),
-                 409, "conflict", field="email")
+    assert_error(
+        admin_api.patch(f"/api/v1/users/{admin}", json={"email": "taken@example.com"}),
+        409,
+        "conflict",
+        field="email",
+    )
 
 
-@pytest.mark.parametrize("query,field", [
-    ("limit=0", "limit"), ("limit=101", "limit"), ("limit=-1", "limit"), ("limit=abc", "limit"),
-    ("page=0", "page"), ("page=abc", "page"), ("page=1.5", "page"), ("page=-3", "page"),
-    ("cursor=garbage", "cursor"), ("cursor=%%%", "cursor"), ("role=root", "role"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=abc", "limit"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("page=1.5", "page"),
+        ("page=-3", "page"),
+        ("cursor=garbage", "cursor"),
+        ("cursor=%%%", "cursor"),
+        ("role=root", "role"),
+    ],
+)
 def test_bad_pagination_values_are_400(admin_api, query, field):
-    body = assert_error(admin_api.get(f"/api/v1/users?{query}"), 400, "invalid_request",
-                        field=field)
+    body = assert_error(
+        admin_api.get(f"/api/v1/users?{query}"), 400, "invalid_request", field=field
+    )
     assert body["details"]["reason"]
 
 
-@pytest.mark.parametrize("cursor", [
-    "WyJub3QtYS1kYXRlIiwgIngiXQ",  # ["not-a-date", "x"]
-    "WzEsIDIsIDNd",  # [1, 2, 3]
-    "bnVsbA",  # null
-    "eyJhIjogMX0",  # {"a": 1}
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "WyJub3QtYS1kYXRlIiwgIngiXQ",  # ["not-a-date", "x"]
+        "WzEsIDIsIDNd",  # [1, 2, 3]
+        "bnVsbA",  # null
+        "eyJhIjogMX0",  # {"a": 1}
+    ],
+)
 def test_well_encoded_but_wrong_cursor_is_400(admin_api, cursor):
-    assert_error(admin_api.get(f"/api/v1/users?cursor={cursor}"), 400, "invalid_request",
-                 field="cursor")
+    assert_error(
+        admin_api.get(f"/api/v1/users?cursor={cursor}"), 400, "invalid_request", field="cursor"
+    )
 
 
 def test_bad_pagination_on_keys_list(admin_api):
-    assert_error(admin_api.get("/api/v1/api-keys?limit=1000"), 400, "invalid_request",
-                 field="limit")
-    assert_error(admin_api.get("/api/v1/api-keys?all=maybe"), 400, "invalid_request",
-                 field="all")
+    assert_error(
+        admin_api.get("/api/v1/api-keys?limit=1000"), 400, "invalid_request", field="limit"
+    )
+    assert_error(admin_api.get("/api/v1/api-keys?all=maybe"), 400, "invalid_request", field="all")
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +216,7 @@ def test_uncaught_exception_on_a_page_is_html_500(boom_app):
 
 # --- request ids ---------------------------------------------------------------------------
 
+
 def test_request_id_is_generated(client):
     r = client.get("/api/v1/health")
     rid = r.headers["X-Request-Id"]
@@ -206,8 +239,12 @@ def test_insane_request_id_is_replaced(client, given):
 def test_request_id_with_newline_is_replaced(app):
     # The test client refuses header values with newlines, so call the WSGI app directly.
     environ = {
-        "REQUEST_METHOD": "GET", "PATH_INFO": "/api/v1/health", "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_X_REQUEST_ID": "abc\ninjected: 1",
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/api/v1/health",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "HTTP_X_REQUEST_ID": "abc\ninjected: 1",
     }
     from werkzeug.test import EnvironBuilder, run_wsgi_app
 

@@ -46,8 +46,9 @@ def _differences(app) -> list:
 
 def _ignorable(diff) -> bool:
     # alembic's own bookkeeping table is not a model.
-    return isinstance(diff, tuple) and diff[0] == "remove_table" and \
-        diff[1].name == "alembic_version"
+    return (
+        isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version"
+    )
 
 
 def test_upgrade_on_an_empty_database_matches_the_models(redis_url, app):

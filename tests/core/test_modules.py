@@ -35,8 +35,9 @@ def test_new_org_has_schedules_on_and_crm_off(module_app, factory):
     uid = factory.user(roles=["viewer"])
     c = module_app.test_client()
     assert c.get("/api/v1/probe/schedules", headers=_bearer(factory, uid)).status_code == 200
-    body = assert_error(c.get("/api/v1/probe/crm", headers=_bearer(factory, uid)), 403,
-                        "module_disabled")
+    body = assert_error(
+        c.get("/api/v1/probe/crm", headers=_bearer(factory, uid)), 403, "module_disabled"
+    )
     assert body["details"]["module"] == "crm"
 
 
@@ -45,15 +46,20 @@ def test_turning_a_module_on_and_off(module_app, api_as, factory):
     admin = factory.user(org, roles=["admin"])
     viewer = factory.user(org, roles=["viewer"])
     c = module_app.test_client()
-    assert api_as(admin).patch("/api/v1/organization",
-                               json={"modules": {"crm": True}}).status_code == 200
+    assert (
+        api_as(admin).patch("/api/v1/organization", json={"modules": {"crm": True}}).status_code
+        == 200
+    )
     assert c.get("/api/v1/probe/crm", headers=_bearer(factory, viewer)).status_code == 200
-    api_as(admin).patch("/api/v1/organization", json={"modules": {"crm": False,
-                                                                   "schedules": False}})
-    assert_error(c.get("/api/v1/probe/crm", headers=_bearer(factory, viewer)), 403,
-                 "module_disabled")
-    assert_error(c.get("/api/v1/probe/schedules", headers=_bearer(factory, viewer)), 403,
-                 "module_disabled")
+    api_as(admin).patch(
+        "/api/v1/organization", json={"modules": {"crm": False, "schedules": False}}
+    )
+    assert_error(
+        c.get("/api/v1/probe/crm", headers=_bearer(factory, viewer)), 403, "module_disabled"
+    )
+    assert_error(
+        c.get("/api/v1/probe/schedules", headers=_bearer(factory, viewer)), 403, "module_disabled"
+    )
 
 
 def test_module_switch_is_per_organization(module_app, api_as, factory):
@@ -63,8 +69,9 @@ def test_module_switch_is_per_organization(module_app, api_as, factory):
     api_as(my_admin).patch("/api/v1/organization", json={"modules": {"crm": True}})
     c = module_app.test_client()
     assert c.get("/api/v1/probe/crm", headers=_bearer(factory, my_admin)).status_code == 200
-    assert_error(c.get("/api/v1/probe/crm", headers=_bearer(factory, their_user)), 403,
-                 "module_disabled")
+    assert_error(
+        c.get("/api/v1/probe/crm", headers=_bearer(factory, their_user)), 403, "module_disabled"
+    )
 
 
 def test_auth_comes_before_the_module_check(module_app):

@@ -31,8 +31,12 @@ def _api_routes(app) -> set[tuple[str, str]]:
 
 
 def test_every_api_route_is_documented(app, spec):
-    documented = {(path, method) for path, ops in spec["paths"].items() for method in ops
-                  if method in {"get", "post", "put", "patch", "delete"}}
+    documented = {
+        (path, method)
+        for path, ops in spec["paths"].items()
+        for method in ops
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
     routes = _api_routes(app)
     assert routes, "no /api/v1 routes found"
     missing = sorted(routes - documented)

@@ -51,8 +51,10 @@ def test_limit_bounds_are_inclusive(api_as, org_with_users):
 def test_empty_list_has_zero_pages(api_as, factory):
     uid = factory.user(roles=["viewer"])
     body = api_as(uid).get("/api/v1/api-keys").json
-    assert body == {"data": [], "pagination": {"page": 1, "limit": 20, "total": 0,
-                                               "totalPages": 0, "nextCursor": None}}
+    assert body == {
+        "data": [],
+        "pagination": {"page": 1, "limit": 20, "total": 0, "totalPages": 0, "nextCursor": None},
+    }
 
 
 def test_newest_first(api_as, org_with_users):
@@ -98,8 +100,9 @@ def test_cursor_with_role_filter(api_as, factory, org_with_users):
     api = api_as(admin)
     body = api.get("/api/v1/users?role=maintainer&limit=2").json
     assert body["pagination"]["total"] == 3
-    nxt = api.get(f"/api/v1/users?role=maintainer&limit=2&cursor="
-                  f"{body['pagination']['nextCursor']}").json
+    nxt = api.get(
+        f"/api/v1/users?role=maintainer&limit=2&cursor={body['pagination']['nextCursor']}"
+    ).json
     ids = [u["id"] for u in body["data"] + nxt["data"]]
     assert len(set(ids)) == 3 and nxt["pagination"]["nextCursor"] is None
     assert all(u["roles"] == ["maintainer"] for u in body["data"] + nxt["data"])
@@ -114,4 +117,3 @@ def test_role_filter(api_as, factory):
     assert [u["id"] for u in api.get("/api/v1/users?role=developer").json["data"]] == [dev]
     assert api.get("/api/v1/users?role=viewer").json["pagination"]["total"] == 2
     assert api.get("/api/v1/users?role=").json["pagination"]["total"] == 3
-

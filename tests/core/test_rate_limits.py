@@ -21,8 +21,13 @@ HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 @pytest.fixture(scope="module")
 def limited(database_url, redis_url, app):
-    return make_app(database_url, redis_url, RATE_LIMIT_PER_KEY="3/hour",
-                    RATE_LIMIT_PER_USER="4/hour", LOGIN_RATE_LIMIT="2/minute")
+    return make_app(
+        database_url,
+        redis_url,
+        RATE_LIMIT_PER_KEY="3/hour",
+        RATE_LIMIT_PER_USER="4/hour",
+        LOGIN_RATE_LIMIT="2/minute",
+    )
 
 
 def _rl(r) -> tuple[int, int, int]:
@@ -36,13 +41,14 @@ def test_every_authenticated_response_has_the_headers(api_as, factory):
     api, ro = api_as(admin), api_as(viewer, key=True)
     now = time.time()
     responses = [
-        api.get("/api/v1/users"),                                   # 200
-        api.post("/api/v1/api-keys", json={"name": "k"}),           # 201
-        api.get("/api/v1/users/user-unknown"),                      # 404
-        api.post("/api/v1/users", json={"email": "nope"}),          # 400
-        ro.post("/api/v1/users", json={"email": "a@example.com", "name": "A",
-                                       "password": "long-enough"}),  # 403
-        ro.get("/api/v1/organization"),                             # 200 via key
+        api.get("/api/v1/users"),  # 200
+        api.post("/api/v1/api-keys", json={"name": "k"}),  # 201
+        api.get("/api/v1/users/user-unknown"),  # 404
+        api.post("/api/v1/users", json={"email": "nope"}),  # 400
+        ro.post(
+            "/api/v1/users", json={"email": "a@example.com", "name": "A", "password": "long-enough"}
+        ),  # 403
+        ro.get("/api/v1/organization"),  # 200 via key
     ]
     assert [r.status_code for r in responses] == [200, 201, 404, 400, 403, 200]
     for r in responses:
@@ -81,8 +87,11 @@ def test_per_key_limit_then_429(limited, factory):
     assert 0 < retry <= 3600 and body["retryAfter"] == retry
     assert r.headers["X-RateLimit-Remaining"] == "0"
     # Writes are limited by the same budget.
-    assert_error(c.post("/api/v1/api-keys", json={"name": "x"}, headers={"X-API-Key": key}),
-                 429, "rate_limit_exceeded")
+    assert_error(
+        c.post("/api/v1/api-keys", json={"name": "x"}, headers={"X-API-Key": key}),
+        429,
+        "rate_limit_exceeded",
+    )
 
 
 def test_each_key_has_its_own_budget(limited, factory):
@@ -130,8 +139,10 @@ def test_bad_credentials_spend_no_budget(limited, factory):
     c = limited.test_client()
     for _ in range(5):
         assert c.get("/api/v1/users/me", headers={"X-API-Key": key + "x"}).status_code == 401
-    assert c.get("/api/v1/users/me", headers={"X-API-Key": key}).headers[
-        "X-RateLimit-Remaining"] == "2"
+    assert (
+        c.get("/api/v1/users/me", headers={"X-API-Key": key}).headers["X-RateLimit-Remaining"]
+        == "2"
+    )
 
 
 def test_login_is_limited_per_address(limited, factory):
@@ -147,21 +158,42 @@ def test_login_is_limited_per_address(limited, factory):
 
 # --- two real web processes share one budget ----------------------------------------------
 
+
 @pytest.fixture
 def two_servers(database_url, redis_url, app):
-    env = {**os.environ, "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
-           "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "RATE_LIMIT_PER_KEY": "5/hour", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RATE_LIMIT_PER_KEY": "5/hour",
+        "LOG_LEVEL": "WARNING",
+    }
     env.pop("API_PORT", None)
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     procs, urls = [], []
     try:
         for _ in range(2):
             port = free_port()
-            procs.append(subprocess.Popen(
-                [gunicorn, "-b", f"127.0.0.1:{port}", "-w", "1", "--log-level", "warning",
-                 "--no-control-socket", "app:create_app()"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        gunicorn,
+                        "-b",
+                        f"127.0.0.1:{port}",
+                        "-w",
+                        "1",
+                        "--log-level",
+                        "warning",
+                        "--no-control-socket",
+                        "app:create_app()",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for proc, url in zip(procs, urls, strict=True):
             wait_port(int(url.rsplit(":", 1)[1]), timeout=30)

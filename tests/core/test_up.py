@@ -51,15 +51,21 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
         db.session.remove()
         db.engine.dispose()
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "API_PORT": str(port),
-           "SECRET_KEY": "up-test-secret-key-long-enough-for-hs256",
-           "SPARKI_ADMIN_EMAIL": "root@example.com", "SPARKI_ADMIN_PASSWORD": "root-password-1",
-           "SPARKI_INSTANCE_PATH": str(tmp_path / "instance"), "WEB_CONCURRENCY": "1",
-           "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "API_PORT": str(port),
+        "SECRET_KEY": "up-test-secret-key-long-enough-for-hs256",
+        "SPARKI_ADMIN_EMAIL": "root@example.com",
+        "SPARKI_ADMIN_PASSWORD": "root-password-1",
+        "SPARKI_INSTANCE_PATH": str(tmp_path / "instance"),
+        "WEB_CONCURRENCY": "1",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("REDIS_URL", None)
     log = open(tmp_path / "up.log", "w+")  # noqa: SIM115 (read back on failure)
-    proc = subprocess.Popen([SPARKI, "up"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([SPARKI, "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     parent = psutil.Process(proc.pid)
     children: list[psutil.Process] = []
     try:
@@ -78,11 +84,17 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
         assert health is not None and health.status_code == 200, _log(log)
         assert health.json()["checks"] == {"app": "ok", "database": "ok", "redis": "ok"}
 
-        token = requests.post(f"{base}/api/v1/auth/login", timeout=10, json={
-            "email": "root@example.com", "password": "root-password-1"})
+        token = requests.post(
+            f"{base}/api/v1/auth/login",
+            timeout=10,
+            json={"email": "root@example.com", "password": "root-password-1"},
+        )
         assert token.status_code == 200, token.text
-        me = requests.get(f"{base}/api/v1/users/me", timeout=10,
-                          headers={"Authorization": f"Bearer {token.json()['token']}"})
+        me = requests.get(
+            f"{base}/api/v1/users/me",
+            timeout=10,
+            headers={"Authorization": f"Bearer {token.json()['token']}"},
+        )
         assert me.json()["roles"] == ["admin"]
 
         # Every Procfile process (web, worker, scheduler, agent…) and the private Redis run

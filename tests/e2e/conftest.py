@@ -28,9 +28,16 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         "headless": True,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic",
-                 "--no-first-run", "--disable-dev-shm-usage"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+        ],
     }
 
 
@@ -66,7 +73,10 @@ def screenshot(page, name: str) -> None:
     import os
     import tempfile
 
-    folder = SCREENSHOTS if os.environ.get("SPARKI_SCREENSHOTS") == "1" else Path(
-        tempfile.gettempdir()) / "sparki-screenshots"
+    folder = (
+        SCREENSHOTS
+        if os.environ.get("SPARKI_SCREENSHOTS") == "1"
+        else Path(tempfile.gettempdir()) / "sparki-screenshots"
+    )
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

@@ -17,13 +17,15 @@ from tests.e2e.conftest import screenshot
 NODE = "e2e-node"
 
 
-def test_cluster_page_updates_itself_and_draws_the_plot(page, log_in, factory, live_server,
-                                                       redis_url):
+def test_cluster_page_updates_itself_and_draws_the_plot(
+    page, log_in, factory, live_server, redis_url
+):
     org = factory.org("Cluster Ops")
     factory.user(org, roles=["admin"], email="ops@example.com")
     stop = threading.Event()
-    reporter = start_node_reporter(Redis.from_url(redis_url), stop, node_name=NODE,
-                                   replica_count=lambda: 0, interval=1.0)
+    reporter = start_node_reporter(
+        Redis.from_url(redis_url), stop, node_name=NODE, replica_count=lambda: 0, interval=1.0
+    )
     try:
         log_in("ops@example.com")
         expect(page.locator("#home-cluster")).to_be_visible()
@@ -36,18 +38,23 @@ def test_cluster_page_updates_itself_and_draws_the_plot(page, log_in, factory, l
         expect(page.locator("#last-health-check")).not_to_have_text(stamp, timeout=15_000)
         cpu_line = page.locator('#chart-utilization polyline[data-series="cpu"]')
         expect(cpu_line.first).to_be_attached(timeout=15_000)
-        expect(page.locator('#chart-network polyline[data-series="ingress"]').first
-               ).to_be_attached()
+        expect(
+            page.locator('#chart-network polyline[data-series="ingress"]').first
+        ).to_be_attached()
 
         # Busy cores: the CPU figure in the plot's legend rises within seconds.
-        spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                    for _ in range(psutil.cpu_count() or 1)]
+        spinners = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(psutil.cpu_count() or 1)
+        ]
         try:
             page.wait_for_function(
                 """() => {
                   const el = document.querySelector('#chart-utilization .s-cpu .latest');
                   return el && parseFloat(el.textContent) >= 80;
-                }""", timeout=20_000)
+                }""",
+                timeout=20_000,
+            )
         finally:
             for proc in spinners:
                 proc.kill()
@@ -64,13 +71,15 @@ def test_cluster_page_updates_itself_and_draws_the_plot(page, log_in, factory, l
         form.locator("#save-thresholds").click()
         expect(page.locator("#thresholds-saved")).to_be_visible()
         expect(page.locator(f'.node-card[data-node="{NODE}"]')).to_have_class(
-            "card node-card over-threshold", timeout=10_000)
+            "card node-card over-threshold", timeout=10_000
+        )
         with live_server.app_context():
             from blueprints.infrastructure.domain import evaluate_alerts
 
             evaluate_alerts()
         expect(page.locator("#alerts tr.alert-firing", has_text="disk")).to_be_visible(
-            timeout=10_000)
+            timeout=10_000
+        )
         screenshot(page, "cluster")
 
         # Raised again: the alert resolves on the next evaluation.
@@ -83,13 +92,15 @@ def test_cluster_page_updates_itself_and_draws_the_plot(page, log_in, factory, l
 
             evaluate_alerts()
         expect(page.locator("#alerts tr.alert-resolved", has_text="disk")).to_be_visible(
-            timeout=10_000)
+            timeout=10_000
+        )
 
         # The agent stops reporting: the node turns NotReady on the page by itself.
         stop.set()
         reporter.join(5)
         expect(page.locator(f'.node-card[data-node="{NODE}"] .node-status')).to_have_text(
-            "NotReady", timeout=15_000)
+            "NotReady", timeout=15_000
+        )
         assert page.evaluate("window.__sameDocument") is True  # never reloaded
     finally:
         stop.set()

@@ -9,6 +9,7 @@ from tests.e2e.conftest import screenshot
 
 def test_docs_page_renders_openapi_without_network(page, live_server):
     outside = []
+
     def record(req):
         if not req.url.startswith((live_server.url, "data:")):
             outside.append(req.url)

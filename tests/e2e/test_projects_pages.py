@@ -24,7 +24,8 @@ def test_maintainer_manages_a_project(page, log_in, factory, live_server):
     form.locator("button[type=submit]").click()
     expect(page.locator("#project-create .field-error")).to_contain_text("repository URL")
     page.locator("#project-create input[name=repository_url]").fill(
-        "https://git.example.com/globex/storefront.git")
+        "https://git.example.com/globex/storefront.git"
+    )
     page.locator("#project-create select[name=ci_provider]").select_option("github-actions")
     page.locator("#project-create input[name=ci_enabled]").check()
     page.locator("#project-create button[type=submit]").click()

@@ -32,8 +32,9 @@ def runtime(live_server):
         assert not replica_processes(data_dir)
 
 
-def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(page, log_in, factory, live_server,
-                                                             runtime):
+def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(
+    page, log_in, factory, live_server, runtime
+):
     org = factory.org("Acme Services")
     factory.user(org, roles=["maintainer"], email="mae@example.com")
     log_in("mae@example.com")

@@ -22,12 +22,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def worker(live_server, database_url, redis_url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "SECRET_KEY": live_server.config["SECRET_KEY"], "WEBHOOK_ALLOW_PRIVATE": "1",
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": live_server.config["SECRET_KEY"],
+        "WEBHOOK_ALLOW_PRIVATE": "1",
+        "LOG_LEVEL": "WARNING",
+    }
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "sparki"), "worker"], cwd=ROOT,
-                            env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "sparki"), "worker"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     yield proc
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(15)
@@ -41,8 +52,7 @@ def receiver():
     r.close()
 
 
-def test_register_ping_see_log_and_redeliver(page, log_in, factory, live_server, worker,
-                                             receiver):
+def test_register_ping_see_log_and_redeliver(page, log_in, factory, live_server, worker, receiver):
     org = factory.org("Webhook Co")
     factory.user(org, roles=["admin"], email="wanda@example.com")
     receiver.queue(Reply(500, b"receiver not ready"))

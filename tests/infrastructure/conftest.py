@@ -42,9 +42,13 @@ class Reporter:
     def start(self, name: str = NODE, replicas: int = 0) -> Reporter:
         with self.app.app_context():
             redis = get_redis()
-        self.thread = start_node_reporter(redis, self.stop, node_name=name,
-                                          replica_count=lambda: replicas,
-                                          interval=SAMPLE_SECONDS)
+        self.thread = start_node_reporter(
+            redis,
+            self.stop,
+            node_name=name,
+            replica_count=lambda: replicas,
+            interval=SAMPLE_SECONDS,
+        )
         return self
 
     def halt(self) -> None:

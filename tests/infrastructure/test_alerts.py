@@ -16,15 +16,20 @@ def _events(app, org_id: str, resource: str = "disk") -> list[str]:
     """The organization's alert events about one resource (a loaded CI box may cross the
     default CPU threshold on its own; the tests steer the disk threshold)."""
     with app.app_context():
-        rows = db.session.execute(select(Event).where(Event.org_id == org_id)
-                                  .order_by(Event.created_at)).scalars()
-        return [e.type for e in rows
-                if e.type.startswith("alert.") and e.data.get("resource") == resource]
+        rows = db.session.execute(
+            select(Event).where(Event.org_id == org_id).order_by(Event.created_at)
+        ).scalars()
+        return [
+            e.type
+            for e in rows
+            if e.type.startswith("alert.") and e.data.get("resource") == resource
+        ]
 
 
 def _disk_percent(client) -> float:
     return client.get("/api/v1/infrastructure/metrics").json["nodes"][0]["disk"][
-        "utilizationPercent"]
+        "utilizationPercent"
+    ]
 
 
 def test_evaluation_is_declared_periodic_work():
@@ -46,14 +51,17 @@ def test_thresholds_default_and_admin_changes(api_as, factory):
     assert viewer.get("/api/v1/infrastructure/thresholds").json["cpuPercent"] == 50
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"cpuPercent": 0}, "cpuPercent"),
-    ({"diskPercent": 101}, "diskPercent"),
-    ({"memoryPercent": "high"}, "memoryPercent"),
-    ({"hysteresisPercent": 60}, "hysteresisPercent"),
-    ({"cpuPercent": 3, "hysteresisPercent": 5}, "hysteresis_percent"),
-    ({"bogus": 1}, "bogus"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"cpuPercent": 0}, "cpuPercent"),
+        ({"diskPercent": 101}, "diskPercent"),
+        ({"memoryPercent": "high"}, "memoryPercent"),
+        ({"hysteresisPercent": 60}, "hysteresisPercent"),
+        ({"cpuPercent": 3, "hysteresisPercent": 5}, "hysteresis_percent"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
 def test_bad_thresholds_are_400(api_as, factory, body, field):
     admin = api_as(factory.user(roles=["admin"]))
     resp = admin.patch("/api/v1/infrastructure/thresholds", json=body)
@@ -61,21 +69,27 @@ def test_bad_thresholds_are_400(api_as, factory, body, field):
     assert resp.json["details"]["field"] == field
 
 
-def test_crossing_emits_once_and_recovery_resolves_once(node_ready, app, api_as, factory,
-                                                        run_jobs):
+def test_crossing_emits_once_and_recovery_resolves_once(node_ready, app, api_as, factory, run_jobs):
     org = factory.org()
     admin = api_as(factory.user(org, roles=["admin"]))
     disk = _disk_percent(node_ready)
-    assert admin.patch("/api/v1/infrastructure/thresholds",
-                       json={"diskPercent": max(1, disk - 2), "hysteresisPercent": 1}
-                       ).status_code == 200
+    assert (
+        admin.patch(
+            "/api/v1/infrastructure/thresholds",
+            json={"diskPercent": max(1, disk - 2), "hysteresisPercent": 1},
+        ).status_code
+        == 200
+    )
     for _ in range(3):  # three evaluations while over: one alert, one event
         with app.app_context():
             enqueue(evaluate_thresholds)
         run_jobs()
     assert _events(app, org) == ["alert.triggered"]
-    [alert] = [a for a in admin.get("/api/v1/infrastructure/alerts?status=firing").json["data"]
-               if a["resource"] == "disk"]
+    [alert] = [
+        a
+        for a in admin.get("/api/v1/infrastructure/alerts?status=firing").json["data"]
+        if a["resource"] == "disk"
+    ]
     assert alert["node"] == NODE
     assert alert["valuePercent"] == pytest.approx(disk, abs=1)
 
@@ -88,18 +102,25 @@ def test_crossing_emits_once_and_recovery_resolves_once(node_ready, app, api_as,
     assert _events(app, org) == ["alert.triggered"]
 
     # Well above: resolved, once.
-    admin.patch("/api/v1/infrastructure/thresholds", json={"diskPercent": 100,
-                                                           "hysteresisPercent": 1})
+    admin.patch(
+        "/api/v1/infrastructure/thresholds", json={"diskPercent": 100, "hysteresisPercent": 1}
+    )
     for _ in range(2):
         with app.app_context():
             enqueue(evaluate_thresholds)
         run_jobs()
     assert _events(app, org) == ["alert.triggered", "alert.resolved"]
-    [alert] = [a for a in admin.get("/api/v1/infrastructure/alerts").json["data"]
-               if a["resource"] == "disk"]
+    [alert] = [
+        a
+        for a in admin.get("/api/v1/infrastructure/alerts").json["data"]
+        if a["resource"] == "disk"
+    ]
     assert alert["status"] == "resolved" and alert["resolvedAt"].endswith("Z")
-    assert not [a for a in admin.get("/api/v1/infrastructure/alerts?status=firing").json["data"]
-                if a["resource"] == "disk"]
+    assert not [
+        a
+        for a in admin.get("/api/v1/infrastructure/alerts?status=firing").json["data"]
+        if a["resource"] == "disk"
+    ]
 
 
 def test_alerts_and_thresholds_stay_in_their_organization(node_ready, app, api_as, factory):
@@ -108,8 +129,9 @@ def test_alerts_and_thresholds_stay_in_their_organization(node_ready, app, api_a
     org_a, org_b = factory.org("Alpha"), factory.org("Beta")
     admin_a = api_as(factory.user(org_a, roles=["admin"]))
     viewer_b = api_as(factory.user(org_b, roles=["viewer"]))
-    admin_a.patch("/api/v1/infrastructure/thresholds", json={"diskPercent": 1,
-                                                             "hysteresisPercent": 0})
+    admin_a.patch(
+        "/api/v1/infrastructure/thresholds", json={"diskPercent": 1, "hysteresisPercent": 0}
+    )
     with app.app_context():
         counts = evaluate_alerts()
     assert counts["triggered"] >= 1

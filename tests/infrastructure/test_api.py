@@ -44,8 +44,11 @@ def test_metrics_shape_and_memory_total(node_ready):
     assert memory["utilizationPercent"] == round(100 * memory["used"] / memory["allocatable"], 2)
     for key in ("cpu", "disk"):
         assert set(body["cluster"][key]) == {"used", "allocatable", "utilizationPercent"}
-    assert set(body["network"]) == {"ingressBytesPerSecond", "egressBytesPerSecond",
-                                    "connectionCount"}
+    assert set(body["network"]) == {
+        "ingressBytesPerSecond",
+        "egressBytesPerSecond",
+        "connectionCount",
+    }
     assert body["network"]["ingressBytesPerSecond"] >= 0
     assert body["timestamp"].endswith("Z")
 

@@ -32,9 +32,13 @@ def _ts(text: str) -> float:
 
 
 def test_live_history_grows_at_the_sampling_rate(node_ready):
-    body = wait_for(lambda: (b := node_ready.get(
-        "/api/v1/infrastructure/metrics/history?window=15m").json) and len(b["points"]) >= 3
-        and b)
+    body = wait_for(
+        lambda: (
+            (b := node_ready.get("/api/v1/infrastructure/metrics/history?window=15m").json)
+            and len(b["points"]) >= 3
+            and b
+        )
+    )
     assert body["window"] == "15m"
     assert body["windowSeconds"] == 900
     assert body["resolutionSeconds"] == 0.5

@@ -26,17 +26,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _node(client, name=NODE):
-    return next((n for n in client.get("/api/v1/infrastructure/nodes").json["data"]
-                 if n["name"] == name), None)
+    return next(
+        (n for n in client.get("/api/v1/infrastructure/nodes").json["data"] if n["name"] == name),
+        None,
+    )
 
 
 def test_busy_loop_raises_cpu_utilization(node_ready):
     def cpu() -> float:
         return node_ready.get("/api/v1/infrastructure/metrics").json["cluster"]["cpu"][
-            "utilizationPercent"]
+            "utilizationPercent"
+        ]
 
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                for _ in range(psutil.cpu_count() or 1)]
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(psutil.cpu_count() or 1)
+    ]
     try:
         # Every core busy: the host-wide figure nears 100 % whatever else the machine does.
         wait_for(lambda: cpu() >= 85.0, timeout=10)
@@ -57,8 +62,9 @@ def test_node_turns_not_ready_when_the_reporter_stops(node_ready, reporter, app,
     assert node_ready.get("/api/v1/infrastructure/metrics").json["nodes"] == []
 
 
-def test_killed_agent_turns_not_ready_within_the_stale_window(app, api_as, factory,
-                                                               monkeypatch, redis_url):
+def test_killed_agent_turns_not_ready_within_the_stale_window(
+    app, api_as, factory, monkeypatch, redis_url
+):
     """A reporter process killed with SIGKILL leaves no trace but a heartbeat that ages."""
     monkeypatch.setitem(app.config, "NODE_STALE_SECONDS", 2)
     code = (
@@ -72,8 +78,7 @@ def test_killed_agent_turns_not_ready_within_the_stale_window(app, api_as, facto
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     client = api_as(factory.user(roles=["viewer"]))
     try:
-        node = wait_for(lambda: (n := _node(client, "agent-node")) and n["status"] == "Ready"
-                        and n)
+        node = wait_for(lambda: (n := _node(client, "agent-node")) and n["status"] == "Ready" and n)
         assert node["podCount"] == 2
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -16,9 +16,13 @@ def admin_api(api_as, factory, org):
 
 
 def create(api, name="Web", **extra):
-    body = {"name": name, "description": "The storefront",
-            "repository": {"url": "https://git.example.com/acme/web.git", "branch": "main"},
-            "ci": {"enabled": True, "provider": "github-actions"}, **extra}
+    body = {
+        "name": name,
+        "description": "The storefront",
+        "repository": {"url": "https://git.example.com/acme/web.git", "branch": "main"},
+        "ci": {"enabled": True, "provider": "github-actions"},
+        **extra,
+    }
     r = api.post("/api/v1/projects", json=body)
     assert r.status_code == 201, r.json
     return r.json
@@ -44,14 +48,17 @@ def test_duplicate_name_conflicts(admin_api):
     assert r.json["error"] == "conflict" and r.json["details"]["field"] == "name"
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"name": ""}, "name"),
-    ({"name": "x", "visibility": "secret"}, "visibility"),
-    ({"name": "x", "ci": {"provider": "teamcity-x"}}, "ci.provider"),
-    ({"name": "x", "bogus": 1}, "bogus"),
-    ({"name": "x", "repository": {"url": "ftp://example.com/x"}}, "repository.url"),
-    ({}, "name"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x", "visibility": "secret"}, "visibility"),
+        ({"name": "x", "ci": {"provider": "teamcity-x"}}, "ci.provider"),
+        ({"name": "x", "bogus": 1}, "bogus"),
+        ({"name": "x", "repository": {"url": "ftp://example.com/x"}}, "repository.url"),
+        ({}, "name"),
+    ],
+)
 def test_validation(admin_api, body, field):
     r = admin_api.post("/api/v1/projects", json=body)
     assert r.status_code == 400, r.json
@@ -65,8 +72,13 @@ def test_list_filter_and_pagination(admin_api):
     r = admin_api.get("/api/v1/projects?status=archived")
     assert [p["id"] for p in r.json["data"]] == [ids[0]]
     r = admin_api.get("/api/v1/projects?status=active&limit=2")
-    assert r.json["pagination"] == {"page": 1, "limit": 2, "total": 4, "totalPages": 2,
-                                    "nextCursor": r.json["pagination"]["nextCursor"]}
+    assert r.json["pagination"] == {
+        "page": 1,
+        "limit": 2,
+        "total": 4,
+        "totalPages": 2,
+        "nextCursor": r.json["pagination"]["nextCursor"],
+    }
     seen, cursor = [], None
     while True:
         url = "/api/v1/projects?limit=2" + (f"&cursor={cursor}" if cursor else "")
@@ -81,8 +93,10 @@ def test_list_filter_and_pagination(admin_api):
 
 def test_update_and_archive(admin_api):
     p = create(admin_api)
-    r = admin_api.patch(f"/api/v1/projects/{p['id']}",
-                        json={"visibility": "internal", "repository": {"branch": "release"}})
+    r = admin_api.patch(
+        f"/api/v1/projects/{p['id']}",
+        json={"visibility": "internal", "repository": {"branch": "release"}},
+    )
     assert r.status_code == 200
     assert r.json["visibility"] == "internal"
     assert r.json["repository"]["branch"] == "release"
@@ -95,8 +109,9 @@ def test_update_and_archive(admin_api):
 def test_members(admin_api, factory, org):
     p = create(admin_api)
     dev = factory.user(org, roles=["developer"])
-    r = admin_api.post(f"/api/v1/projects/{p['id']}/members",
-                       json={"userId": dev, "role": "contributor"})
+    r = admin_api.post(
+        f"/api/v1/projects/{p['id']}/members", json={"userId": dev, "role": "contributor"}
+    )
     assert r.status_code == 201 and r.json["userId"] == dev and r.json["role"] == "contributor"
     members = admin_api.get(f"/api/v1/projects/{p['id']}").json["members"]
     assert {m["userId"]: m["role"] for m in members}[dev] == "contributor"
@@ -109,8 +124,10 @@ def test_members(admin_api, factory, org):
     assert admin_api.delete(f"/api/v1/projects/{p['id']}/members/{dev}").status_code == 404
 
 
-@pytest.mark.parametrize("role,can_create", [
-    ("admin", True), ("maintainer", True), ("developer", False), ("viewer", False)])
+@pytest.mark.parametrize(
+    "role,can_create",
+    [("admin", True), ("maintainer", True), ("developer", False), ("viewer", False)],
+)
 def test_roles(api_as, factory, org, role, can_create):
     api = api_as(factory.user(org, roles=[role]))
     r = api.post("/api/v1/projects", json={"name": f"by-{role}"})

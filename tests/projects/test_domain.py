@@ -10,15 +10,18 @@ from blueprints.projects import domain
 from blueprints.users.models import Organization, User
 
 
-@pytest.mark.parametrize("roles,project_role,allowed", [
-    (["admin"], None, True),
-    (["maintainer"], None, True),
-    (["developer"], "contributor", True),
-    (["developer"], "owner", True),
-    (["developer"], "viewer", False),
-    (["developer"], None, False),
-    (["viewer"], "owner", False),
-])
+@pytest.mark.parametrize(
+    "roles,project_role,allowed",
+    [
+        (["admin"], None, True),
+        (["maintainer"], None, True),
+        (["developer"], "contributor", True),
+        (["developer"], "owner", True),
+        (["developer"], "viewer", False),
+        (["developer"], None, False),
+        (["viewer"], "owner", False),
+    ],
+)
 def test_require_deploy_rights(app, factory, roles, project_role, allowed):
     org_id = factory.org()
     admin_id = factory.user(org_id, roles=["admin"])

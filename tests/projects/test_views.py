@@ -6,9 +6,16 @@ from __future__ import annotations
 def test_create_via_page_redirects_with_htmx(login_as, factory):
     org = factory.org()
     client = login_as(factory.user(org, roles=["maintainer"]))
-    r = client.post("/projects", data={"name": "Site", "visibility": "public",
-                                       "repository_branch": "main", "ci_provider": ""},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/projects",
+        data={
+            "name": "Site",
+            "visibility": "public",
+            "repository_branch": "main",
+            "ci_provider": "",
+        },
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 204 and r.headers["HX-Redirect"].startswith("/projects/proj-")
     page = client.get(r.headers["HX-Redirect"])
     assert page.status_code == 200 and b"Site" in page.data
@@ -27,9 +34,16 @@ def test_inline_error_for_duplicate(login_as, factory):
 def test_viewer_cannot_create_through_page(login_as, factory):
     org = factory.org()
     client = login_as(factory.user(org, roles=["viewer"]))
-    r = client.post("/projects", data={"name": "Nope", "visibility": "private",
-                                       "repository_branch": "main", "ci_provider": ""},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/projects",
+        data={
+            "name": "Nope",
+            "visibility": "private",
+            "repository_branch": "main",
+            "ci_provider": "",
+        },
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 403
     assert b"may not create projects" in r.data
 

@@ -21,8 +21,12 @@ SPARKI = str(Path(sys.executable).parent / "sparki")
 READY_TIMEOUT = 8  # seconds a new replica gets to answer its health path in these tests
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.1,
-             what: str = "condition"):
+def wait_for(
+    predicate: Callable[[], object],
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    what: str = "condition",
+):
     """Poll `predicate` until it returns something truthy (bounded; no long sleeps)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -36,14 +40,16 @@ def wait_for(predicate: Callable[[], object], timeout: float = 20.0, interval: f
 
 def _child_env(app, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update({
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "SECRET_KEY": app.config["SECRET_KEY"],
-        "LOG_LEVEL": "WARNING",
-        "DEPLOY_READY_TIMEOUT": str(READY_TIMEOUT),
-        "NODE_SAMPLE_SECONDS": "1",
-    })
+    env.update(
+        {
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": app.config["REDIS_URL"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "LOG_LEVEL": "WARNING",
+            "DEPLOY_READY_TIMEOUT": str(READY_TIMEOUT),
+            "NODE_SAMPLE_SECONDS": "1",
+        }
+    )
     env.update(extra)
     return env
 
@@ -78,8 +84,13 @@ class AgentProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        env = _child_env(self.app, AGENT_DATA_DIR=self.data_dir, AGENT_RECONCILE_INTERVAL="0.2",
-                         AGENT_PROBE_INTERVAL="0.5", SERVICE_PORT_RANGE="43100-43999")
+        env = _child_env(
+            self.app,
+            AGENT_DATA_DIR=self.data_dir,
+            AGENT_RECONCILE_INTERVAL="0.2",
+            AGENT_PROBE_INTERVAL="0.5",
+            SERVICE_PORT_RANGE="43100-43999",
+        )
         self.proc = subprocess.Popen([SPARKI, "agent"], cwd=str(ROOT), env=env)
         from blueprints.core.extensions import get_redis
         from blueprints.services.runtime.local import KEY_HEARTBEAT
@@ -87,8 +98,11 @@ class AgentProcess:
         with self.app.app_context():
             redis = get_redis()
             started = time.time()
-            wait_for(lambda: float(redis.get(KEY_HEARTBEAT) or 0) > started, timeout=30,
-                     what="the agent's first heartbeat")
+            wait_for(
+                lambda: float(redis.get(KEY_HEARTBEAT) or 0) > started,
+                timeout=30,
+                what="the agent's first heartbeat",
+            )
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc and self.proc.poll() is None:
@@ -122,8 +136,10 @@ class WorkerProcess:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Signal the worker and every process it started (the scheduler, a work horse)."""
         try:
-            family = [psutil.Process(self.proc.pid), *psutil.Process(self.proc.pid).children(
-                recursive=True)]
+            family = [
+                psutil.Process(self.proc.pid),
+                *psutil.Process(self.proc.pid).children(recursive=True),
+            ]
         except psutil.Error:
             family = []
         for proc in family:
@@ -167,8 +183,7 @@ def setup(factory, app):
     with app.app_context():
         admin = db.session.get(User, ns.admin)
         project = create_project(admin.organization, admin, name="shop")
-        add_member(admin.organization, admin, project.id, user_id=ns.developer,
-                   role="contributor")
+        add_member(admin.organization, admin, project.id, user_id=ns.developer, role="contributor")
         ns.project = project.id
     ns.other_org = factory.org("Other")
     ns.stranger = factory.user(ns.other_org, roles=["admin"])

@@ -12,9 +12,15 @@ class Echo(BaseHTTPRequestHandler):
         if self.path.startswith("/health"):
             payload = b"ok"
         else:
-            payload = json.dumps({"method": self.command, "path": self.path, "body": body,
-                                  "headers": dict(self.headers.items()),
-                                  "greeting": os.environ.get("GREETING", "")}).encode()
+            payload = json.dumps(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "body": body,
+                    "headers": dict(self.headers.items()),
+                    "greeting": os.environ.get("GREETING", ""),
+                }
+            ).encode()
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

@@ -8,8 +8,7 @@ from tests.services.conftest import HTTP_SERVER
 
 
 def _body(project, name="web", **extra):
-    return {"projectId": project, "name": name, "image": "app:v1", "command": HTTP_SERVER,
-            **extra}
+    return {"projectId": project, "name": name, "image": "app:v1", "command": HTTP_SERVER, **extra}
 
 
 def _svc(api, project, name="web", **extra):
@@ -26,11 +25,16 @@ def test_create_validates_and_names_are_unique_per_project(api_as, setup, app):
     assert svc["endpoints"][0]["kind"] == "proxy"
     dup = api.post("/api/v1/services", json=_body(setup.project))
     assert dup.status_code == 409 and dup.get_json()["details"]["field"] == "name"
-    for bad, field in [({"name": "Bad Name!"}, "name"), ({"replicas": 0}, "replicas"),
-                       ({"env": {"PORT": "1"}}, "env.PORT"), ({"env": {"1X": "a"}}, "env.1X"),
-                       ({"healthCheckPath": "health"}, "healthCheckPath"),
-                       ({"urlSettings": {"auth": "open"}}, "urlSettings.auth"),
-                       ({"type": "cron"}, "type"), ({"surprise": 1}, "surprise")]:
+    for bad, field in [
+        ({"name": "Bad Name!"}, "name"),
+        ({"replicas": 0}, "replicas"),
+        ({"env": {"PORT": "1"}}, "env.PORT"),
+        ({"env": {"1X": "a"}}, "env.1X"),
+        ({"healthCheckPath": "health"}, "healthCheckPath"),
+        ({"urlSettings": {"auth": "open"}}, "urlSettings.auth"),
+        ({"type": "cron"}, "type"),
+        ({"surprise": 1}, "surprise"),
+    ]:
         resp = api.post("/api/v1/services", json={**_body(setup.project, "other"), **bad})
         assert resp.status_code == 400, (bad, resp.get_json())
         assert resp.get_json()["details"]["field"].startswith(field.split(".")[0]), bad
@@ -40,8 +44,12 @@ def test_create_validates_and_names_are_unique_per_project(api_as, setup, app):
 
 def test_org_limits_answer_409_with_a_clear_message(api_as, setup, app):
     admin = api_as(setup.admin)
-    assert admin.patch("/api/v1/organization", json={"limits": {
-        "maxServices": 2, "activeServiceLimit": 1}}).status_code == 200
+    assert (
+        admin.patch(
+            "/api/v1/organization", json={"limits": {"maxServices": 2, "activeServiceLimit": 1}}
+        ).status_code
+        == 200
+    )
     a = _svc(admin, setup.project, "a")
     b = _svc(admin, setup.project, "b")
     over = admin.post("/api/v1/services", json=_body(setup.project, "c"))
@@ -90,19 +98,26 @@ def test_lists_filter_by_project_and_status(api_as, setup, app):
     assert len(api.get("/api/v1/services?status=stopped").get_json()["data"]) == 2
     bad = api.get("/api/v1/services?status=sleeping")
     assert bad.status_code == 400 and bad.get_json()["details"]["field"] == "status"
-    assert api.patch("/api/v1/services/" + only["data"][0]["id"],
-                     json={"urlSettings": {"auth": "public"}}).get_json()["urlSettings"] == {
-        "auth": "public"}
+    assert api.patch(
+        "/api/v1/services/" + only["data"][0]["id"], json={"urlSettings": {"auth": "public"}}
+    ).get_json()["urlSettings"] == {"auth": "public"}
 
 
 ENDPOINTS = [
-    ("get", "/api/v1/services/{sid}"), ("patch", "/api/v1/services/{sid}"),
-    ("delete", "/api/v1/services/{sid}"), ("post", "/api/v1/services/{sid}/deploy"),
-    ("post", "/api/v1/services/{sid}/rollback"), ("get", "/api/v1/services/{sid}/deployments"),
-    ("get", "/api/v1/deployments/{did}"), ("post", "/api/v1/services/{sid}/start"),
-    ("post", "/api/v1/services/{sid}/stop"), ("post", "/api/v1/services/{sid}/restart"),
-    ("get", "/api/v1/services/{sid}/logs"), ("get", "/api/v1/services/{sid}/logs?follow=true"),
-    ("get", "/api/v1/services/{sid}/check"), ("get", "/api/v1/services/{sid}/proxy/"),
+    ("get", "/api/v1/services/{sid}"),
+    ("patch", "/api/v1/services/{sid}"),
+    ("delete", "/api/v1/services/{sid}"),
+    ("post", "/api/v1/services/{sid}/deploy"),
+    ("post", "/api/v1/services/{sid}/rollback"),
+    ("get", "/api/v1/services/{sid}/deployments"),
+    ("get", "/api/v1/deployments/{did}"),
+    ("post", "/api/v1/services/{sid}/start"),
+    ("post", "/api/v1/services/{sid}/stop"),
+    ("post", "/api/v1/services/{sid}/restart"),
+    ("get", "/api/v1/services/{sid}/logs"),
+    ("get", "/api/v1/services/{sid}/logs?follow=true"),
+    ("get", "/api/v1/services/{sid}/check"),
+    ("get", "/api/v1/services/{sid}/proxy/"),
     ("post", "/api/v1/services/{sid}/proxy/x"),
 ]
 
@@ -114,8 +129,11 @@ def test_another_organizations_service_is_404_everywhere(api_as, setup, method, 
     did = api.post(f"/api/v1/services/{sid}/deploy", json={}).get_json()["id"]
     stranger = api_as(setup.stranger)
     bodies = {"rollback": {"revision": 1}, "deploy": {}, "x": {"any": "body"}}
-    kwargs = {"json": next((b for k, b in bodies.items() if path.endswith(k)), None)} \
-        if method == "post" else ({"json": {"replicas": 1}} if method == "patch" else {})
+    kwargs = (
+        {"json": next((b for k, b in bodies.items() if path.endswith(k)), None)}
+        if method == "post"
+        else ({"json": {"replicas": 1}} if method == "patch" else {})
+    )
     resp = getattr(stranger, method)(path.format(sid=sid, did=did), **kwargs)
     assert resp.status_code == 404, resp.get_data(as_text=True)
     assert resp.get_json()["error"] == "not_found"
@@ -143,8 +161,10 @@ def test_rollback_and_start_need_history(api_as, setup):
     resp = api.post(f"/api/v1/services/{sid}/rollback", json={"revision": "v9"})
     assert resp.status_code == 404 and resp.get_json()["details"]["field"] == "revision"
     assert api.post(f"/api/v1/services/{sid}/rollback", json={"revision": True}).status_code == 400
-    assert api.post(f"/api/v1/services/{sid}/deploy",
-                    json={"strategy": "blue-green"}).status_code == 400
+    assert (
+        api.post(f"/api/v1/services/{sid}/deploy", json={"strategy": "blue-green"}).status_code
+        == 400
+    )
     stopped = api.post(f"/api/v1/services/{sid}/check").status_code
     assert stopped == 405
     assert api.get(f"/api/v1/services/{sid}/check").get_json()["status"] == "hibernated"
@@ -152,7 +172,12 @@ def test_rollback_and_start_need_history(api_as, setup):
 
 def test_openapi_documents_the_services_endpoints(client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    for path in ("/api/v1/services", "/api/v1/services/{service_id}/deploy",
-                 "/api/v1/services/{service_id}/rollback", "/api/v1/services/{service_id}/logs",
-                 "/api/v1/deployments/{deployment_id}", "/api/v1/services/{service_id}/check"):
+    for path in (
+        "/api/v1/services",
+        "/api/v1/services/{service_id}/deploy",
+        "/api/v1/services/{service_id}/rollback",
+        "/api/v1/services/{service_id}/logs",
+        "/api/v1/deployments/{deployment_id}",
+        "/api/v1/services/{service_id}/check",
+    ):
         assert path in spec["paths"], path

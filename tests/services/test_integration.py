@@ -17,9 +17,17 @@ pytestmark = pytest.mark.slow
 
 
 def _create(api, project, name="web", **extra):
-    body = {"projectId": project, "name": name, "type": "web", "image": "app:v1",
-            "command": HTTP_SERVER, "env": {"GREETING": "hi"}, "replicas": 2,
-            "healthCheckPath": "/", **extra}
+    body = {
+        "projectId": project,
+        "name": name,
+        "type": "web",
+        "image": "app:v1",
+        "command": HTTP_SERVER,
+        "env": {"GREETING": "hi"},
+        "replicas": 2,
+        "healthCheckPath": "/",
+        **extra,
+    }
     resp = api.post("/api/v1/services", json=body)
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()
@@ -81,8 +89,17 @@ def test_deploy_proxy_logs_and_rolling_update_that_fails(api_as, setup, agent, w
     # The spec goes back to what still runs, so the next plain deploy is not the broken one.
     assert (detail["image"], detail["currentImage"]) == ("app:v1", "app:v1")
     assert detail["command"] == HTTP_SERVER
-    wait_for(lambda: {r["pid"] for r in api.get(f"/api/v1/services/{svc['id']}").get_json()
-                      ["replicas"]["items"]} == pids, timeout=15, what="only the old replicas")
+    wait_for(
+        lambda: (
+            {
+                r["pid"]
+                for r in api.get(f"/api/v1/services/{svc['id']}").get_json()["replicas"]["items"]
+            }
+            == pids
+        ),
+        timeout=15,
+        what="only the old replicas",
+    )
     assert api.get(f"/api/v1/services/{svc['id']}/proxy/").status_code == 200
     logs = api.get(f"/api/v1/services/{svc['id']}/logs?lines=1000").get_json()["logs"]
     assert any(e["message"] == "boom" and e["level"] == "error" for e in logs)
@@ -90,8 +107,17 @@ def test_deploy_proxy_logs_and_rolling_update_that_fails(api_as, setup, agent, w
     # A replica that runs but never answers its health path fails on the timeout instead.
     silent = _finished(api, _deploy(api, svc["id"], image="app:silent", command="sleep 60")["id"])
     assert silent["status"] == "failed" and "did not become ready within" in silent["message"]
-    wait_for(lambda: {r["pid"] for r in api.get(f"/api/v1/services/{svc['id']}").get_json()
-                      ["replicas"]["items"]} == pids, timeout=15, what="only the old replicas")
+    wait_for(
+        lambda: (
+            {
+                r["pid"]
+                for r in api.get(f"/api/v1/services/{svc['id']}").get_json()["replicas"]["items"]
+            }
+            == pids
+        ),
+        timeout=15,
+        what="only the old replicas",
+    )
 
     # Rollback by image tag makes a new revision from revision 1.
     resp = api.post(f"/api/v1/services/{svc['id']}/rollback", json={"revision": "app:v1"})
@@ -131,8 +157,11 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
     sid = svc["id"]
     check = api.get(f"/api/v1/services/{sid}/check").get_json()
     assert check["status"] == "healthy" and check["elapsed"] > 0 and check["checkedAt"]
-    wait_for(lambda: api.get(f"/api/v1/services/{sid}").get_json()["health"]["status"]
-             == "healthy", timeout=10, what="healthy")
+    wait_for(
+        lambda: api.get(f"/api/v1/services/{sid}").get_json()["health"]["status"] == "healthy",
+        timeout=10,
+        what="healthy",
+    )
 
     # Kill the replica: the agent notices, reports unhealthy (alert), restarts it with
     # backoff, and the service recovers (alert resolved).
@@ -142,6 +171,7 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
     def restarted():
         items = api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"]
         return items and items[0]["restarts"] >= 1 and items[0]["ready"] and items[0]
+
     item = wait_for(restarted, timeout=20, what="the crashed replica to be restarted")
     assert item["pid"] != replica["pid"] and item["pod"] == replica["pod"]
     wait_for(lambda: _events(app, "alert.resolved"), timeout=10, what="alert.resolved")
@@ -155,14 +185,20 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
     stopped = api.post(f"/api/v1/services/{sid}/stop")
     assert stopped.status_code == 200 and stopped.get_json()["status"] == "stopped"
     wait_for(lambda: not psutil.pid_exists(item["pid"]), timeout=10, what="the replica to stop")
-    wait_for(lambda: not api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"],
-             timeout=10, what="no replicas")
+    wait_for(
+        lambda: not api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"],
+        timeout=10,
+        what="no replicas",
+    )
     assert api.get(f"/api/v1/services/{sid}/check").get_json()["status"] == "hibernated"
     assert api.get(f"/api/v1/services/{sid}/proxy/").status_code == 503
     started = api.post(f"/api/v1/services/{sid}/start")
     assert started.status_code == 200 and started.get_json()["status"] == "running"
-    wait_for(lambda: api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["ready"] == 1,
-             timeout=15, what="the replica to come back")
+    wait_for(
+        lambda: api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["ready"] == 1,
+        timeout=15,
+        what="the replica to come back",
+    )
 
     # Restart is a rolling replacement: a deployment of the same revision, new pids.
     before = {r["pid"] for r in api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"]}
@@ -179,8 +215,7 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
     assert api.get(f"/api/v1/services/{sid}").status_code == 404
 
 
-def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, setup, agent,
-                                                                      worker):
+def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, setup, agent, worker):
     api = api_as(setup.maintainer)
     svc = _deployed(api, setup.project, replicas=2)
     pids = {r["pid"] for r in svc["replicas"]["items"]}
@@ -198,21 +233,28 @@ def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, se
     def settled():
         detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
         return detail["replicas"]["ready"] == 2 and detail
+
     detail = wait_for(settled, timeout=20, what="two ready replicas again")
     now = {r["pid"] for r in detail["replicas"]["items"]}
     assert len(now) == 2 and alive in now and dead not in now
     # The re-adopted replicas' logs are still followed.
     assert api.get(f"/api/v1/services/{svc['id']}/proxy/?after-restart=1").status_code == 200
-    wait_for(lambda: any("after-restart" in e["message"] for e in api.get(
-        f"/api/v1/services/{svc['id']}/logs").get_json()["logs"]), timeout=10,
-        what="a log line from an adopted replica")
+    wait_for(
+        lambda: any(
+            "after-restart" in e["message"]
+            for e in api.get(f"/api/v1/services/{svc['id']}/logs").get_json()["logs"]
+        ),
+        timeout=10,
+        what="a log line from an adopted replica",
+    )
 
 
 def test_recreate_strategy_and_rollback_by_number(api_as, setup, agent, worker):
     api = api_as(setup.maintainer)
     svc = _deployed(api, setup.project, replicas=1)
-    v2 = _deploy(api, svc["id"], image="app:v2", strategy="recreate", replicas=2,
-                 env={"COLOR": "blue"})
+    v2 = _deploy(
+        api, svc["id"], image="app:v2", strategy="recreate", replicas=2, env={"COLOR": "blue"}
+    )
     assert _finished(api, v2["id"])["status"] == "success"
     detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
     assert detail["currentRevision"] == 2 and detail["replicas"]["ready"] == 2
@@ -224,8 +266,11 @@ def test_recreate_strategy_and_rollback_by_number(api_as, setup, agent, worker):
     assert _finished(api, body["deploymentId"])["status"] == "success"
     detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
     assert detail["image"] == "app:v1" and detail["replicas"]["desired"] == 1
-    wait_for(lambda: len(api.get(f"/api/v1/services/{svc['id']}").get_json()
-                         ["replicas"]["items"]) == 1, timeout=10, what="one replica")
+    wait_for(
+        lambda: len(api.get(f"/api/v1/services/{svc['id']}").get_json()["replicas"]["items"]) == 1,
+        timeout=10,
+        what="one replica",
+    )
     missing = api.post(f"/api/v1/services/{svc['id']}/rollback", json={"revision": 99})
     assert missing.status_code == 404 and missing.get_json()["details"]["field"] == "revision"
 
@@ -233,8 +278,11 @@ def test_recreate_strategy_and_rollback_by_number(api_as, setup, agent, worker):
 def _sse_events(raw: str) -> list[dict]:
     events = []
     for block in raw.split("\n\n"):
-        fields = dict(line.split(": ", 1) for line in block.splitlines()
-                      if ": " in line and not line.startswith(":"))
+        fields = dict(
+            line.split(": ", 1)
+            for line in block.splitlines()
+            if ": " in line and not line.startswith(":")
+        )
         if "data" in fields:
             events.append({"id": fields.get("id"), **json.loads(fields["data"])})
     return events
@@ -245,8 +293,14 @@ def test_logs_follow_over_sse_and_resume_with_last_event_id(app, api_as, setup, 
     svc = _deployed(api, setup.project, replicas=1)
     sid = svc["id"]
     api.get(f"/api/v1/services/{sid}/proxy/first")
-    wait_for(lambda: any("/first" in e["message"] for e in api.get(
-        f"/api/v1/services/{sid}/logs").get_json()["logs"]), timeout=10, what="first line")
+    wait_for(
+        lambda: any(
+            "/first" in e["message"]
+            for e in api.get(f"/api/v1/services/{sid}/logs").get_json()["logs"]
+        ),
+        timeout=10,
+        what="first line",
+    )
 
     resp = api.get(f"/api/v1/services/{sid}/logs?follow=true&lines=5", buffered=False)
     assert resp.status_code == 200 and resp.mimetype == "text/event-stream"
@@ -263,8 +317,11 @@ def test_logs_follow_over_sse_and_resume_with_last_event_id(app, api_as, setup, 
     resp.close()
 
     # A reconnect with Last-Event-ID gets what came after that id, not the backlog again.
-    again = api.get(f"/api/v1/services/{sid}/logs?follow=true", buffered=False,
-                    headers={"Last-Event-ID": last_id})
+    again = api.get(
+        f"/api/v1/services/{sid}/logs?follow=true",
+        buffered=False,
+        headers={"Last-Event-ID": last_id},
+    )
     raw2 = ""
     chunks2 = again.response
     while "/second" not in raw2:
@@ -281,12 +338,16 @@ ECHO = f"python3 {__file__.rsplit('/', 1)[0]}/echo_server.py"
 
 
 def test_proxy_forwards_method_headers_query_and_body_with_public_and_private_auth(
-        client, api_as, setup, agent, worker):
+    client, api_as, setup, agent, worker
+):
     api = api_as(setup.maintainer)
     svc = _deployed(api, setup.project, name="echo", command=ECHO, healthCheckPath="/health")
     sid = svc["id"]
-    resp = api.post(f"/api/v1/services/{sid}/proxy/orders?q=1&q=2", data=b'{"a": 1}',
-                    headers={"Content-Type": "application/json", "X-Custom": "kept"})
+    resp = api.post(
+        f"/api/v1/services/{sid}/proxy/orders?q=1&q=2",
+        data=b'{"a": 1}',
+        headers={"Content-Type": "application/json", "X-Custom": "kept"},
+    )
     assert resp.status_code == 201 and resp.headers["X-Echo"] == "yes"
     seen = resp.get_json()
     assert seen["method"] == "POST" and seen["path"] == "/orders?q=1&q=2"
@@ -296,8 +357,10 @@ def test_proxy_forwards_method_headers_query_and_body_with_public_and_private_au
     assert "Authorization" not in seen["headers"] and "X-Api-Key" not in seen["headers"]
     assert seen["headers"]["X-Forwarded-Prefix"] == f"/api/v1/services/{sid}/proxy"
     for method in ("put", "patch", "delete"):
-        assert getattr(api, method)(f"/api/v1/services/{sid}/proxy/x").get_json()["method"] == \
-            method.upper()
+        assert (
+            getattr(api, method)(f"/api/v1/services/{sid}/proxy/x").get_json()["method"]
+            == method.upper()
+        )
 
     assert client.get(f"/api/v1/services/{sid}/proxy/").status_code == 401  # private
     stranger = api_as(setup.stranger)
@@ -307,8 +370,9 @@ def test_proxy_forwards_method_headers_query_and_body_with_public_and_private_au
     assert anonymous.status_code == 200 and anonymous.get_json()["path"] == "/hello?x=y"
 
 
-def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(app, api_as, setup, agent,
-                                                                   run_jobs):
+def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(
+    app, api_as, setup, agent, run_jobs
+):
     """No worker process here: jobs run in-process, and the first job "dies" mid-rollout."""
     from blueprints.core.extensions import db
     from blueprints.services.domain import _desired, set_spec
@@ -325,8 +389,9 @@ def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(app, api_as, se
     with app.app_context():  # what a worker killed after its first step leaves behind
         service = db.session.get(Service, svc["id"])
         old = get_runtime().desired(service.id).sets
-        rev2 = db.session.execute(db.select(Revision).filter_by(service_id=service.id,
-                                                                number=2)).scalar_one()
+        rev2 = db.session.execute(
+            db.select(Revision).filter_by(service_id=service.id, number=2)
+        ).scalar_one()
         get_runtime().apply(_desired(service, [*old, set_spec(second["id"], rev2, 1)]))
         db.session.commit()
     run_jobs()
@@ -341,17 +406,30 @@ def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(app, api_as, se
 
 def test_worker_services_run_without_http(api_as, setup, agent, worker):
     api = api_as(setup.maintainer)
-    svc = _deployed(api, setup.project, name="jobs", type="worker", replicas=1,
-                    command="while true; do echo tick $GREETING; sleep 0.2; done")
+    svc = _deployed(
+        api,
+        setup.project,
+        name="jobs",
+        type="worker",
+        replicas=1,
+        command="while true; do echo tick $GREETING; sleep 0.2; done",
+    )
     assert svc["replicas"]["ready"] == 1 and svc["status"] == "running"
-    wait_for(lambda: any(e["message"] == "tick hi" for e in api.get(
-        f"/api/v1/services/{svc['id']}/logs").get_json()["logs"]), timeout=10, what="ticks")
+    wait_for(
+        lambda: any(
+            e["message"] == "tick hi"
+            for e in api.get(f"/api/v1/services/{svc['id']}/logs").get_json()["logs"]
+        ),
+        timeout=10,
+        what="ticks",
+    )
     assert api.get(f"/api/v1/services/{svc['id']}/check").get_json()["status"] == "healthy"
     assert api.get(f"/api/v1/services/{svc['id']}/proxy/").status_code == 404
 
 
 def test_stop_replicas_command_stops_what_a_stopped_agent_left_and_start_restores(
-        app, api_as, setup, agent, worker):
+    app, api_as, setup, agent, worker
+):
     """`sparki agent --stop-replicas` (and `sparki up --stop-services`) end every replica; the
     desired state is kept, so the next agent brings the service back."""
     import subprocess
@@ -362,17 +440,26 @@ def test_stop_replicas_command_stops_what_a_stopped_agent_left_and_start_restore
     svc = _deployed(api, setup.project, replicas=2)
     pids = {r["pid"] for r in svc["replicas"]["items"]}
     env = _child_env(app, AGENT_DATA_DIR=agent.data_dir)
-    refused = subprocess.run([SPARKI, "agent", "--stop-replicas"], env=env, capture_output=True,
-                             text=True, timeout=60)
+    refused = subprocess.run(
+        [SPARKI, "agent", "--stop-replicas"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert refused.returncode != 0 and "an agent is running" in refused.stderr
     agent.kill(signal.SIGTERM)  # a clean stop releases the lock; replicas keep running
     assert all(psutil.pid_exists(p) for p in pids)
-    done = subprocess.run([SPARKI, "agent", "--stop-replicas"], env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [SPARKI, "agent", "--stop-replicas"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0 and "stopped 2 replicas" in done.stdout
-    wait_for(lambda: not any(psutil.pid_exists(p) for p in pids), timeout=10,
-             what="the replicas to exit")
+    wait_for(
+        lambda: not any(psutil.pid_exists(p) for p in pids), timeout=10, what="the replicas to exit"
+    )
     agent.start()
-    detail = wait_for(lambda: (d := api.get(f"/api/v1/services/{svc['id']}").get_json())
-                      ["replicas"]["ready"] == 2 and d, timeout=30, what="replicas restored")
+    detail = wait_for(
+        lambda: (
+            (d := api.get(f"/api/v1/services/{svc['id']}").get_json())["replicas"]["ready"] == 2
+            and d
+        ),
+        timeout=30,
+        what="replicas restored",
+    )
     assert not pids & {r["pid"] for r in detail["replicas"]["items"]}

@@ -11,15 +11,28 @@ from blueprints.services.runtime.reconcile import ReplicaRecord, backoff_seconds
 
 
 def rec(pod, service="svc-a", key="k1", state="running", ready=True, started=0.0, **kw):
-    return ReplicaRecord(pod=pod, service_id=service, org_id="org-1", set_key=key, revision=1,
-                         port=1, state=state, ready=ready, started_at=started, **kw)
+    return ReplicaRecord(
+        pod=pod,
+        service_id=service,
+        org_id="org-1",
+        set_key=key,
+        revision=1,
+        port=1,
+        state=state,
+        ready=ready,
+        started_at=started,
+        **kw,
+    )
 
 
 def test_plan_starts_missing_and_stops_surplus_replicas():
     p = plan({"svc-a": {"k1": 3}}, [rec("a")], now=100)
     assert p.start == [("svc-a", "k1"), ("svc-a", "k1")] and not p.stop
-    p = plan({"svc-a": {"k1": 1}}, [rec("a", started=1), rec("b", started=2, ready=False),
-                                    rec("c", started=3)], now=100)
+    p = plan(
+        {"svc-a": {"k1": 1}},
+        [rec("a", started=1), rec("b", started=2, ready=False), rec("c", started=3)],
+        now=100,
+    )
     assert sorted(p.stop) == ["b", "c"]  # the unready one first, then the newest
 
 
@@ -43,8 +56,14 @@ def test_backoff_doubles_up_to_thirty_seconds():
 
 
 def spec(key, replicas, revision=1):
-    return ReplicaSetSpec(key=key, revision=revision, image=f"app:v{revision}", command="run",
-                          env={}, replicas=replicas)
+    return ReplicaSetSpec(
+        key=key,
+        revision=revision,
+        image=f"app:v{revision}",
+        command="run",
+        env={},
+        replicas=replicas,
+    )
 
 
 def _simulate(sets, target, strategy):
@@ -59,8 +78,13 @@ def _simulate(sets, target, strategy):
 
 def test_rolling_update_starts_one_new_then_stops_one_old():
     steps = _simulate([spec("old", 2)], spec("new", 2, 2), "rolling-update")
-    assert steps == [[("old", 2), ("new", 1)], [("old", 1), ("new", 1)],
-                     [("old", 1), ("new", 2)], [("new", 2)], [("new", 2)]]
+    assert steps == [
+        [("old", 2), ("new", 1)],
+        [("old", 1), ("new", 1)],
+        [("old", 1), ("new", 2)],
+        [("new", 2)],
+        [("new", 2)],
+    ]
     # Never fewer than the goal serving, never more than one over it.
     for sets in steps:
         assert 2 <= sum(n for _, n in sets) <= 3
@@ -68,7 +92,10 @@ def test_rolling_update_starts_one_new_then_stops_one_old():
 
 def test_rolling_update_scales_and_first_deploy():
     assert _simulate([], spec("new", 2), "rolling-update") == [
-        [("new", 1)], [("new", 2)], [("new", 2)]]
+        [("new", 1)],
+        [("new", 2)],
+        [("new", 2)],
+    ]
     down = _simulate([spec("old", 3)], spec("new", 1, 2), "rolling-update")
     assert down[0] == [("old", 3), ("new", 1)] and down[-1] == [("new", 1)]
     step = next_step([spec("old", 2), spec("new", 1, 2)], spec("new", 2, 2), "rolling-update")
@@ -82,16 +109,19 @@ def test_recreate_replaces_everything_at_once():
     assert next_step(step.sets, spec("new", 3, 2), "recreate").done
 
 
-@pytest.mark.parametrize(("line", "stream", "level"), [
-    ("hello", "stdout", "info"),
-    ("Traceback (most recent call last):", "stderr", "error"),
-    ('127.0.0.1 - - [x] "GET / HTTP/1.1" 200 -', "stderr", "info"),
-    ('127.0.0.1 - - [x] "GET /nope HTTP/1.1" 404 -', "stderr", "warn"),
-    ('127.0.0.1 - - [x] "POST / HTTP/1.1" 500 -', "stdout", "error"),
-    ("2026-01-01 INFO started", "stderr", "info"),
-    ("WARNING: disk almost full", "stdout", "warn"),
-    ("level=debug msg=tick", "stdout", "debug"),
-])
+@pytest.mark.parametrize(
+    ("line", "stream", "level"),
+    [
+        ("hello", "stdout", "info"),
+        ("Traceback (most recent call last):", "stderr", "error"),
+        ('127.0.0.1 - - [x] "GET / HTTP/1.1" 200 -', "stderr", "info"),
+        ('127.0.0.1 - - [x] "GET /nope HTTP/1.1" 404 -', "stderr", "warn"),
+        ('127.0.0.1 - - [x] "POST / HTTP/1.1" 500 -', "stdout", "error"),
+        ("2026-01-01 INFO started", "stderr", "info"),
+        ("WARNING: disk almost full", "stdout", "warn"),
+        ("level=debug msg=tick", "stdout", "debug"),
+    ],
+)
 def test_log_levels(line, stream, level):
     assert classify(line, stream) == level
 
@@ -108,12 +138,12 @@ def test_revision_numbers_and_lookup_by_number_or_tag(app, factory):
         user = db.session.get(User, uid)
         org = user.organization
         project = create_project(org, user, name="p")
-        service = domain.create_service(org, user, project_id=project.id, name="api",
-                                        image="app:v1", command="run")
+        service = domain.create_service(
+            org, user, project_id=project.id, name="api", image="app:v1", command="run"
+        )
         assert domain.next_revision_number(service) == 1
         for image in ("app:v1", "app:v2", "app:v1"):
-            domain.new_revision(service, image=image, command="run", env={}, replicas=1,
-                                actor=user)
+            domain.new_revision(service, image=image, command="run", env={}, replicas=1, actor=user)
         db.session.commit()
         assert domain.next_revision_number(service) == 4
         assert domain.find_revision(service, 2).image == "app:v2"
@@ -166,6 +196,8 @@ def test_the_runtime_is_chosen_by_config(database_url, redis_url):
 
     with make_app(database_url, redis_url).app_context():
         assert isinstance(get_runtime(), LocalRuntime)
-    with make_app(database_url, redis_url, SPARKI_RUNTIME="kubernetes").app_context(), \
-            pytest.raises(ServiceUnavailable, match="kubernetes"):
+    with (
+        make_app(database_url, redis_url, SPARKI_RUNTIME="kubernetes").app_context(),
+        pytest.raises(ServiceUnavailable, match="kubernetes"),
+    ):
         get_runtime()

@@ -9,10 +9,21 @@ HX = {"HX-Request": "true"}
 
 
 def _create(page, project, name="web"):
-    return page.post("/services", data={
-        "project_id": project, "name": name, "type": "web", "image": "app:v1",
-        "command": HTTP_SERVER, "env": "GREETING=hi\n", "replicas": "2",
-        "health_check_path": "/", "url_auth": "private"}, headers=HX)
+    return page.post(
+        "/services",
+        data={
+            "project_id": project,
+            "name": name,
+            "type": "web",
+            "image": "app:v1",
+            "command": HTTP_SERVER,
+            "env": "GREETING=hi\n",
+            "replicas": "2",
+            "health_check_path": "/",
+            "url_auth": "private",
+        },
+        headers=HX,
+    )
 
 
 def test_list_create_and_the_embedded_table(login_as, setup):
@@ -44,9 +55,16 @@ def test_detail_deploy_progress_settings_and_delete(login_as, setup, app):
     assert 'sse-connect="/api/v1/services/' in html and 'id="deploy-form"' in html
     assert "GREETING=hi" in html  # a maintainer sees the environment values
 
-    resp = page.post(f"/services/{sid}/deploy", data={"image": "app:v2", "command": HTTP_SERVER,
-                                                       "replicas": "1",
-                                                       "strategy": "rolling-update"}, headers=HX)
+    resp = page.post(
+        f"/services/{sid}/deploy",
+        data={
+            "image": "app:v2",
+            "command": HTTP_SERVER,
+            "replicas": "1",
+            "strategy": "rolling-update",
+        },
+        headers=HX,
+    )
     assert resp.status_code == 200 and resp.headers["HX-Trigger"] == "service-changed"
     body = resp.get_data(as_text=True)
     assert "Deployment of revision 1" in body and 'hx-trigger="load delay:1s"' in body
@@ -55,14 +73,19 @@ def test_detail_deploy_progress_settings_and_delete(login_as, setup, app):
     did = body.split('id="progress-')[1].split('"')[0]
     progress = page.get(f"/deployments/{did}/progress", headers=HX)
     assert progress.status_code == 200 and "in-progress" in progress.get_data(as_text=True)
-    assert "app:v2" in page.get(f"/services/{sid}/deployments", headers=HX).get_data(
-        as_text=True)
+    assert "app:v2" in page.get(f"/services/{sid}/deployments", headers=HX).get_data(as_text=True)
 
-    settings = page.post(f"/services/{sid}/settings", data={
-        "url_auth": "public", "health_check_path": "/healthz", "env": "A=1"}, headers=HX)
+    settings = page.post(
+        f"/services/{sid}/settings",
+        data={"url_auth": "public", "health_check_path": "/healthz", "env": "A=1"},
+        headers=HX,
+    )
     assert settings.status_code == 200 and "Settings saved" in settings.get_data(as_text=True)
-    bad = page.post(f"/services/{sid}/settings", data={
-        "url_auth": "public", "health_check_path": "/", "env": "PORT=1"}, headers=HX)
+    bad = page.post(
+        f"/services/{sid}/settings",
+        data={"url_auth": "public", "health_check_path": "/", "env": "PORT=1"},
+        headers=HX,
+    )
     assert bad.status_code == 400 and "assigned by the runtime" in bad.get_data(as_text=True)
 
     busy = page.delete(f"/services/{sid}", headers=HX)
@@ -80,9 +103,16 @@ def test_detail_deploy_progress_settings_and_delete(login_as, setup, app):
 
 def test_viewer_sees_names_not_values_and_no_buttons(login_as, api_as, setup):
     api = api_as(setup.maintainer)
-    sid = api.post("/api/v1/services", json={
-        "projectId": setup.project, "name": "web", "image": "app:v1", "command": HTTP_SERVER,
-        "env": {"TOKEN": "abc123"}}).get_json()["id"]
+    sid = api.post(
+        "/api/v1/services",
+        json={
+            "projectId": setup.project,
+            "name": "web",
+            "image": "app:v1",
+            "command": HTTP_SERVER,
+            "env": {"TOKEN": "abc123"},
+        },
+    ).get_json()["id"]
     html = login_as(setup.viewer).get(f"/services/{sid}").get_data(as_text=True)
     assert "abc123" not in html and "TOKEN=********" in html
     assert 'id="deploy-form"' not in html and 'id="stop-service"' not in html

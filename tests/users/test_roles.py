@@ -13,8 +13,12 @@ ADMIN = {"admin"}
 
 
 def _new_user_body(n: str = "x") -> dict:
-    return {"email": f"new-{n}@example.com", "name": "New", "password": "long-enough",
-            "roles": ["developer"]}
+    return {
+        "email": f"new-{n}@example.com",
+        "name": "New",
+        "password": "long-enough",
+        "roles": ["developer"],
+    }
 
 
 def _target_key(api_as, factory, team):
@@ -32,39 +36,88 @@ CASES = {
     "me": (EVERYONE, 200, lambda api, t, h: api.get("/api/v1/users/me")),
     "refresh token": (EVERYONE, 200, lambda api, t, h: api.post("/api/v1/auth/refresh")),
     "create user": (ADMIN, 201, lambda api, t, h: api.post("/api/v1/users", json=_new_user_body())),
-    "rename other user": (ADMIN, 200, lambda api, t, h: api.patch(
-        f"/api/v1/users/{t['target']}", json={"name": "Renamed"})),
-    "change other's roles": (ADMIN, 200, lambda api, t, h: api.patch(
-        f"/api/v1/users/{t['target']}", json={"roles": ["maintainer"]})),
-    "deactivate other": (ADMIN, 200, lambda api, t, h: api.patch(
-        f"/api/v1/users/{t['target']}", json={"active": False})),
-    "delete other user": (ADMIN, 200, lambda api, t, h: api.delete(
-        f"/api/v1/users/{t['target']}")),
-    "rename self": (EVERYONE, 200, lambda api, t, h: api.patch(
-        f"/api/v1/users/{h['me']}", json={"name": "Me Myself"})),
-    "change own password": (EVERYONE, 200, lambda api, t, h: api.patch(
-        f"/api/v1/users/{h['me']}", json={"password": "new-long-password"})),
-    "change own roles": (ADMIN, 200, lambda api, t, h: api.patch(
-        f"/api/v1/users/{h['me']}", json={"roles": ["admin", "maintainer"]})),
-    "change own email": (ADMIN, 200, lambda api, t, h: api.patch(
-        f"/api/v1/users/{h['me']}", json={"email": "changed@example.com"})),
+    "rename other user": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.patch(f"/api/v1/users/{t['target']}", json={"name": "Renamed"}),
+    ),
+    "change other's roles": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.patch(f"/api/v1/users/{t['target']}", json={"roles": ["maintainer"]}),
+    ),
+    "deactivate other": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.patch(f"/api/v1/users/{t['target']}", json={"active": False}),
+    ),
+    "delete other user": (ADMIN, 200, lambda api, t, h: api.delete(f"/api/v1/users/{t['target']}")),
+    "rename self": (
+        EVERYONE,
+        200,
+        lambda api, t, h: api.patch(f"/api/v1/users/{h['me']}", json={"name": "Me Myself"}),
+    ),
+    "change own password": (
+        EVERYONE,
+        200,
+        lambda api, t, h: api.patch(
+            f"/api/v1/users/{h['me']}", json={"password": "new-long-password"}
+        ),
+    ),
+    "change own roles": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.patch(
+            f"/api/v1/users/{h['me']}", json={"roles": ["admin", "maintainer"]}
+        ),
+    ),
+    "change own email": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.patch(
+            f"/api/v1/users/{h['me']}", json={"email": "changed@example.com"}
+        ),
+    ),
     "list own keys": (EVERYONE, 200, lambda api, t, h: api.get("/api/v1/api-keys")),
     "list everyone's keys": (ADMIN, 200, lambda api, t, h: api.get("/api/v1/api-keys?all=true")),
-    "create own key": (EVERYONE, 201, lambda api, t, h: api.post(
-        "/api/v1/api-keys", json={"name": "mine"})),
-    "create key for other": (ADMIN, 201, lambda api, t, h: api.post(
-        "/api/v1/api-keys", json={"name": "theirs", "userId": t["target"]})),
-    "get other's key": (ADMIN, 200, lambda api, t, h: api.get(
-        f"/api/v1/api-keys/{h['target_key']()}")),
-    "revoke other's key": (ADMIN, 200, lambda api, t, h: api.delete(
-        f"/api/v1/api-keys/{h['target_key']()}")),
+    "create own key": (
+        EVERYONE,
+        201,
+        lambda api, t, h: api.post("/api/v1/api-keys", json={"name": "mine"}),
+    ),
+    "create key for other": (
+        ADMIN,
+        201,
+        lambda api, t, h: api.post(
+            "/api/v1/api-keys", json={"name": "theirs", "userId": t["target"]}
+        ),
+    ),
+    "get other's key": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.get(f"/api/v1/api-keys/{h['target_key']()}"),
+    ),
+    "revoke other's key": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.delete(f"/api/v1/api-keys/{h['target_key']()}"),
+    ),
     "get organization": (EVERYONE, 200, lambda api, t, h: api.get("/api/v1/organization")),
-    "change modules": (ADMIN, 200, lambda api, t, h: api.patch(
-        "/api/v1/organization", json={"modules": {"crm": True}})),
-    "change limits": (ADMIN, 200, lambda api, t, h: api.patch(
-        "/api/v1/organization", json={"limits": {"maxServices": 30}})),
-    "rename organization": (ADMIN, 200, lambda api, t, h: api.patch(
-        "/api/v1/organization", json={"name": "Renamed Org"})),
+    "change modules": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.patch("/api/v1/organization", json={"modules": {"crm": True}}),
+    ),
+    "change limits": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.patch("/api/v1/organization", json={"limits": {"maxServices": 30}}),
+    ),
+    "rename organization": (
+        ADMIN,
+        200,
+        lambda api, t, h: api.patch("/api/v1/organization", json={"name": "Renamed Org"}),
+    ),
 }
 
 
@@ -109,8 +162,12 @@ def test_forbidden_changes_change_nothing(app, api_as, team):
 def test_own_password_change_works_for_login(client, api_as, team, app):
     dev = api_as(team["developer"])
     email = dev.get("/api/v1/users/me").json["email"]
-    assert dev.patch(f"/api/v1/users/{team['developer']}",
-                     json={"password": "brand-new-password"}).status_code == 200
+    assert (
+        dev.patch(
+            f"/api/v1/users/{team['developer']}", json={"password": "brand-new-password"}
+        ).status_code
+        == 200
+    )
     ok = client.post("/api/v1/auth/login", json={"email": email, "password": "brand-new-password"})
     assert ok.status_code == 200
     old = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
@@ -129,7 +186,8 @@ def test_admin_lists_everyones_keys_with_all(api_as, factory, team):
     # A non-admin sees only their own, and ?all=false is the same as leaving it out.
     viewer = api_as(team["viewer"])
     assert {k["userId"] for k in viewer.get("/api/v1/api-keys?all=false").json["data"]} == {
-        team["viewer"]}
+        team["viewer"]
+    }
 
 
 def test_user_may_revoke_own_key(api_as, factory, team):
@@ -141,14 +199,16 @@ def test_user_may_revoke_own_key(api_as, factory, team):
 
 
 def test_created_key_for_other_belongs_to_them(api_as, team):
-    r = api_as(team["admin"]).post("/api/v1/api-keys",
-                                   json={"name": "for-target", "userId": team["target"]})
+    r = api_as(team["admin"]).post(
+        "/api/v1/api-keys", json={"name": "for-target", "userId": team["target"]}
+    )
     assert r.json["userId"] == team["target"]
     as_target = api_as(team["target"]).get("/api/v1/api-keys").json["data"]
     assert [k["id"] for k in as_target] == [r.json["id"]]
 
 
 # --- the last admin ------------------------------------------------------------------------
+
 
 def test_last_admin_cannot_be_demoted(api_as, team):
     admin = api_as(team["admin"])
@@ -174,24 +234,29 @@ def test_last_admin_cannot_be_deleted_by_another_org(api_as, team, other_team):
 
 def test_with_two_admins_one_may_go(api_as, team):
     admin = api_as(team["admin"])
-    assert admin.patch(f"/api/v1/users/{team['target']}",
-                       json={"roles": ["admin"]}).status_code == 200
+    assert (
+        admin.patch(f"/api/v1/users/{team['target']}", json={"roles": ["admin"]}).status_code == 200
+    )
     # Now the original admin may step down, and the new one may delete them.
-    assert admin.patch(f"/api/v1/users/{team['admin']}",
-                       json={"roles": ["viewer"]}).status_code == 200
+    assert (
+        admin.patch(f"/api/v1/users/{team['admin']}", json={"roles": ["viewer"]}).status_code == 200
+    )
     new_admin = api_as(team["target"])
-    assert_error(new_admin.patch(f"/api/v1/users/{team['target']}", json={"roles": ["viewer"]}),
-                 409, "conflict")
+    assert_error(
+        new_admin.patch(f"/api/v1/users/{team['target']}", json={"roles": ["viewer"]}),
+        409,
+        "conflict",
+    )
     assert new_admin.delete(f"/api/v1/users/{team['admin']}").status_code == 200
 
 
 def test_deactivated_admin_does_not_count(api_as, team):
     admin = api_as(team["admin"])
     admin.patch(f"/api/v1/users/{team['target']}", json={"roles": ["admin"]})
-    assert admin.patch(f"/api/v1/users/{team['target']}", json={"active": False}).status_code \
-        == 200
-    assert_error(admin.patch(f"/api/v1/users/{team['admin']}", json={"roles": ["viewer"]}),
-                 409, "conflict")
+    assert admin.patch(f"/api/v1/users/{team['target']}", json={"active": False}).status_code == 200
+    assert_error(
+        admin.patch(f"/api/v1/users/{team['admin']}", json={"roles": ["viewer"]}), 409, "conflict"
+    )
 
 
 def test_delete_user_answers_success_envelope(api_as, team):
@@ -229,5 +294,4 @@ def test_deleting_a_user_deletes_their_keys(app, api_as, factory, team):
     assert admin.get("/api/v1/api-keys?all=true").json["data"] == []
     with app.app_context():
         assert db.session.query(ApiKey).filter_by(user_id=team["target"]).count() == 0
-    assert app.test_client().get("/api/v1/users/me", headers={"X-API-Key": raw}).status_code \
-        == 401
+    assert app.test_client().get("/api/v1/users/me", headers={"X-API-Key": raw}).status_code == 401

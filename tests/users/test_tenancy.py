@@ -48,8 +48,9 @@ ID_ENDPOINTS = [
 def _request(api, method, path, body, ids):
     kwargs = {}
     if body is not None:
-        kwargs["json"] = {k: (v.format(**ids) if isinstance(v, str) else v)
-                          for k, v in body.items()}
+        kwargs["json"] = {
+            k: (v.format(**ids) if isinstance(v, str) else v) for k, v in body.items()
+        }
     return getattr(api, method)(path.format(**ids), **kwargs)
 
 
@@ -107,8 +108,10 @@ def test_cursor_from_another_org_does_not_leak(api_as, world):
 def test_patch_organization_changes_only_the_callers(api_as, world):
     mine, theirs = world["mine"], world["theirs"]
     before = api_as(theirs["admin"]).get("/api/v1/organization").json
-    r = api_as(mine["admin"]).patch("/api/v1/organization", json={
-        "name": "Mine Renamed", "modules": {"crm": True}, "limits": {"maxServices": 99}})
+    r = api_as(mine["admin"]).patch(
+        "/api/v1/organization",
+        json={"name": "Mine Renamed", "modules": {"crm": True}, "limits": {"maxServices": 99}},
+    )
     assert r.status_code == 200 and r.json["id"] == mine.org
     assert r.json["modules"]["crm"] is True and r.json["limits"]["maxServices"] == 99
     after = api_as(theirs["admin"]).get("/api/v1/organization").json
@@ -116,31 +119,39 @@ def test_patch_organization_changes_only_the_callers(api_as, world):
 
 
 def test_organization_endpoint_shows_the_callers_org(api_as, world):
-    assert api_as(world["mine"]["viewer"]).get("/api/v1/organization").json["id"] == \
-        world["mine"].org
-    assert api_as(world["theirs"]["viewer"], key=True).get("/api/v1/organization").json["id"] \
+    assert (
+        api_as(world["mine"]["viewer"]).get("/api/v1/organization").json["id"] == world["mine"].org
+    )
+    assert (
+        api_as(world["theirs"]["viewer"], key=True).get("/api/v1/organization").json["id"]
         == world["theirs"].org
+    )
 
 
 def test_email_uniqueness_is_global(api_as, world):
     """Emails log people in, so they are unique across organizations (409, not a leak of
     which organization holds it)."""
     theirs_email = api_as(world["theirs"]["target"]).get("/api/v1/users/me").json["email"]
-    r = api_as(world["mine"]["admin"]).post("/api/v1/users", json={
-        "email": theirs_email, "name": "Clash", "password": "long-enough"})
+    r = api_as(world["mine"]["admin"]).post(
+        "/api/v1/users", json={"email": theirs_email, "name": "Clash", "password": "long-enough"}
+    )
     body = assert_error(r, 409, "conflict", field="email")
     assert world["theirs"].org not in str(body)
 
 
 # --- pages ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method,path", [
-    ("get", "/users/{user}/row"),
-    ("get", "/users/{user}/row?edit=1"),
-    ("post", "/users/{user}/roles"),
-    ("delete", "/users/{user}"),
-    ("post", "/api-keys/{key}/revoke"),
-])
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/users/{user}/row"),
+        ("get", "/users/{user}/row?edit=1"),
+        ("post", "/users/{user}/roles"),
+        ("delete", "/users/{user}"),
+        ("post", "/api-keys/{key}/revoke"),
+    ],
+)
 def test_pages_answer_404_for_other_orgs_ids(login_as, world, method, path):
     c = login_as(world["mine"]["admin"])
     url = path.format(user=world["theirs"]["target"], key=world["their_target_key"])
@@ -151,8 +162,9 @@ def test_pages_answer_404_for_other_orgs_ids(login_as, world, method, path):
 
 def test_users_page_lists_only_own_org(login_as, world, api_as):
     html = login_as(world["mine"]["admin"]).get("/users?limit=100").get_data(as_text=True)
-    their_emails = [u["email"] for u in
-                    api_as(world["theirs"]["admin"]).get("/api/v1/users").json["data"]]
+    their_emails = [
+        u["email"] for u in api_as(world["theirs"]["admin"]).get("/api/v1/users").json["data"]
+    ]
     assert their_emails and not any(e in html for e in their_emails)
     keys_html = login_as(world["mine"]["admin"]).get("/api-keys?all=1").get_data(as_text=True)
     assert world["their_target_key"] not in keys_html

@@ -41,17 +41,20 @@ def test_body_must_be_an_object(api_as, team, method, path, body):
         assert "field" not in body_error["details"]
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"name": ""}, "name"),
-    ({"name": "x" * 121}, "name"),
-    ({"name": 5}, "name"),
-    ({"email": "nope"}, "email"),
-    ({"password": "short"}, "password"),
-    ({"roles": []}, "roles"),
-    ({"roles": ["king"]}, "roles.0"),
-    ({"roles": "admin"}, "roles"),
-    ({"active": "sometimes"}, "active"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 121}, "name"),
+        ({"name": 5}, "name"),
+        ({"email": "nope"}, "email"),
+        ({"password": "short"}, "password"),
+        ({"roles": []}, "roles"),
+        ({"roles": ["king"]}, "roles.0"),
+        ({"roles": "admin"}, "roles"),
+        ({"active": "sometimes"}, "active"),
+    ],
+)
 def test_user_patch_values(api_as, team, body, field):
     r = api_as(team["admin"]).patch(f"/api/v1/users/{team['target']}", json=body)
     assert_error(r, 400, "invalid_request", field=field)
@@ -62,21 +65,23 @@ def test_whitespace_name_is_400(api_as, team):
     assert_error(r, 400, "invalid_request", field="name")
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"name": ""}, "name"),
-    ({"modules": {"crm": "yes please"}}, "modules.crm"),
-    ({"modules": "crm"}, "modules"),
-    ({"limits": {"maxServices": -1}}, "limits.maxServices"),
-    ({"limits": {"maxServices": 1.5}}, "limits.maxServices"),
-    ({"limits": {"maxServices": "ten"}}, "limits.maxServices"),
-    ({"limits": {"maxServices": 100_001}}, "limits.maxServices"),
-    ({"limits": {"maxServices": 5, "activeServiceLimit": 6}}, "limits.activeServiceLimit"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"name": ""}, "name"),
+        ({"modules": {"crm": "yes please"}}, "modules.crm"),
+        ({"modules": "crm"}, "modules"),
+        ({"limits": {"maxServices": -1}}, "limits.maxServices"),
+        ({"limits": {"maxServices": 1.5}}, "limits.maxServices"),
+        ({"limits": {"maxServices": "ten"}}, "limits.maxServices"),
+        ({"limits": {"maxServices": 100_001}}, "limits.maxServices"),
+        ({"limits": {"maxServices": 5, "activeServiceLimit": 6}}, "limits.activeServiceLimit"),
+    ],
+)
 def test_organization_patch_values(api_as, team, body, field):
     api = api_as(team["admin"])
     before = api.get("/api/v1/organization").json
-    assert_error(api.patch("/api/v1/organization", json=body), 400, "invalid_request",
-                 field=field)
+    assert_error(api.patch("/api/v1/organization", json=body), 400, "invalid_request", field=field)
     assert api.get("/api/v1/organization").json == before
 
 
@@ -88,16 +93,23 @@ def test_organization_patch_merges(api_as, team):
     assert r.json["limits"]["activeServiceLimit"] == 5 and r.json["limits"]["maxServices"] == 50
 
 
-@pytest.mark.parametrize("body,field", [
-    ({}, "name"),
-    ({"name": ""}, "name"),
-    ({"name": "x" * 101}, "name"),
-    ({"name": ["k"]}, "name"),
-    ({"name": "k", "userId": 7}, "userId"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "x" * 101}, "name"),
+        ({"name": ["k"]}, "name"),
+        ({"name": "k", "userId": 7}, "userId"),
+    ],
+)
 def test_api_key_create_values(api_as, team, body, field):
-    assert_error(api_as(team["admin"]).post("/api/v1/api-keys", json=body), 400,
-                 "invalid_request", field=field)
+    assert_error(
+        api_as(team["admin"]).post("/api/v1/api-keys", json=body),
+        400,
+        "invalid_request",
+        field=field,
+    )
 
 
 def test_api_key_for_unknown_user_is_404(api_as, team):
@@ -105,22 +117,30 @@ def test_api_key_for_unknown_user_is_404(api_as, team):
     assert_error(r, 404, "not_found")
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"email": "a@example.com"}, "password"),
-    ({"password": "x"}, "email"),
-    ({"email": "", "password": "x"}, "email"),
-    ({"email": "a@example.com", "password": ""}, "password"),
-    ({"email": 1, "password": "x"}, "email"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"email": "a@example.com"}, "password"),
+        ({"password": "x"}, "email"),
+        ({"email": "", "password": "x"}, "email"),
+        ({"email": "a@example.com", "password": ""}, "password"),
+        ({"email": 1, "password": "x"}, "email"),
+    ],
+)
 def test_login_values(client, body, field):
-    assert_error(client.post("/api/v1/auth/login", json=body), 400, "invalid_request",
-                 field=field)
+    assert_error(client.post("/api/v1/auth/login", json=body), 400, "invalid_request", field=field)
 
 
 def test_user_create_roles_are_deduplicated_and_ordered(api_as, team):
-    r = api_as(team["admin"]).post("/api/v1/users", json={
-        "email": "multi@example.com", "name": "M", "password": "long-enough",
-        "roles": ["viewer", "admin", "viewer"]})
+    r = api_as(team["admin"]).post(
+        "/api/v1/users",
+        json={
+            "email": "multi@example.com",
+            "name": "M",
+            "password": "long-enough",
+            "roles": ["viewer", "admin", "viewer"],
+        },
+    )
     assert r.status_code == 201 and r.json["roles"] == ["admin", "viewer"]
 
 

@@ -45,8 +45,9 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 with receiver.lock:
-                    receiver.requests.append(Received(self.path, dict(self.headers.items()),
-                                                      body, time.time()))
+                    receiver.requests.append(
+                        Received(self.path, dict(self.headers.items()), body, time.time())
+                    )
                     reply = receiver.replies.pop(0) if receiver.replies else receiver.default
                     receiver.arrived.notify_all()
                 if reply.delay:

@@ -32,12 +32,15 @@ def test_create_returns_secret_once_and_lists(api_as, admin):
     assert listed["pagination"]["total"] == 1
 
 
-@pytest.mark.parametrize("events, reason", [
-    (["deployment.exploded"], "unknown event"),
-    ([], None),
-    (["ping"], "unknown event"),
-    (["nothing.*"], "unknown event"),
-])
+@pytest.mark.parametrize(
+    "events, reason",
+    [
+        (["deployment.exploded"], "unknown event"),
+        ([], None),
+        (["ping"], "unknown event"),
+        (["nothing.*"], "unknown event"),
+    ],
+)
 def test_unknown_or_empty_events_are_400(api_as, admin, events, reason):
     r = _create(api_as(admin), events=events)
     assert r.status_code == 400
@@ -58,8 +61,9 @@ def test_bad_input_is_400_never_500(api_as, admin):
     api = api_as(admin)
     assert _create(api, url="ftp://example.com/x").json["details"]["field"] == "url"
     assert _create(api, url="not a url").status_code == 400
-    r = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/", "events": ["*"],
-                                           "color": "red"})
+    r = api.post(
+        "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/", "events": ["*"], "color": "red"}
+    )
     assert r.status_code == 400 and r.json["details"]["field"] == "color"
     r = api.post("/api/v1/webhooks", data="{", headers={"Content-Type": "application/json"})
     assert r.status_code == 400
@@ -78,8 +82,9 @@ def test_patch_disable_enable_and_delete(api_as, admin):
     wid = _create(api).json["id"]
     r = api.patch(f"/api/v1/webhooks/{wid}", json={"active": False})
     assert r.json["status"] == "disabled" and "Disabled by" in r.json["disabledReason"]
-    r = api.patch(f"/api/v1/webhooks/{wid}", json={"active": True, "events": ["*"],
-                                                   "description": "all"})
+    r = api.patch(
+        f"/api/v1/webhooks/{wid}", json={"active": True, "events": ["*"], "description": "all"}
+    )
     assert r.json["status"] == "active" and r.json["disabledReason"] is None
     assert r.json["events"] == ["*"] and r.json["description"] == "all"
     assert api.patch(f"/api/v1/webhooks/{wid}", json={"events": ["bogus"]}).status_code == 400
@@ -116,8 +121,10 @@ def test_events_list_filters_by_type(api_as, factory, admin):
     assert org_admin.get(f"/api/v1/events/{event['id']}").json["id"] == event["id"]
 
 
-@pytest.mark.parametrize("role, can_manage", [("admin", True), ("maintainer", True),
-                                              ("developer", False), ("viewer", False)])
+@pytest.mark.parametrize(
+    "role, can_manage",
+    [("admin", True), ("maintainer", True), ("developer", False), ("viewer", False)],
+)
 def test_roles(api_as, factory, role, can_manage):
     org = factory.org()
     boss = api_as(factory.user(org, roles=["admin"]))
@@ -130,8 +137,9 @@ def test_roles(api_as, factory, role, can_manage):
     expected = (201, 200, 202) if can_manage else (403, 403, 403)
     r = _create(api, url="http://127.0.0.1:9/mine")
     assert r.status_code == expected[0]
-    assert api.patch(f"/api/v1/webhooks/{wid}", json={"description": "x"}).status_code \
-        == expected[1]
+    assert (
+        api.patch(f"/api/v1/webhooks/{wid}", json={"description": "x"}).status_code == expected[1]
+    )
     assert api.post(f"/api/v1/webhooks/{wid}/ping").status_code == expected[2]
     if not can_manage:
         assert r.json["error"] == "insufficient_permissions"
@@ -148,9 +156,13 @@ def test_tenant_isolation_on_every_endpoint(app, api_as, factory):
     did, eid = ping["id"], ping["eventId"]
     base = f"/api/v1/webhooks/{wid}"
     calls = [
-        ("get", base, None), ("patch", base, {"active": False}), ("delete", base, None),
-        ("post", f"{base}/rotate-secret", None), ("post", f"{base}/ping", None),
-        ("get", f"{base}/deliveries", None), ("get", f"{base}/deliveries/{did}", None),
+        ("get", base, None),
+        ("patch", base, {"active": False}),
+        ("delete", base, None),
+        ("post", f"{base}/rotate-secret", None),
+        ("post", f"{base}/ping", None),
+        ("get", f"{base}/deliveries", None),
+        ("get", f"{base}/deliveries/{did}", None),
         ("post", f"{base}/deliveries/{did}/redeliver", None),
         ("post", f"{base}/recover", {"since": "2020-01-01T00:00:00Z"}),
         ("get", f"/api/v1/events/{eid}", None),

@@ -26,8 +26,13 @@ def _hook(api, receiver, events=("user.created",)):
 
 def _deliveries(app, webhook_id):
     with app.app_context():
-        rows = db.session.execute(select(Delivery).where(Delivery.webhook_id == webhook_id)
-                                  .order_by(Delivery.attempt)).scalars().all()
+        rows = (
+            db.session.execute(
+                select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.attempt)
+            )
+            .scalars()
+            .all()
+        )
         db.session.expunge_all()
         return rows
 
@@ -36,8 +41,9 @@ def _org_of(api):
     return api.get("/api/v1/users/me").json["organizationId"]
 
 
-def test_user_created_arrives_signed_both_ways_and_is_logged(app, api_as, admin, factory,
-                                                             receiver, work):
+def test_user_created_arrives_signed_both_ways_and_is_logged(
+    app, api_as, admin, factory, receiver, work
+):
     api = api_as(admin)
     hook = _hook(api, receiver)
     new_user = factory.user(_org_of(api), roles=["viewer"], email="newbie@example.com")
@@ -87,8 +93,9 @@ def test_unsubscribed_types_and_other_orgs_get_nothing(api_as, factory, receiver
     assert receiver.requests == []
 
 
-def test_retries_follow_the_schedule_then_succeed(app, api_as, admin, factory, receiver,
-                                                  work, fast_retries):
+def test_retries_follow_the_schedule_then_succeed(
+    app, api_as, admin, factory, receiver, work, fast_retries
+):
     receiver.queue(Reply(500, b"boom"), Reply(502, b"bad gateway"))
     api = api_as(admin)
     hook = _hook(api, receiver)
@@ -103,7 +110,10 @@ def test_retries_follow_the_schedule_then_succeed(app, api_as, admin, factory, r
     work(until=lambda: _deliveries(app, hook["id"])[-1].status == "succeeded")
     rows = _deliveries(app, hook["id"])
     assert [(d.attempt, d.status, d.status_code) for d in rows] == [
-        (1, "failed", 500), (2, "failed", 502), (3, "succeeded", 200)]
+        (1, "failed", 500),
+        (2, "failed", 502),
+        (3, "succeeded", 200),
+    ]
     assert rows[0].response_excerpt == "boom" and "HTTP 500" in rows[0].error
     assert abs((rows[0].next_retry_at - rows[0].finished_at).total_seconds() - 1) < 0.5
     assert abs((rows[1].next_retry_at - rows[1].finished_at).total_seconds() - 2) < 0.5
@@ -111,8 +121,9 @@ def test_retries_follow_the_schedule_then_succeed(app, api_as, admin, factory, r
         assert db.session.get(Webhook, hook["id"]).failing_since is None
 
 
-def test_schedule_exhausted_then_redeliver_by_hand(app, api_as, admin, factory, receiver,
-                                                   work, monkeypatch):
+def test_schedule_exhausted_then_redeliver_by_hand(
+    app, api_as, admin, factory, receiver, work, monkeypatch
+):
     monkeypatch.setitem(app.config, "WEBHOOK_RETRY_SCHEDULE", [0])
     receiver.queue(Reply(500))
     api = api_as(admin)
@@ -140,8 +151,9 @@ def test_retry_after_is_honoured(app, api_as, admin, factory, receiver, work, fa
     assert receiver.requests[1].at - receiver.requests[0].at >= 2.9
 
 
-def test_410_disables_the_endpoint_at_once(app, api_as, admin, factory, receiver, work,
-                                           fast_retries):
+def test_410_disables_the_endpoint_at_once(
+    app, api_as, admin, factory, receiver, work, fast_retries
+):
     receiver.queue(Reply(410, b"gone"))
     api = api_as(admin)
     hook = _hook(api, receiver)
@@ -155,18 +167,21 @@ def test_410_disables_the_endpoint_at_once(app, api_as, admin, factory, receiver
     assert disabled[0]["data"]["webhookId"] == hook["id"]
 
 
-def test_failing_for_the_limit_disables_and_tells_the_owner(app, api_as, admin, factory,
-                                                            receiver, work, fast_retries,
-                                                            monkeypatch):
+def test_failing_for_the_limit_disables_and_tells_the_owner(
+    app, api_as, admin, factory, receiver, work, fast_retries, monkeypatch
+):
     monkeypatch.setitem(app.config, "WEBHOOK_DISABLE_AFTER_SECONDS", 1)
     receiver.default = Reply(500, b"down")
     api = api_as(admin)
     hook = _hook(api, receiver)
-    watcher = _hook(api, type("R", (), {"url": receiver.url + "/watch"})(),
-                    events=["webhook.disabled"])
+    watcher = _hook(
+        api, type("R", (), {"url": receiver.url + "/watch"})(), events=["webhook.disabled"]
+    )
     factory.user(_org_of(api), roles=["viewer"])
-    work(until=lambda: api.get(f"/api/v1/webhooks/{hook['id']}").json["status"] == "disabled",
-         timeout=20)
+    work(
+        until=lambda: api.get(f"/api/v1/webhooks/{hook['id']}").json["status"] == "disabled",
+        timeout=20,
+    )
     got = api.get(f"/api/v1/webhooks/{hook['id']}").json
     assert "Every delivery has failed since" in got["disabledReason"]
     assert "HTTP 500" in got["disabledReason"]
@@ -192,15 +207,16 @@ def test_recover_all_failed_since(app, api_as, admin, factory, receiver, work, m
     factory.user(org, roles=["viewer"])
     factory.user(org, roles=["viewer"])
     work(until=lambda: [d.status for d in _deliveries(app, hook["id"])] == ["failed"] * 2)
-    r = api.post(f"/api/v1/webhooks/{hook['id']}/recover",
-                 json={"since": since.isoformat()})
+    r = api.post(f"/api/v1/webhooks/{hook['id']}/recover", json={"since": since.isoformat()})
     assert r.status_code == 202 and r.json["count"] == 2
     work(until=lambda: sum(d.status == "succeeded" for d in _deliveries(app, hook["id"])) == 2)
     # nothing left to recover
     again = api.post(f"/api/v1/webhooks/{hook['id']}/recover", json={"since": since.isoformat()})
     assert again.json["count"] == 0
-    assert api.post(f"/api/v1/webhooks/{hook['id']}/recover",
-                    json={"since": "yesterday"}).status_code == 400
+    assert (
+        api.post(f"/api/v1/webhooks/{hook['id']}/recover", json={"since": "yesterday"}).status_code
+        == 400
+    )
 
 
 def test_ping_goes_to_that_endpoint_only(app, api_as, admin, receiver, work):
@@ -230,12 +246,12 @@ def test_rotation_signs_with_both_secrets(app, api_as, admin, receiver, work):
     assert verify(new, req.body, {"X-Sparki-Signature": h["x-sparki-signature"]})
 
 
-def test_no_redirects_and_timeouts_are_failures(app, api_as, admin, receiver, work,
-                                                 monkeypatch):
+def test_no_redirects_and_timeouts_are_failures(app, api_as, admin, receiver, work, monkeypatch):
     monkeypatch.setitem(app.config, "WEBHOOK_RETRY_SCHEDULE", [0])
     monkeypatch.setitem(app.config, "WEBHOOK_TIMEOUT_SECONDS", 0.5)
-    receiver.queue(Reply(302, b"", {"Location": receiver.url + "/elsewhere"}),
-                   Reply(200, b"late", delay=1.5))
+    receiver.queue(
+        Reply(302, b"", {"Location": receiver.url + "/elsewhere"}), Reply(200, b"late", delay=1.5)
+    )
     api = api_as(admin)
     hook = _hook(api, receiver)
     api.post(f"/api/v1/webhooks/{hook['id']}/ping")
@@ -253,8 +269,13 @@ def test_duplicate_jobs_deliver_once(app, api_as, admin, factory, receiver, work
     hook = _hook(api, receiver)
     factory.user(_org_of(api), roles=["viewer"])
     with app.app_context():
-        evt = db.session.execute(select(Event).where(Event.type == "user.created")
-                                 .order_by(Event.created_at.desc())).scalars().first()
+        evt = (
+            db.session.execute(
+                select(Event).where(Event.type == "user.created").order_by(Event.created_at.desc())
+            )
+            .scalars()
+            .first()
+        )
         domain.fan_out([evt.id])
         evt.dispatched_at = None  # as if a second fan-out raced the first
         db.session.commit()
@@ -267,8 +288,9 @@ def test_duplicate_jobs_deliver_once(app, api_as, admin, factory, receiver, work
     assert len(receiver.requests) == 1 and len(_deliveries(app, hook["id"])) == 1
 
 
-def test_outbox_sweep_after_a_crash_between_commit_and_enqueue(app, api_as, admin, factory,
-                                                               receiver, work, monkeypatch):
+def test_outbox_sweep_after_a_crash_between_commit_and_enqueue(
+    app, api_as, admin, factory, receiver, work, monkeypatch
+):
     import blueprints.webhooks.jobs as jobs
 
     api = api_as(admin)
@@ -294,8 +316,9 @@ def test_outbox_sweep_after_a_crash_between_commit_and_enqueue(app, api_as, admi
     assert _deliveries(app, hook["id"])[0].status == "succeeded"
 
 
-def test_pending_deliveries_survive_redis_losing_its_data(app, api_as, admin, factory,
-                                                          receiver, work, fast_retries):
+def test_pending_deliveries_survive_redis_losing_its_data(
+    app, api_as, admin, factory, receiver, work, fast_retries
+):
     receiver.queue(Reply(500))
     api = api_as(admin)
     hook = _hook(api, receiver)
@@ -316,8 +339,9 @@ def test_pending_deliveries_survive_redis_losing_its_data(app, api_as, admin, fa
     assert len(receiver.requests) == 2
 
 
-def test_one_relay_job_takes_the_events_of_many_commits(app, api_as, admin, factory,
-                                                        receiver, work):
+def test_one_relay_job_takes_the_events_of_many_commits(
+    app, api_as, admin, factory, receiver, work
+):
     from blueprints.core.jobs import get_queue
 
     api = api_as(admin)

@@ -10,38 +10,44 @@ from blueprints.webhooks import guard
 from tests.conftest import make_app
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("http://127.0.0.1/hook", "loopback"),
-    ("http://localhost:8080/hook", "loopback"),
-    ("http://10.1.2.3/hook", "private"),
-    ("http://192.168.0.10/", "private"),
-    ("http://172.16.5.4/", "private"),
-    ("http://169.254.169.254/latest/meta-data/", "link-local"),
-    ("http://[::1]/hook", "loopback"),
-    ("http://[fd00:ec2::254]/", "link-local"),
-    ("http://[::ffff:127.0.0.1]/", "loopback"),
-    ("http://2130706433/", "loopback"),  # 127.0.0.1 as one decimal number
-    ("http://0x7f000001/", "loopback"),  # hexadecimal
-    ("http://127.1/", "loopback"),  # shorthand
-    ("http://0.0.0.0/", "unspecified"),
-    ("http://224.0.0.1/", "multicast"),
-    ("http://100.64.0.1/", "not public"),  # carrier-grade NAT
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://127.0.0.1/hook", "loopback"),
+        ("http://localhost:8080/hook", "loopback"),
+        ("http://10.1.2.3/hook", "private"),
+        ("http://192.168.0.10/", "private"),
+        ("http://172.16.5.4/", "private"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[::1]/hook", "loopback"),
+        ("http://[fd00:ec2::254]/", "link-local"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://2130706433/", "loopback"),  # 127.0.0.1 as one decimal number
+        ("http://0x7f000001/", "loopback"),  # hexadecimal
+        ("http://127.1/", "loopback"),  # shorthand
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://224.0.0.1/", "multicast"),
+        ("http://100.64.0.1/", "not public"),  # carrier-grade NAT
+    ],
+)
 def test_private_addresses_are_refused(url, reason):
     with pytest.raises(guard.UnsafeURL) as exc:
         guard.check(url, allow_private=False)
     assert exc.value.reason == reason
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("ftp://example.com/", "scheme"),
-    ("file:///etc/passwd", "scheme"),
-    ("gopher://127.0.0.1:6379/", "scheme"),
-    ("http:///nohost", "no host"),
-    ("http://user:pw@example.com/", "credentials"),
-    ("http://example.com:99999/", "malformed"),
-    ("http://nonexistent.invalid/", "unresolvable"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("ftp://example.com/", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("gopher://127.0.0.1:6379/", "scheme"),
+        ("http:///nohost", "no host"),
+        ("http://user:pw@example.com/", "credentials"),
+        ("http://example.com:99999/", "malformed"),
+        ("http://nonexistent.invalid/", "unresolvable"),
+    ],
+)
 def test_malformed_urls_are_refused(url, reason):
     with pytest.raises(guard.UnsafeURL) as exc:
         guard.check(url, allow_private=True)
@@ -84,13 +90,21 @@ def test_api_refuses_private_urls_when_not_allowed(strict_app, factory):
     user = factory.user(roles=["admin"])
     client = strict_app.test_client()
     headers = {"Authorization": f"Bearer {factory.token(user)}"}
-    for url in ("http://127.0.0.1:9/", "http://10.0.0.1/", "http://169.254.169.254/",
-                "http://[::1]/", "http://2130706433/"):
+    for url in (
+        "http://127.0.0.1:9/",
+        "http://10.0.0.1/",
+        "http://169.254.169.254/",
+        "http://[::1]/",
+        "http://2130706433/",
+    ):
         r = client.post("/api/v1/webhooks", json={"url": url, "events": ["*"]}, headers=headers)
         assert r.status_code == 400, url
         assert r.json["details"]["field"] == "url"
-    r = client.post("/api/v1/webhooks", json={"url": "http://169.254.169.254/", "events": ["*"]},
-                    headers=headers)
+    r = client.post(
+        "/api/v1/webhooks",
+        json={"url": "http://169.254.169.254/", "events": ["*"]},
+        headers=headers,
+    )
     assert r.json["details"]["reason"] == "link-local"
 
 

@@ -9,8 +9,9 @@ def test_home_card_counts_endpoints_and_attempts(api_as, login_as, factory, run_
     org = factory.org("Hooks")
     admin = factory.user(org, roles=["admin"])
     api = api_as(admin)
-    hook = api.post("/api/v1/webhooks", json={"url": f"http://127.0.0.1:{free_port()}/nobody",
-                                              "events": ["*"]}).get_json()
+    hook = api.post(
+        "/api/v1/webhooks", json={"url": f"http://127.0.0.1:{free_port()}/nobody", "events": ["*"]}
+    ).get_json()
     assert api.post(f"/api/v1/webhooks/{hook['id']}/ping").status_code in (200, 201, 202)
     run_jobs()
     page = login_as(admin).get("/").get_data(as_text=True)

@@ -18,10 +18,23 @@ from tests.webhooks.conftest import Reply
 
 
 def _redis(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([redis_binary(), "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no",
-                             "--dir", tempfile.mkdtemp(prefix="sparki-redis-")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            redis_binary(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            tempfile.mkdtemp(prefix="sparki-redis-"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_port(port)
     return proc
 
@@ -37,9 +50,12 @@ def _work(app) -> None:
 
 def _statuses(app, webhook_id):
     with app.app_context():
-        return [d.status for d in db.session.execute(
-            select(Delivery).where(Delivery.webhook_id == webhook_id)
-            .order_by(Delivery.attempt)).scalars()]
+        return [
+            d.status
+            for d in db.session.execute(
+                select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.attempt)
+            ).scalars()
+        ]
 
 
 def test_pending_retry_survives_a_redis_restart(app, factory, receiver, monkeypatch):
@@ -52,8 +68,11 @@ def test_pending_retry_survives_a_redis_restart(app, factory, receiver, monkeypa
     redis = _redis(port)
     # The app's queue connection goes to a Redis of this test's own, which it restarts (the
     # rate limiter keeps the session's Redis: a second app would rebind the shared limiter).
-    monkeypatch.setitem(app.extensions, "sparki_redis",
-                        Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_timeout=10))
+    monkeypatch.setitem(
+        app.extensions,
+        "sparki_redis",
+        Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_timeout=10),
+    )
     monkeypatch.setitem(app.config, "WEBHOOK_RETRY_SCHEDULE", [0, 1])
     monkeypatch.setitem(app.config, "WEBHOOK_RETRY_JITTER", 0.0)
     own = app
@@ -63,12 +82,18 @@ def test_pending_retry_survives_a_redis_restart(app, factory, receiver, monkeypa
         receiver.queue(Reply(503, b"maintenance"))
         with own.app_context():
             org = db.session.get(Organization, org_id)
-            webhook, _ = create_webhook(org, db.session.get(User, admin_id), url=receiver.url,
-                                        events=["user.created"])
+            webhook, _ = create_webhook(
+                org, db.session.get(User, admin_id), url=receiver.url, events=["user.created"]
+            )
             webhook_id = webhook.id
             time.sleep(0.01)  # the event comes after the endpoint
-            _new_user(org, email="late@example.com", name="Late", password="long-password",
-                      roles=["viewer"])
+            _new_user(
+                org,
+                email="late@example.com",
+                name="Late",
+                password="long-password",
+                roles=["viewer"],
+            )
             db.session.commit()  # the dispatcher queues the relay in this Redis
         deadline = time.monotonic() + 15
         while _statuses(own, webhook_id) != ["failed", "pending"]:
@@ -87,8 +112,9 @@ def test_pending_retry_survives_a_redis_restart(app, factory, receiver, monkeypa
         _work(own)
         assert _statuses(own, webhook_id) == ["failed", "succeeded"]
         assert len(receiver.requests) == 2
-        assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers[
-            "webhook-id"]
+        assert (
+            receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers["webhook-id"]
+        )
     finally:
         redis.terminate()
         redis.wait(10)

@@ -9,8 +9,9 @@ from blueprints.core.extensions import db
 
 def test_secret_is_encrypted_in_the_database(app, api_as, factory):
     api = api_as(factory.user(factory.org(), roles=["admin"]))
-    created = api.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook",
-                                                 "events": ["*"]}).get_json()
+    created = api.post(
+        "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["*"]}
+    ).get_json()
     secret = created["secret"]
     assert secret.startswith("whsec_")
     rotated = api.post(f"/api/v1/webhooks/{created['id']}/rotate-secret").get_json()

@@ -25,19 +25,25 @@ VECTOR = {
 
 
 def test_spec_test_vector():
-    assert signing.standard_signature(VECTOR["secret"], VECTOR["id"], VECTOR["timestamp"],
-                                      VECTOR["body"]) == VECTOR["signature"]
-    headers = {"webhook-id": VECTOR["id"], "webhook-timestamp": str(VECTOR["timestamp"]),
-               "webhook-signature": VECTOR["signature"]}
-    assert signing.verify(VECTOR["secret"], VECTOR["body"], headers,
-                          now=VECTOR["timestamp"] + 10)
+    assert (
+        signing.standard_signature(
+            VECTOR["secret"], VECTOR["id"], VECTOR["timestamp"], VECTOR["body"]
+        )
+        == VECTOR["signature"]
+    )
+    headers = {
+        "webhook-id": VECTOR["id"],
+        "webhook-timestamp": str(VECTOR["timestamp"]),
+        "webhook-signature": VECTOR["signature"],
+    }
+    assert signing.verify(VECTOR["secret"], VECTOR["body"], headers, now=VECTOR["timestamp"] + 10)
     assert not signing.verify(VECTOR["secret"], VECTOR["body"], headers)  # too old: replay
 
 
 def test_secrets_are_whsec_and_24_bytes_or_more():
     a, b = signing.generate_secret(), signing.generate_secret()
     assert a != b and a.startswith("whsec_")
-    assert len(base64.b64decode(a[len("whsec_"):])) >= 24
+    assert len(base64.b64decode(a[len("whsec_") :])) >= 24
 
 
 def test_the_pypi_package_verifies_our_signatures_and_we_verify_its():
@@ -46,10 +52,12 @@ def test_the_pypi_package_verifies_our_signatures_and_we_verify_its():
     headers = signing.sign([secret], msg_id, ts, body)
     lower = {k.lower(): v for k, v in headers.items()}
     assert StandardWebhook(secret).verify(body, lower) == {"id": "evt-1", "event": "ping"}
-    theirs = StandardWebhook(secret).sign(msg_id, datetime.fromtimestamp(ts, tz=UTC),
-                                          body.decode())
-    assert signing.verify(secret, body, {"webhook-id": msg_id, "webhook-timestamp": str(ts),
-                                         "webhook-signature": theirs})
+    theirs = StandardWebhook(secret).sign(msg_id, datetime.fromtimestamp(ts, tz=UTC), body.decode())
+    assert signing.verify(
+        secret,
+        body,
+        {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": theirs},
+    )
     with pytest.raises(WebhookVerificationError):
         StandardWebhook(signing.generate_secret()).verify(body, lower)
     assert not signing.verify(secret, body + b" ", headers)

@@ -10,8 +10,11 @@ HX = {"HX-Request": "true"}
 
 
 def _create_via_page(client, url, events=("*",)):
-    return client.post("/webhooks", data={"url": url, "events": list(events), "active": "y",
-                                          "description": "from the page"}, headers=HX)
+    return client.post(
+        "/webhooks",
+        data={"url": url, "events": list(events), "active": "y", "description": "from the page"},
+        headers=HX,
+    )
 
 
 def test_create_shows_secret_once_then_lists(login_as, admin, receiver):
@@ -32,11 +35,11 @@ def test_create_shows_secret_once_then_lists(login_as, admin, receiver):
     assert none.status_code == 400 and b"Pick at least one event" in none.data
 
 
-def test_detail_ping_log_redeliver_toggle_rotate_delete(app, login_as, admin, receiver, work,
-                                                        api_as):
+def test_detail_ping_log_redeliver_toggle_rotate_delete(
+    app, login_as, admin, receiver, work, api_as
+):
     client = login_as(admin)
-    hook = api_as(admin).post("/api/v1/webhooks",
-                              json={"url": receiver.url, "events": ["*"]}).json
+    hook = api_as(admin).post("/api/v1/webhooks", json={"url": receiver.url, "events": ["*"]}).json
     base = f"/webhooks/{hook['id']}"
     page = client.get(base)
     assert page.status_code == 200 and b"Delivery log" in page.data
@@ -47,7 +50,7 @@ def test_detail_ping_log_redeliver_toggle_rotate_delete(app, login_as, admin, re
     work()
     log = client.get(f"{base}/deliveries", headers=HX).data.decode()
     assert "ping" in log and "failed" in log and ">500<" in log and "nope" in log
-    assert log.lstrip().startswith("<section id=\"deliveries\"") and "<html" not in log
+    assert log.lstrip().startswith('<section id="deliveries"') and "<html" not in log
     assert b"<h2>Delivery log</h2>" in client.get(f"{base}/deliveries?page=1").data
     delivery_id = re.search(r'id="delivery-(whd-[0-9a-f]+)"', log).group(1)
     r = client.post(f"{base}/deliveries/{delivery_id}/redeliver", headers=HX)
@@ -62,11 +65,13 @@ def test_detail_ping_log_redeliver_toggle_rotate_delete(app, login_as, admin, re
     r = client.post(f"{base}/rotate-secret", headers=HX)
     assert b"New signing secret" in r.data and b"whsec_" in r.data
     assert b"whsec_" not in client.get(base).data  # never shown again
-    r = client.post(f"{base}/edit", data={"url": receiver.url, "events": ["user.created"],
-                                          "description": "edited"}, headers=HX)
+    r = client.post(
+        f"{base}/edit",
+        data={"url": receiver.url, "events": ["user.created"], "description": "edited"},
+        headers=HX,
+    )
     assert r.status_code == 200 and b"Saved." in r.data
-    r = client.post(f"{base}/edit", data={"url": receiver.url, "events": ["bogus"]},
-                    headers=HX)
+    r = client.post(f"{base}/edit", data={"url": receiver.url, "events": ["bogus"]}, headers=HX)
     assert r.status_code == 400
     r = client.post(f"{base}/recover", data={"since": "2020-01-01T00:00"}, headers=HX)
     assert r.status_code == 200 and b"queued for redelivery" in r.data
@@ -78,8 +83,11 @@ def test_detail_ping_log_redeliver_toggle_rotate_delete(app, login_as, admin, re
 def test_readers_see_no_management_controls(login_as, factory, api_as):
     org = factory.org()
     boss = factory.user(org, roles=["admin"])
-    hook = api_as(boss).post("/api/v1/webhooks",
-                             json={"url": "http://127.0.0.1:9/x", "events": ["*"]}).json
+    hook = (
+        api_as(boss)
+        .post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["*"]})
+        .json
+    )
     viewer = login_as(factory.user(org, roles=["viewer"]))
     assert b"Add an endpoint" not in viewer.get("/webhooks").data
     detail = viewer.get(f"/webhooks/{hook['id']}").data
@@ -90,8 +98,11 @@ def test_readers_see_no_management_controls(login_as, factory, api_as):
 
 def test_other_orgs_webhook_is_404_on_pages(login_as, factory, api_as):
     theirs = factory.user(factory.org("Theirs"), roles=["admin"])
-    hook = api_as(theirs).post("/api/v1/webhooks",
-                               json={"url": "http://127.0.0.1:9/x", "events": ["*"]}).json
+    hook = (
+        api_as(theirs)
+        .post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["*"]})
+        .json
+    )
     ours = login_as(factory.user(factory.org("Ours"), roles=["admin"]))
     base = f"/webhooks/{hook['id']}"
     assert ours.get(base).status_code == 404

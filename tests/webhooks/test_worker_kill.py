@@ -29,8 +29,14 @@ SPARKI = str(Path(sys.executable).parent / "sparki")
 def _spawn(args, env, logdir: Path):
     """Start `sparki <args>` in a session of its own; its output goes to a file in logdir."""
     log = open(logdir / f"{args[0]}-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
-    return subprocess.Popen([SPARKI, *args], cwd=ROOT, env=env, start_new_session=True,
-                            stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [SPARKI, *args],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _stop(proc, sig=signal.SIGTERM):
@@ -45,8 +51,13 @@ def _stop(proc, sig=signal.SIGTERM):
 
 def _rows(app, webhook_id):
     with app.app_context():
-        rows = db.session.execute(select(Delivery).where(Delivery.webhook_id == webhook_id)
-                                  .order_by(Delivery.attempt)).scalars().all()
+        rows = (
+            db.session.execute(
+                select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.attempt)
+            )
+            .scalars()
+            .all()
+        )
         db.session.expunge_all()
         return rows
 
@@ -59,11 +70,19 @@ def _wait(cond, timeout, what):
         time.sleep(0.1)
 
 
-def test_sigkill_mid_delivery_still_delivers(app, api_as, admin, receiver, database_url,
-                                             redis_url, tmp_path):
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "SECRET_KEY": app.config["SECRET_KEY"], "WEBHOOK_ALLOW_PRIVATE": "1",
-           "WEBHOOK_TIMEOUT_SECONDS": "3", "WEBHOOK_LEASE_SECONDS": "4", "LOG_LEVEL": "WARNING"}
+def test_sigkill_mid_delivery_still_delivers(
+    app, api_as, admin, receiver, database_url, redis_url, tmp_path
+):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "WEBHOOK_ALLOW_PRIVATE": "1",
+        "WEBHOOK_TIMEOUT_SECONDS": "3",
+        "WEBHOOK_LEASE_SECONDS": "4",
+        "LOG_LEVEL": "WARNING",
+    }
     receiver.queue(Reply(200, b"too late", delay=8))  # holds the first attempt open
     api = api_as(admin)
     hook = api.post("/api/v1/webhooks", json={"url": receiver.url, "events": ["*"]}).json

@@ -24,9 +24,12 @@ def get_runtime() -> Runtime:
     elif name == "kubernetes":
         raise ServiceUnavailable(
             "SPARKI_RUNTIME=kubernetes is not available in this build; use 'local'",
-            details={"runtime": name, "supported": list(DRIVERS)})
+            details={"runtime": name, "supported": list(DRIVERS)},
+        )
     else:
-        raise ServiceUnavailable(f"Unknown runtime '{name}' (SPARKI_RUNTIME)",
-                                 details={"runtime": name, "supported": list(DRIVERS)})
+        raise ServiceUnavailable(
+            f"Unknown runtime '{name}' (SPARKI_RUNTIME)",
+            details={"runtime": name, "supported": list(DRIVERS)},
+        )
     current_app.extensions["sparki_runtime"] = runtime
     return runtime

@@ -91,10 +91,16 @@ class Agent:
         if self.stop_event.is_set():
             return
         self.adopt()
-        start_node_reporter(self.redis, self.stop_event, node_name=self.node,
-                            replica_count=self.replica_count)
-        log.info("agent %s on %s: %d replicas adopted, data in %s", self.token, self.node,
-                 len(self.records), self.data_dir)
+        start_node_reporter(
+            self.redis, self.stop_event, node_name=self.node, replica_count=self.replica_count
+        )
+        log.info(
+            "agent %s on %s: %d replicas adopted, data in %s",
+            self.token,
+            self.node,
+            len(self.records),
+            self.data_dir,
+        )
         while not self.stop_event.is_set():
             started = time.monotonic()
             try:
@@ -146,8 +152,10 @@ class Agent:
         self.load_desired()
         self.observe(now)
         self.tail_logs()
-        desired = {sid: {s["key"]: int(s["replicas"]) for s in spec.get("sets", [])}
-                   for sid, spec in self.specs.items()}
+        desired = {
+            sid: {s["key"]: int(s["replicas"]) for s in spec.get("sets", [])}
+            for sid, spec in self.specs.items()
+        }
         actions = plan(desired, list(self.records.values()), now)
         for pod in actions.stop:
             self.stop_replica(self.records[pod], now)
@@ -228,29 +236,43 @@ class Agent:
             return port
         raise RuntimeError(f"no free port in SERVICE_PORT_RANGE {self.port_lo}-{self.port_hi}")
 
-    def _env(self, spec: dict[str, Any], set_spec: dict[str, Any], rec: ReplicaRecord
-             ) -> dict[str, str]:
+    def _env(
+        self, spec: dict[str, Any], set_spec: dict[str, Any], rec: ReplicaRecord
+    ) -> dict[str, str]:
         env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
         env["PYTHONUNBUFFERED"] = "1"
         env.update({str(k): str(v) for k, v in (set_spec.get("env") or {}).items()})
-        env.update({"PORT": str(rec.port), "SPARKI_SERVICE_ID": rec.service_id,
-                    "SPARKI_SERVICE_NAME": spec.get("name", ""), "SPARKI_POD": rec.pod,
-                    "SPARKI_REVISION": str(rec.revision)})
+        env.update(
+            {
+                "PORT": str(rec.port),
+                "SPARKI_SERVICE_ID": rec.service_id,
+                "SPARKI_SERVICE_NAME": spec.get("name", ""),
+                "SPARKI_POD": rec.pod,
+                "SPARKI_REVISION": str(rec.revision),
+            }
+        )
         return env
 
     def start_replica(self, spec: dict[str, Any], set_spec: dict[str, Any]) -> ReplicaRecord:
         pod = _pod_name(spec.get("name", "svc"), int(set_spec["revision"]))
         logs_dir = self.data_dir / "logs"
-        rec = ReplicaRecord(pod=pod, service_id=spec["service_id"], org_id=spec["org_id"],
-                            set_key=set_spec["key"], revision=int(set_spec["revision"]), port=0,
-                            log_out=str(logs_dir / f"{pod}.out"),
-                            log_err=str(logs_dir / f"{pod}.err"))
+        rec = ReplicaRecord(
+            pod=pod,
+            service_id=spec["service_id"],
+            org_id=spec["org_id"],
+            set_key=set_spec["key"],
+            revision=int(set_spec["revision"]),
+            port=0,
+            log_out=str(logs_dir / f"{pod}.out"),
+            log_err=str(logs_dir / f"{pod}.err"),
+        )
         self.records[pod] = rec
         self.start_process(rec, spec, set_spec)
         return rec
 
-    def start_process(self, rec: ReplicaRecord, spec: dict[str, Any],
-                      set_spec: dict[str, Any]) -> None:
+    def start_process(
+        self, rec: ReplicaRecord, spec: dict[str, Any], set_spec: dict[str, Any]
+    ) -> None:
         now = time.time()
         rec.port = self._free_port()
         workdir = self.data_dir / "work" / rec.service_id
@@ -258,9 +280,15 @@ class Agent:
         try:
             with open(rec.log_out, "ab") as out, open(rec.log_err, "ab") as err:
                 proc = subprocess.Popen(
-                    ["/bin/sh", "-c", set_spec["command"]], cwd=str(workdir),
-                    env=self._env(spec, set_spec, rec), stdin=subprocess.DEVNULL, stdout=out,
-                    stderr=err, start_new_session=True, close_fds=True)
+                    ["/bin/sh", "-c", set_spec["command"]],
+                    cwd=str(workdir),
+                    env=self._env(spec, set_spec, rec),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,
+                    close_fds=True,
+                )
         except OSError as exc:
             self._crashed(rec, now, None, f"could not start: {exc}")
             return
@@ -272,8 +300,12 @@ class Agent:
         rec.pid, rec.state, rec.ready = proc.pid, "starting", False
         rec.started_at, rec.ready_at, rec.next_start_at = now, None, None
         rec.probe_failures, rec.message = 0, ""
-        self.say(rec, "info", f"[sparki] started {rec.pod} (revision {rec.revision}) on port "
-                              f"{rec.port}, pid {proc.pid}")
+        self.say(
+            rec,
+            "info",
+            f"[sparki] started {rec.pod} (revision {rec.revision}) on port "
+            f"{rec.port}, pid {proc.pid}",
+        )
 
     def _crashed(self, rec: ReplicaRecord, now: float, code: int | None, why: str) -> None:
         rec.crash_streak += 1
@@ -303,8 +335,9 @@ class Agent:
             if rec.state == "stopping":
                 self._forget(rec)
             else:
-                self._crashed(rec, now, code, f"exited with code {code}" if code is not None
-                              else "exited")
+                self._crashed(
+                    rec, now, code, f"exited with code {code}" if code is not None else "exited"
+                )
 
     def finish_stops(self, now: float) -> None:
         for rec in list(self.records.values()):
@@ -327,8 +360,12 @@ class Agent:
     # --- logs ----------------------------------------------------------------------------------
     def say(self, rec: ReplicaRecord, level: str, message: str) -> None:
         try:
-            logs.append(self.redis, rec.service_id, [(time.time(), level, message, rec.pod)],
-                        maxlen=self.maxlen)
+            logs.append(
+                self.redis,
+                rec.service_id,
+                [(time.time(), level, message, rec.pod)],
+                maxlen=self.maxlen,
+            )
         except Exception:
             log.exception("agent: could not write a log line")
 
@@ -338,8 +375,10 @@ class Agent:
 
     def _tail(self, rec: ReplicaRecord) -> None:
         entries = []
-        for path, stream, attr in ((rec.log_out, "stdout", "off_out"),
-                                   (rec.log_err, "stderr", "off_err")):
+        for path, stream, attr in (
+            (rec.log_out, "stdout", "off_out"),
+            (rec.log_err, "stderr", "off_err"),
+        ):
             lines, offset = self._read_lines(path, getattr(rec, attr))
             setattr(rec, attr, offset)
             now = time.time()
@@ -388,7 +427,8 @@ class Agent:
                     rec.ready, rec.state, rec.ready_at = True, "running", now
                 continue
             due = rec.last_probe_at is None or (
-                now - rec.last_probe_at >= (self.probe_interval if rec.ready else 0))
+                now - rec.last_probe_at >= (self.probe_interval if rec.ready else 0)
+            )
             if due:
                 path = spec.get("health_check_path") or "/"
                 jobs.append((rec, self.pool.submit(self._http_ok, rec.port, path)))
@@ -415,8 +455,7 @@ class Agent:
     @staticmethod
     def _http_ok(port: int, path: str) -> tuple[bool, str]:
         try:
-            resp = requests.get(f"http://127.0.0.1:{port}{path}", timeout=2,
-                                allow_redirects=False)
+            resp = requests.get(f"http://127.0.0.1:{port}{path}", timeout=2, allow_redirects=False)
         except requests.RequestException as exc:
             return False, type(exc).__name__
         return 200 <= resp.status_code < 300, f"{path} answered {resp.status_code}"
@@ -467,8 +506,14 @@ class Agent:
         from blueprints.users.models import Organization
 
         org = db.session.get(Organization, service.org_id)
-        data = {"serviceId": service.id, "name": service.name, "projectId": service.project_id,
-                "from": old, "to": status, "reason": reason}
+        data = {
+            "serviceId": service.id,
+            "name": service.name,
+            "projectId": service.project_id,
+            "from": old,
+            "to": status,
+            "reason": reason,
+        }
         emit(org, "service.health_changed", data)
         if status == "unhealthy" and service.status == "running":
             emit(org, "alert.triggered", {"kind": "service.unhealthy", **data})
@@ -487,8 +532,10 @@ class Agent:
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(KEY_REPLICAS)
         if self.records:
-            pipe.hset(KEY_REPLICAS, mapping={pod: json.dumps(rec.to_dict())
-                                             for pod, rec in self.records.items()})
+            pipe.hset(
+                KEY_REPLICAS,
+                mapping={pod: json.dumps(rec.to_dict()) for pod, rec in self.records.items()},
+            )
         pipe.set(KEY_HEARTBEAT, time.time())
         pipe.set(KEY_NODE, self.node)
         pipe.execute()
@@ -514,8 +561,9 @@ def stop_all_replicas(app: Flask, *, grace: float = 10.0) -> int:
     """
     agent = Agent(app)
     if agent.redis.exists(KEY_LOCK):
-        raise RuntimeError("an agent is running: stop it first "
-                           "(its lock expires 15 s after it stops)")
+        raise RuntimeError(
+            "an agent is running: stop it first (its lock expires 15 s after it stops)"
+        )
     alive = [rec for rec in load_records(agent.redis) if agent._alive(rec)]
     for rec in alive:
         agent._kill_group(rec, signal.SIGTERM)

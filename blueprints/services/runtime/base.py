@@ -173,13 +173,15 @@ class Runtime(ABC):
         """The replicas of a service that exist now (any set, any state)."""
 
     @abstractmethod
-    def read_logs(self, service_id: str, *, lines: int = 100,
-                  since: datetime | None = None) -> list[LogEntry]:
+    def read_logs(
+        self, service_id: str, *, lines: int = 100, since: datetime | None = None
+    ) -> list[LogEntry]:
         """The last `lines` log lines (written after `since`, when given), oldest first."""
 
     @abstractmethod
-    def stream_logs(self, service_id: str, *, after: str | None = None,
-                    wait_seconds: float = 5.0) -> Iterator[list[LogEntry]]:
+    def stream_logs(
+        self, service_id: str, *, after: str | None = None, wait_seconds: float = 5.0
+    ) -> Iterator[list[LogEntry]]:
         """Endless batches of lines written after the position `after` ("$": from now);
         an empty batch when nothing was written within `wait_seconds` (for keep-alives)."""
 

@@ -64,8 +64,11 @@ class LocalRuntime(LocalNodeMixin, Runtime):
         row = db.session.get(RuntimeDesiredState, desired.service_id)
         spec = asdict(desired)
         if row is None:
-            db.session.add(RuntimeDesiredState(service_id=desired.service_id,
-                                               org_id=desired.org_id, spec=spec, generation=1))
+            db.session.add(
+                RuntimeDesiredState(
+                    service_id=desired.service_id, org_id=desired.org_id, spec=spec, generation=1
+                )
+            )
         else:
             row.spec = spec
             row.generation = (row.generation or 0) + 1
@@ -96,21 +99,34 @@ class LocalRuntime(LocalNodeMixin, Runtime):
         for rec in load_records(redis):
             if rec.service_id != service_id:
                 continue
-            out.append(ReplicaStatus(
-                pod=rec.pod, set_key=rec.set_key, revision=rec.revision, state=rec.state,
-                ready=bool(rec.ready and rec.state == "running"), node=node_name,
-                address=f"127.0.0.1:{rec.port}", pid=rec.pid, restarts=rec.restarts,
-                started_at=_when(rec.started_at), last_probe_at=_when(rec.last_probe_at),
-                last_exit_code=rec.last_exit_code, message=rec.message))
+            out.append(
+                ReplicaStatus(
+                    pod=rec.pod,
+                    set_key=rec.set_key,
+                    revision=rec.revision,
+                    state=rec.state,
+                    ready=bool(rec.ready and rec.state == "running"),
+                    node=node_name,
+                    address=f"127.0.0.1:{rec.port}",
+                    pid=rec.pid,
+                    restarts=rec.restarts,
+                    started_at=_when(rec.started_at),
+                    last_probe_at=_when(rec.last_probe_at),
+                    last_exit_code=rec.last_exit_code,
+                    message=rec.message,
+                )
+            )
         out.sort(key=lambda r: (r.revision, r.pod))
         return out
 
-    def read_logs(self, service_id: str, *, lines: int = 100,
-                  since: datetime | None = None) -> list[LogEntry]:
+    def read_logs(
+        self, service_id: str, *, lines: int = 100, since: datetime | None = None
+    ) -> list[LogEntry]:
         return logs.read(self._r(), service_id, lines=lines, since=since)
 
-    def stream_logs(self, service_id: str, *, after: str | None = None,
-                    wait_seconds: float = 5.0) -> Iterator[list[LogEntry]]:
+    def stream_logs(
+        self, service_id: str, *, after: str | None = None, wait_seconds: float = 5.0
+    ) -> Iterator[list[LogEntry]]:
         return logs.follow(self._r(), service_id, after=after, wait_seconds=wait_seconds)
 
     def _ready(self, service_id: str) -> list[ReplicaStatus]:
@@ -129,18 +145,39 @@ class LocalRuntime(LocalNodeMixin, Runtime):
         all_replicas = self.replicas(service_id)
         ready = [r for r in all_replicas if r.ready and r.address]
         if not ready:
-            return ProbeResult("unhealthy", f"0 of {len(all_replicas)} replicas ready", now,
-                               round((time.monotonic() - started) * 1000, 2))
+            return ProbeResult(
+                "unhealthy",
+                f"0 of {len(all_replicas)} replicas ready",
+                now,
+                round((time.monotonic() - started) * 1000, 2),
+            )
         target = ready[0]
         url = f"http://{target.address}{path if path.startswith('/') else '/' + path}"
         try:
             resp = requests.get(url, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
-            return ProbeResult("error", f"{type(exc).__name__} from {target.pod}", now,
-                               round((time.monotonic() - started) * 1000, 2), pod=target.pod)
+            return ProbeResult(
+                "error",
+                f"{type(exc).__name__} from {target.pod}",
+                now,
+                round((time.monotonic() - started) * 1000, 2),
+                pod=target.pod,
+            )
         elapsed = round((time.monotonic() - started) * 1000, 2)
         if 200 <= resp.status_code < 300:
-            return ProbeResult("healthy", f"{path} answered {resp.status_code} on {target.pod}",
-                               now, elapsed, pod=target.pod, http_status=resp.status_code)
-        return ProbeResult("unhealthy", f"{path} answered {resp.status_code} on {target.pod}",
-                           now, elapsed, pod=target.pod, http_status=resp.status_code)
+            return ProbeResult(
+                "healthy",
+                f"{path} answered {resp.status_code} on {target.pod}",
+                now,
+                elapsed,
+                pod=target.pod,
+                http_status=resp.status_code,
+            )
+        return ProbeResult(
+            "unhealthy",
+            f"{path} answered {resp.status_code} on {target.pod}",
+            now,
+            elapsed,
+            pod=target.pod,
+            http_status=resp.status_code,
+        )

@@ -132,8 +132,7 @@ def network_totals() -> tuple[int, int]:
     counters = psutil.net_io_counters(pernic=True)
     external = {name: c for name, c in counters.items() if not name.startswith("lo")}
     chosen = external or counters
-    return (sum(c.bytes_recv for c in chosen.values()),
-            sum(c.bytes_sent for c in chosen.values()))
+    return (sum(c.bytes_recv for c in chosen.values()), sum(c.bytes_sent for c in chosen.values()))
 
 
 class HostSampler:
@@ -180,8 +179,9 @@ class HostSampler:
 # --- storage ----------------------------------------------------------------------------------
 
 
-def record_sample(redis: Redis, node_name: str, reading: dict[str, Any], *,
-                  sample_seconds: float) -> None:
+def record_sample(
+    redis: Redis, node_name: str, reading: dict[str, Any], *, sample_seconds: float
+) -> None:
     """Store one reading: latest, heartbeat, the raw hour and (per finished minute) 24 h."""
     ts = float(reading["ts"])
     raw_key = node_key(node_name, "raw")
@@ -244,9 +244,15 @@ def _sample_seconds(explicit: float | None) -> float:
     return float(os.environ.get("NODE_SAMPLE_SECONDS", DEFAULT_SAMPLE_SECONDS))
 
 
-def start_node_reporter(redis: Redis, stop: threading.Event, *, node_name: str,
-                        replica_count: Callable[[], int], interval: float | None = None,
-                        disk_path: str | None = None) -> threading.Thread:
+def start_node_reporter(
+    redis: Redis,
+    stop: threading.Event,
+    *,
+    node_name: str,
+    replica_count: Callable[[], int],
+    interval: float | None = None,
+    disk_path: str | None = None,
+) -> threading.Thread:
     """Start the daemon thread that reports this host as `node_name` until `stop` is set."""
     seconds = _sample_seconds(interval)
     path = disk_path or _data_path()
@@ -336,9 +342,14 @@ class LocalNodeMixin:
             )
             if info_raw is None:
                 continue
-            out.append((name, json.loads(info_raw),
-                        json.loads(latest_raw) if latest_raw else None,
-                        float(beat) if beat is not None else None))
+            out.append(
+                (
+                    name,
+                    json.loads(info_raw),
+                    json.loads(latest_raw) if latest_raw else None,
+                    float(beat) if beat is not None else None,
+                )
+            )
         return out
 
     def _is_ready(self, info: dict, beat: float | None) -> bool:
@@ -358,28 +369,34 @@ class LocalNodeMixin:
         nodes = []
         for name, info, latest, beat in self._node_state():
             ready = self._is_ready(info, beat)
-            nodes.append(NodeInfo(
-                name=name,
-                status="Ready" if ready else "NotReady",
-                kind="local",
-                os_image=info.get("os_image", ""),
-                kernel=info.get("kernel", ""),
-                architecture=info.get("architecture", ""),
-                runtime_version=info.get("runtime_version", ""),
-                capacity=info.get("capacity", {}),
-                allocatable=info.get("allocatable", {}),
-                replicas=int(latest.get("replicas", 0)) if (latest and ready) else 0,
-                last_heartbeat=_when(beat),
-                addresses=list(info.get("addresses", [])),
-                labels={"sparki.io/hostname": info.get("hostname", name),
-                        "kubernetes.io/arch": info.get("architecture", "")},
-            ))
+            nodes.append(
+                NodeInfo(
+                    name=name,
+                    status="Ready" if ready else "NotReady",
+                    kind="local",
+                    os_image=info.get("os_image", ""),
+                    kernel=info.get("kernel", ""),
+                    architecture=info.get("architecture", ""),
+                    runtime_version=info.get("runtime_version", ""),
+                    capacity=info.get("capacity", {}),
+                    allocatable=info.get("allocatable", {}),
+                    replicas=int(latest.get("replicas", 0)) if (latest and ready) else 0,
+                    last_heartbeat=_when(beat),
+                    addresses=list(info.get("addresses", [])),
+                    labels={
+                        "sparki.io/hostname": info.get("hostname", name),
+                        "kubernetes.io/arch": info.get("architecture", ""),
+                    },
+                )
+            )
         return nodes
 
     def node_metrics(self) -> list[NodeMetrics]:
-        return [reading_to_metrics(name, latest)
-                for name, info, latest, beat in self._node_state()
-                if latest and self._is_ready(info, beat)]
+        return [
+            reading_to_metrics(name, latest)
+            for name, info, latest, beat in self._node_state()
+            if latest and self._is_ready(info, beat)
+        ]
 
     def metrics_history(self, window_seconds: int) -> dict[str, list[NodeMetrics]]:
         """Readings per node over the last `window_seconds`, oldest first.
@@ -390,14 +407,16 @@ class LocalNodeMixin:
         since = time.time() - window_seconds
         part = "raw" if window_seconds <= RAW_SECONDS else "minute"
         out: dict[str, list[NodeMetrics]] = {}
-        for name in sorted(n.decode() if isinstance(n, bytes) else n
-                           for n in redis.smembers(KEY_NODES)):
-            rows = [json.loads(r) for r in
-                    redis.zrangebyscore(node_key(name, part), since, "+inf")]
+        for name in sorted(
+            n.decode() if isinstance(n, bytes) else n for n in redis.smembers(KEY_NODES)
+        ):
+            rows = [json.loads(r) for r in redis.zrangebyscore(node_key(name, part), since, "+inf")]
             if part == "minute":
                 # The minute still in progress has no average yet: its raw readings follow.
                 fresh_from = rows[-1]["ts"] + 60 if rows else since
-                rows += [json.loads(r) for r in
-                         redis.zrangebyscore(node_key(name, "raw"), fresh_from, "+inf")]
+                rows += [
+                    json.loads(r)
+                    for r in redis.zrangebyscore(node_key(name, "raw"), fresh_from, "+inf")
+                ]
             out[name] = [reading_to_metrics(name, r) for r in rows]
         return out

@@ -16,11 +16,21 @@ from redis import Redis
 from .base import LogEntry
 
 LEVELS = ("debug", "info", "warn", "error")
-_LEVEL_WORDS = re.compile(r"\b(DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|FATAL|PANIC)\b",
-                          re.IGNORECASE)
-_WORD_TO_LEVEL = {"debug": "debug", "info": "info", "notice": "info", "warn": "warn",
-                  "warning": "warn", "error": "error", "err": "error", "critical": "error",
-                  "fatal": "error", "panic": "error"}
+_LEVEL_WORDS = re.compile(
+    r"\b(DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|CRITICAL|FATAL|PANIC)\b", re.IGNORECASE
+)
+_WORD_TO_LEVEL = {
+    "debug": "debug",
+    "info": "info",
+    "notice": "info",
+    "warn": "warn",
+    "warning": "warn",
+    "error": "error",
+    "err": "error",
+    "critical": "error",
+    "fatal": "error",
+    "panic": "error",
+}
 # Common access-log shape: `"GET /path HTTP/1.1" 200` (http.server, gunicorn, nginx).
 _ACCESS = re.compile(r'"[A-Z]+ [^"]* HTTP/[0-9.]+" (\d{3})')
 
@@ -42,16 +52,19 @@ def classify(line: str, stream: str) -> str:
     return "error" if stream == "stderr" else "info"
 
 
-def append(redis: Redis, service_id: str, entries: Iterable[tuple[float, str, str, str]],
-           *, maxlen: int) -> int:
+def append(
+    redis: Redis, service_id: str, entries: Iterable[tuple[float, str, str, str]], *, maxlen: int
+) -> int:
     """Add `(ts_epoch_seconds, level, message, pod)` entries; returns how many."""
     pipe = redis.pipeline(transaction=False)
     n = 0
     for ts, level, message, pod in entries:
-        pipe.xadd(stream_key(service_id),
-                  {"ts": str(int(ts * 1000)), "level": level, "message": message[:8192],
-                   "pod": pod},
-                  maxlen=maxlen, approximate=True)
+        pipe.xadd(
+            stream_key(service_id),
+            {"ts": str(int(ts * 1000)), "level": level, "message": message[:8192], "pod": pod},
+            maxlen=maxlen,
+            approximate=True,
+        )
         n += 1
     if n:
         pipe.execute()
@@ -65,13 +78,18 @@ def _decode(value: bytes | str) -> str:
 def to_entry(stream_id: bytes | str, fields: dict) -> LogEntry:
     data = {_decode(k): _decode(v) for k, v in fields.items()}
     ts = int(data.get("ts") or _decode(stream_id).split("-")[0])
-    return LogEntry(id=_decode(stream_id), timestamp=datetime.fromtimestamp(ts / 1000, UTC),
-                    level=data.get("level", "info"), message=data.get("message", ""),
-                    pod=data.get("pod", ""))
+    return LogEntry(
+        id=_decode(stream_id),
+        timestamp=datetime.fromtimestamp(ts / 1000, UTC),
+        level=data.get("level", "info"),
+        message=data.get("message", ""),
+        pod=data.get("pod", ""),
+    )
 
 
-def read(redis: Redis, service_id: str, *, lines: int, since: datetime | None = None
-         ) -> list[LogEntry]:
+def read(
+    redis: Redis, service_id: str, *, lines: int, since: datetime | None = None
+) -> list[LogEntry]:
     """The last `lines` entries (at or after `since`), oldest first."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
@@ -80,8 +98,9 @@ def read(redis: Redis, service_id: str, *, lines: int, since: datetime | None = 
     return [to_entry(i, f) for i, f in reversed(rows)]
 
 
-def follow(redis: Redis, service_id: str, *, after: str | None,
-           wait_seconds: float) -> Iterator[list[LogEntry]]:
+def follow(
+    redis: Redis, service_id: str, *, after: str | None, wait_seconds: float
+) -> Iterator[list[LogEntry]]:
     """Batches of entries written after `after` (a stream id; None or "$" = from now)."""
     key = stream_key(service_id)
     last = after or "$"

@@ -97,8 +97,11 @@ def plan(desired: dict[str, dict[str, int]], replicas: list[ReplicaRecord], now:
             surplus = sorted(have, key=_stop_order)[: max(len(have) - want, 0)]
             result.stop.extend(r.pod for r in surplus)
             for record in have:
-                if (record not in surplus and record.state == "crashed"
-                        and (record.next_start_at or 0.0) <= now):
+                if (
+                    record not in surplus
+                    and record.state == "crashed"
+                    and (record.next_start_at or 0.0) <= now
+                ):
                     result.restart.append(record.pod)
 
     for records in groups.values():  # what is left is not desired at all
