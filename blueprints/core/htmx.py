@@ -16,6 +16,19 @@ def render(template: str, partial: str | None = None, /, **context: Any) -> str:
     return render_template(template, **context)
 
 
+def triggered(body: Any, event: str, status: int = 200) -> Any:
+    """A response (rendered partial or empty body) that also fires `event` in the browser.
+
+    `HX-Trigger` makes htmx dispatch `event` on the page, so other parts listening with
+    `hx-trigger="<event> from:body"` refresh themselves (htmx docs, "Response Headers").
+    """
+    from flask import make_response
+
+    response = make_response(body, status)
+    response.headers["HX-Trigger"] = event
+    return response
+
+
 def hx_redirect_or(location: str, fallback: Any) -> Any:
     """For htmx, tell the browser to navigate (HX-Redirect); else return `fallback`."""
     if htmx:

@@ -20,6 +20,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(value: datetime) -> str:
+    """`value` as ISO-8601 UTC with milliseconds and a trailing Z (`2026-01-02T03:04:05.678Z`).
+
+    The one timestamp format of the API, events and log lines; a naive value is taken as UTC.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def new_id(prefix: str) -> str:
     """`prefix-` + 20 random hex characters: unguessable, URL-safe, typed at a glance."""
     return f"{prefix}-{secrets.token_hex(10)}"

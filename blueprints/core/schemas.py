@@ -5,12 +5,14 @@ The same schemas validate input (unknown fields → 400) and document the API in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from apiflask import Schema as _Schema
 from apiflask import fields, validators
 from marshmallow import EXCLUDE, RAISE, pre_load
+
+from .models import iso_utc
 
 __all__ = [
     "Schema",
@@ -67,11 +69,7 @@ class Timestamp(fields.DateTime):
     """ISO-8601 UTC with a trailing Z."""
 
     def _serialize(self, value: datetime | None, attr: Any, obj: Any, **kwargs: Any):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return None if value is None else iso_utc(value)
 
 
 class PageQuery(QuerySchema):
