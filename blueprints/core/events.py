@@ -38,6 +38,31 @@ EVENT_TYPES: tuple[str, ...] = (
     "ping",
 )
 
+_TYPES_KEY = "sparki_event_types"
+
+
+def register_event_types(app: Any, *types: str) -> None:
+    """Declare the event types a feature emits (call from the feature's `register`).
+
+    Types are `resource.action` names (Standard Webhooks' "event type"); webhooks may
+    subscribe to them and `emit` refuses any type no feature declared.
+    """
+    registered: list[str] = app.extensions.setdefault(_TYPES_KEY, [])
+    for name in types:
+        if name not in registered:
+            registered.append(name)
+
+
+def event_types(app: Any = None) -> tuple[str, ...]:
+    """Every event type declared on `app` (default: the current app), in declaration order."""
+    from flask import current_app
+
+    app = app or current_app
+    declared = tuple(app.extensions.get(_TYPES_KEY, ()))
+    # Until every feature declares its own types, the legacy list still counts.
+    return declared + tuple(t for t in EVENT_TYPES if t not in declared)
+
+
 Dispatcher = Callable[[list[str]], None]
 _dispatchers: list[Dispatcher] = []
 
