@@ -16,6 +16,8 @@ from flask_cors import CORS
 from blueprints import FEATURES
 from blueprints.core import errors
 from blueprints.core.api import exempt_api_from_form_csrf, make_api_blueprint, register_openapi
+from blueprints.core.cli import make_cli
+from blueprints.core.cli import register_cli as register_kernel_commands
 from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from blueprints.core.htmx import register_template_helpers
@@ -47,12 +49,17 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     return app
 
 
+# The `sparki` console script ([project.scripts] in pyproject.toml): Flask's CLI over this
+# factory; the kernel builds the group without importing this module.
+cli = make_cli(create_app)
+
+
 def configure(app: APIFlask, overrides: dict[str, Any] | None) -> None:
     overrides = overrides or {}
     app.config.update(Config.from_env(secret_key=overrides.get("SECRET_KEY")).as_flask())
     app.config.update(overrides)
+    app.json.sort_keys = False  # JSON keys in the order schemas declare them
     app.config.update(
-        JSON_SORT_KEYS=False,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         RATELIMIT_STORAGE_URI=app.config["REDIS_URL"],
         RATELIMIT_HEADERS_ENABLED=True,
@@ -146,6 +153,5 @@ def register_blueprints(app: APIFlask) -> None:
 
 
 def register_cli(app: APIFlask) -> None:
-    from blueprints.core.cli import register_cli as add_commands
-
-    add_commands(app)
+    """The kernel's commands; each feature adds its own from its `register(app, api)`."""
+    register_kernel_commands(app)

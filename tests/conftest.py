@@ -217,8 +217,9 @@ def run_jobs(app):
         queues = queues or tuple(app.config["RQ_QUEUES"])
         with app.app_context():
             conn = get_redis()
-            worker = SparkiSimpleWorker([get_queue(q, conn) for q in queues], connection=conn)
-            worker.flask_app = app
+            worker = SparkiSimpleWorker(
+                [get_queue(q, conn) for q in queues], connection=conn, app=app
+            )
             worker.work(burst=True, with_scheduler=False)
 
     return run

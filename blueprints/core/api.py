@@ -67,7 +67,7 @@ def auth_required(*, module: str | None = None) -> Callable:
             if (
                 principal.via == "session"
                 and request.method not in SAFE_METHODS
-                and current_app.config.get("WTF_CSRF_ENABLED", True)
+                and current_app.config["WTF_CSRF_ENABLED"]
             ):
                 csrf.protect()
             if module:

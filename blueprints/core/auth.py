@@ -3,6 +3,10 @@
 One way to authenticate a request (`resolve_principal`), used by the API decorator and by
 the rate limiter's key function, and one way to check a role (`require_role`), used by
 domain functions.
+
+The kernel stores no accounts: the feature that owns them registers a `PrincipalLoader`
+(how to load a user by id and an API key by hash) from its `register(app, api)` with
+`register_principal_loader`, which also serves Flask-Login's session user loader.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import jwt
 from argon2 import PasswordHasher
@@ -21,9 +27,7 @@ from flask import current_app, g, request
 from flask_login import current_user
 
 from .errors import AuthenticationFailed, PermissionDenied
-
-if TYPE_CHECKING:
-    from blueprints.users.models import ApiKey, Organization, User
+from .types import Actor, Org
 
 ROLES = ("admin", "maintainer", "developer", "viewer")
 _hasher = PasswordHasher()  # argon2id: memory-hard
@@ -49,7 +53,7 @@ def burn_password_check(password: str) -> None:
     verify_password(_DUMMY_HASH, password)
 
 
-def issue_token(user: User) -> tuple[str, int]:
+def issue_token(user: Actor) -> tuple[str, int]:
     ttl = int(current_app.config["TOKEN_TTL_SECONDS"])
     now = int(time.time())
     claims = {
@@ -89,16 +93,62 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class ApiKeyRecord(Protocol):
+    """What the kernel reads and touches on a stored API key."""
+
+    id: str
+    org_id: str
+    user_id: str
+    key_hash: str  # SHA-256 hex of the raw key (hash_api_key)
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PrincipalLoader:
+    """How the kernel finds who acts; registered by the feature that owns accounts.
+
+    `user(user_id)` returns the user with that id (active or not) or None; `api_key(key_hash)`
+    returns the key stored under that SHA-256 hex hash (revoked or not) or None.
+    """
+
+    user: Callable[[str], Actor | None]
+    api_key: Callable[[str], ApiKeyRecord | None]
+
+
+_LOADER_KEY = "sparki_principal_loader"
+
+
+def register_principal_loader(app: Any, loader: PrincipalLoader) -> None:
+    """Make `loader` the app's way to load users and API keys (sessions, tokens and keys)."""
+    from .extensions import login_manager
+
+    app.extensions[_LOADER_KEY] = loader
+    login_manager.user_loader(_session_user)
+
+
+def _loader() -> PrincipalLoader:
+    try:
+        return current_app.extensions[_LOADER_KEY]
+    except KeyError:
+        raise RuntimeError("no feature registered a principal loader") from None
+
+
+def _session_user(user_id: str) -> Actor | None:
+    """Flask-Login's user loader: the session's user while it exists and is active."""
+    return _load_user(user_id)
+
+
 @dataclass
 class Principal:
     """Who is acting: a user, reached through a session, a bearer token or an API key."""
 
-    user: User
+    user: Any  # an Actor with its `organization` (the users feature's User)
     via: str  # "session" | "token" | "key"
-    api_key: ApiKey | None = None
+    api_key: ApiKeyRecord | None = None
 
     @property
-    def org(self) -> Organization:
+    def org(self) -> Org:
         return self.user.organization
 
     @property
@@ -108,26 +158,22 @@ class Principal:
         return f"user:{self.user.id}"
 
 
-def _load_user(user_id: str, org_id: str | None = None) -> User | None:
-    from blueprints.users.models import User
-
-    from .extensions import db
-
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or (org_id is not None and user.org_id != org_id):
+def _load_user(user_id: str, org_id: str | None = None) -> Actor | None:
+    user = _loader().user(user_id)
+    if (
+        user is None
+        or not getattr(user, "active", False)
+        or (org_id is not None and user.org_id != org_id)
+    ):
         return None
     return user
 
 
 def _from_api_key(raw: str) -> Principal:
-    from blueprints.users.models import ApiKey
-
     from .extensions import db
     from .models import utcnow
 
-    key = db.session.execute(
-        db.select(ApiKey).where(ApiKey.key_hash == hash_api_key(raw))
-    ).scalar_one_or_none()
+    key = _loader().api_key(hash_api_key(raw))
     if (
         key is None
         or key.revoked_at is not None
@@ -186,13 +232,17 @@ def _resolve() -> Principal | None:
     return None
 
 
-def has_role(user: User, *roles: str) -> bool:
+def has_role(user: Actor, *roles: str) -> bool:
     """Admins may do everything; otherwise the user needs one of `roles`."""
     user_roles = set(user.roles or [])
     return "admin" in user_roles or bool(user_roles.intersection(roles))
 
 
-def require_role(user: User, *roles: str, action: str = "do this") -> None:
+def require_role(user: Actor, *roles: str, action: str = "do this") -> None:
+    """Raise PermissionDenied (403) unless `user` is an admin or has one of `roles`.
+
+    `action` completes "Your role may not ..." in the message.
+    """
     if not has_role(user, *roles):
         needed = " or ".join(("admin", *roles)) if roles else "admin"
         raise PermissionDenied(

@@ -1,7 +1,10 @@
-"""The `sparki` command: a Flask CLI group over `create_app`, plus Sparki's own commands.
+"""The `sparki` command: a Flask CLI group over an app factory, plus the kernel's commands.
 
-`sparki db upgrade`, `sparki routes` and `sparki shell` come from Flask; `create-admin`,
-`worker`, `scheduler` and `up` are defined here; features add theirs in `register(app)`.
+`sparki db upgrade`, `sparki routes` and `sparki shell` come from Flask; `worker`,
+`scheduler` and `up` are defined here; features add their commands and groups from their
+`register(app, api)` with `app.cli.add_command` (the users feature adds `create-admin`).
+The kernel does not import the application module: `make_cli(create_app)` builds the group
+and the application module exposes it as the console script.
 """
 
 from __future__ import annotations
@@ -12,51 +15,55 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-
-def _create_app():
-    from app import create_app
-
-    return create_app()
+UpHook = Callable[[], "str | None"]
+_UP_HOOKS_KEY = "sparki_up_hooks"
 
 
-@click.group(
-    cls=FlaskGroup,
-    create_app=_create_app,
-    add_version_option=False,
-    help="Sparki: a self-hosted developer-platform control panel.",
-)
-def main() -> None:
-    """Entry point of the `sparki` console script."""
+def make_cli(create_app: Callable[[], Flask]) -> click.Group:
+    """The `sparki` command group: Flask's CLI over apps made by `create_app()`."""
+
+    @click.group(
+        cls=FlaskGroup,
+        create_app=create_app,
+        add_version_option=False,
+        help="Sparki: a self-hosted developer-platform control panel.",
+    )
+    def sparki() -> None:
+        """Entry point of the `sparki` console script."""
+
+    return sparki
 
 
-def register_cli(app) -> None:
-    app.cli.add_command(create_admin_command)
+def register_cli(app: Flask) -> None:
+    """Add the kernel's commands (worker, scheduler, up) to `app.cli`."""
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(up_command)
 
 
-@click.command("create-admin")
-@click.option("--org", "org_name", required=True, help="Organization name (created if missing).")
-@click.option("--email", required=True, help="The admin's email address.")
-@click.option("--password", required=True, help="The admin's password (at least 8 characters).")
-@click.option("--name", default="Administrator", show_default=True, help="Display name.")
-def create_admin_command(org_name: str, email: str, password: str, name: str) -> None:
-    """Create ORG if it does not exist and an admin user in it; print the user id."""
-    from blueprints.core.errors import DomainError
-    from blueprints.users.domain import create_admin
+def add_up_hook(app: Flask, hook: UpHook) -> None:
+    """Run `hook()` in `sparki up` before the processes start (e.g. create the first admin).
 
-    try:
-        user = create_admin(org_name=org_name, email=email, password=password, name=name)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(user.id)
+    The hook runs inside the app context; a string it returns is printed.
+    """
+    hooks: list[UpHook] = app.extensions.setdefault(_UP_HOOKS_KEY, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def _run_up_hooks(app: Any) -> None:
+    for hook in app.extensions.get(_UP_HOOKS_KEY, ()):
+        message = hook()
+        if message:
+            click.echo(f"sparki: {message}")
 
 
 @click.command("worker")
@@ -157,11 +164,7 @@ def up_command(procfile: str, stop_services: bool) -> None:
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
 
-    from blueprints.users.domain import ensure_admin_from_config
-
-    created = ensure_admin_from_config()
-    if created:
-        click.echo(f"sparki: created admin {created.email} ({created.id})")
+    _run_up_hooks(current_app)
     env = dict(os.environ)
     manager = Manager()
     redis_proc = None

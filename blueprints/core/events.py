@@ -4,6 +4,10 @@
 back, so does the event. After the transaction commits, every registered dispatcher is
 called with the new event ids (the webhooks feature registers one that enqueues
 deliveries); a periodic sweep re-dispatches events whose dispatch never happened.
+
+Both registries are per app (`app.extensions`), filled by each feature's `register(app, api)`:
+the event types it emits (`register_event_types`) and any dispatcher (`register_dispatcher`).
+The kernel lists no feature's event names.
 """
 
 from __future__ import annotations
@@ -18,25 +22,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
 from .models import OrgScopedMixin, PrefixedIdMixin, UTCDateTime, utcnow
+from .types import Org
 
 log = logging.getLogger("sparki.events")
-
-EVENT_TYPES: tuple[str, ...] = (
-    "deployment.created",
-    "deployment.completed",
-    "deployment.failed",
-    "service.health_changed",
-    "alert.triggered",
-    "alert.resolved",
-    "task.completed",
-    "task.failed",
-    "order.created",
-    "order.updated",
-    "order.paid",
-    "user.created",
-    "webhook.disabled",
-    "ping",
-)
 
 _TYPES_KEY = "sparki_event_types"
 
@@ -58,13 +46,11 @@ def event_types(app: Any = None) -> tuple[str, ...]:
     from flask import current_app
 
     app = app or current_app
-    declared = tuple(app.extensions.get(_TYPES_KEY, ()))
-    # Until every feature declares its own types, the legacy list still counts.
-    return declared + tuple(t for t in EVENT_TYPES if t not in declared)
+    return tuple(app.extensions.get(_TYPES_KEY, ()))
 
 
 Dispatcher = Callable[[list[str]], None]
-_dispatchers: list[Dispatcher] = []
+_DISPATCHERS_KEY = "sparki_event_dispatchers"
 
 
 class Event(PrefixedIdMixin, OrgScopedMixin, db.Model):
@@ -78,9 +64,13 @@ class Event(PrefixedIdMixin, OrgScopedMixin, db.Model):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
 
 
-def emit(org: Any, event_type: str, data: dict[str, Any]) -> Event:
-    """Record `event_type` for `org` in the current transaction; dispatched after commit."""
-    if event_type not in EVENT_TYPES:
+def emit(org: Org, event_type: str, data: dict[str, Any]) -> Event:
+    """Record `event_type` for `org` in the current transaction; dispatched after commit.
+
+    `data` is the event's JSON payload. Raises ValueError for a type no feature declared
+    with `register_event_types` (a programming error, not a request error).
+    """
+    if event_type not in event_types():
         raise ValueError(f"unknown event type {event_type!r}")
     evt = Event(org_id=org.id, type=event_type, data=data, created_at=utcnow())
     db.session.add(evt)
@@ -89,15 +79,21 @@ def emit(org: Any, event_type: str, data: dict[str, Any]) -> Event:
     return evt
 
 
-def register_dispatcher(fn: Dispatcher) -> Dispatcher:
-    """Call `fn(event_ids)` after each commit that emitted events."""
-    if fn not in _dispatchers:
-        _dispatchers.append(fn)
+def register_dispatcher(app: Any, fn: Dispatcher) -> Dispatcher:
+    """Call `fn(event_ids)` after each commit on `app` that emitted events."""
+    dispatchers: list[Dispatcher] = app.extensions.setdefault(_DISPATCHERS_KEY, [])
+    if fn not in dispatchers:
+        dispatchers.append(fn)
     return fn
 
 
 def dispatch(event_ids: list[str]) -> None:
-    for fn in list(_dispatchers):
+    """Hand `event_ids` to every dispatcher of the current app; failures are only logged."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():  # a session outside any app: nobody to dispatch to
+        return
+    for fn in list(current_app.extensions.get(_DISPATCHERS_KEY, ())):
         try:
             fn(event_ids)
         except Exception:  # the outbox sweep retries what failed here

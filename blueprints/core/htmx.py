@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template
@@ -83,6 +85,34 @@ def add_nav(
         }
     )
     nav.sort(key=lambda item: item["order"])
+
+
+@dataclass(frozen=True)
+class HomeCard:
+    """A feature's card on the home page: `template` rendered with `context(org, actor)`.
+
+    `context` returns the template's variables (a dict); cards show in ascending `order`.
+    """
+
+    template: str
+    context: Callable[[Any, Any], dict[str, Any]]
+    order: int
+
+
+def add_home_card(
+    app: Any, template: str, context: Callable[[Any, Any], dict[str, Any]], order: int
+) -> None:
+    """Put a card on the home page (features call this from `register`), once per template."""
+    cards: list[HomeCard] = app.extensions.setdefault("sparki_home_cards", [])
+    if any(card.template == template for card in cards):
+        return
+    cards.append(HomeCard(template, context, order))
+    cards.sort(key=lambda card: card.order)
+
+
+def home_cards(app: Any) -> tuple[HomeCard, ...]:
+    """The home cards declared on `app`, in display order."""
+    return tuple(app.extensions.get("sparki_home_cards", ()))
 
 
 def register_template_helpers(app: Any) -> None:

@@ -4,8 +4,13 @@ Jobs take ids, reload rows and are idempotent. Every job runs inside a fresh Fla
 context (so it gets its own database session); in a forked work horse the SQLAlchemy
 connection pool inherited from the parent is dropped first.
 
-Periodic work is data: features append `PeriodicJob`s to `PERIODIC_JOBS` and the
-`sparki scheduler` process registers them with RQ's CronScheduler on start.
+Periodic work is data: a job function is declared `@periodic(...)` beside its code, a
+feature adds it to the app with `add_periodic_jobs(app, fn)` from its `register(app, api)`,
+and the `sparki scheduler` process registers the app's jobs with RQ's CronScheduler on start.
+
+The kernel imports no feature and not the application module: the worker and the scheduler
+are handed the app they run in (`sparki worker`, `sparki scheduler`, or `rq worker -w` with
+`SparkiWorker.app_factory` pointing at a factory; see SparkiWorker).
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ class PeriodicJob:
     timeout: int = 300
 
 
-PERIODIC_JOBS: list[PeriodicJob] = []
+_PERIODIC_KEY = "sparki_periodic_jobs"
+_SPEC_ATTR = "__sparki_periodic__"
 
 
 def periodic(
@@ -54,15 +60,37 @@ def periodic(
     queue: str = DEFAULT_QUEUE,
     timeout: int = 300,
 ) -> Callable:
-    """Declare a function as periodic work (registered by the scheduler process)."""
+    """Declare a function as periodic work: every `interval` seconds or on `cron`.
+
+    Only marks the function; a feature's `register()` adds it to an app with
+    `add_periodic_jobs`, so importing a module never schedules anything.
+    """
 
     def decorator(fn: Callable) -> Callable:
-        PERIODIC_JOBS.append(
-            PeriodicJob(fn, interval=interval, cron=cron, queue=queue, timeout=timeout)
-        )
+        spec = PeriodicJob(fn, interval=interval, cron=cron, queue=queue, timeout=timeout)
+        setattr(fn, _SPEC_ATTR, spec)
         return fn
 
     return decorator
+
+
+def add_periodic_jobs(app: Flask, *funcs: Callable[..., Any]) -> None:
+    """Run each `@periodic` function of `funcs` under `app`'s scheduler (call from `register`).
+
+    Raises TypeError for a function that was not declared with `@periodic`.
+    """
+    jobs: list[PeriodicJob] = app.extensions.setdefault(_PERIODIC_KEY, [])
+    for fn in funcs:
+        spec = getattr(fn, _SPEC_ATTR, None)
+        if not isinstance(spec, PeriodicJob):
+            raise TypeError(f"{fn!r} is not declared @periodic")
+        if spec not in jobs:
+            jobs.append(spec)
+
+
+def periodic_jobs(app: Flask) -> tuple[PeriodicJob, ...]:
+    """The periodic jobs added to `app`, in the order the features added them."""
+    return tuple(app.extensions.get(_PERIODIC_KEY, ()))
 
 
 def get_queue(name: str = DEFAULT_QUEUE, connection: Redis | None = None) -> Queue:
@@ -104,19 +132,30 @@ def enqueue(
 
 
 class _AppContextMixin:
-    """Runs each job in its own app context; creates the app when started by `rq worker`."""
+    """Runs each job in its own app context.
+
+    The app is the one handed over (`flask_app`, set by `run_worker` and the tests), else the
+    current app, else, for a worker started by hand as `rq worker -w
+    blueprints.core.jobs.SparkiWorker`, the app Flask's own CLI would load (`FLASK_APP`, or
+    `app.py`'s factory in the working directory). `sparki worker` is the way to start one.
+    """
 
     flask_app: Flask | None = None
     _parent_pid: int = 0
+
+    def __init__(self, *args: Any, app: Flask | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        self.flask_app = app
+        self._parent_pid = os.getpid()
 
     def _app(self) -> Flask:
         if self.flask_app is None:
             if has_app_context():
                 self.flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
             else:
-                from app import create_app
+                from flask.cli import ScriptInfo
 
-                self.flask_app = create_app()
+                self.flask_app = ScriptInfo().load_app()
         return self.flask_app
 
     def perform_job(self, *args: Any, **kwargs: Any) -> bool:
@@ -132,19 +171,11 @@ class _AppContextMixin:
 
 
 class SparkiWorker(_AppContextMixin, Worker):
-    """The production worker: forks a work horse per job (`rq worker -w` can name it)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._parent_pid = os.getpid()
+    """The production worker: forks a work horse per job; `app=` is the app jobs run in."""
 
 
 class SparkiSimpleWorker(_AppContextMixin, SimpleWorker):
-    """Runs jobs in-process: tests use it with `work(burst=True)`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._parent_pid = os.getpid()
+    """Runs jobs in-process: tests use it with `app=` and `work(burst=True)`."""
 
 
 def wait_for_redis(connection: Redis, seconds: float = 30.0) -> None:
@@ -163,6 +194,7 @@ def wait_for_redis(connection: Redis, seconds: float = 30.0) -> None:
 def run_worker(
     app: Flask, queues: list[str], *, burst: bool = False, with_scheduler: bool = True
 ) -> None:
+    """Work `queues` (names) in `app` until stopped, or until they are empty with `burst`."""
     connection = get_redis()
     wait_for_redis(connection)
     # Connect once so the dialect is initialised here, configure the ORM mappers, then drop
@@ -171,15 +203,16 @@ def run_worker(
     db.session.remove()
     db.engine.dispose()
     configure_mappers()
-    worker = SparkiWorker([get_queue(q, connection) for q in queues], connection=connection)
-    worker.flask_app = app
+    worker = SparkiWorker(
+        [get_queue(q, connection) for q in queues], connection=connection, app=app
+    )
     worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=app.config["LOG_LEVEL"])
 
 
-def build_cron_scheduler(connection: Redis) -> CronScheduler:
-    """Register every declared periodic job with RQ's CronScheduler."""
+def build_cron_scheduler(app: Flask, connection: Redis) -> CronScheduler:
+    """Register every periodic job added to `app` with RQ's CronScheduler."""
     scheduler = CronScheduler(connection=connection, name=f"sparki-scheduler-{os.getpid()}")
-    for job in PERIODIC_JOBS:
+    for job in periodic_jobs(app):
         scheduler.register(
             job.func,
             queue_name=job.queue,
@@ -192,8 +225,9 @@ def build_cron_scheduler(connection: Redis) -> CronScheduler:
 
 
 def run_scheduler(app: Flask) -> None:
+    """Enqueue `app`'s periodic jobs on time until stopped (run exactly one scheduler)."""
     connection = get_redis()
     wait_for_redis(connection)
-    scheduler = build_cron_scheduler(connection)
-    log.info("scheduler: %d periodic jobs registered", len(PERIODIC_JOBS))
+    scheduler = build_cron_scheduler(app, connection)
+    log.info("scheduler: %d periodic jobs registered", len(periodic_jobs(app)))
     scheduler.start()

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
-bp = Blueprint("dashboard", __name__, template_folder="templates")
+from blueprints.core.htmx import home_cards
 
-# Features append (template, context_function) pairs to show a card on the home page.
-HOME_CARDS: list[tuple[str, object]] = []
+bp = Blueprint("dashboard", __name__, template_folder="templates")
 
 
 @bp.get("/")
 @login_required
 def index():
     org = current_user.organization
-    cards = []
-    for template, context in HOME_CARDS:
-        cards.append((template, context(org, current_user)))  # type: ignore[operator]
+    actor = current_user._get_current_object()
+    cards = [(card.template, card.context(org, actor)) for card in home_cards(current_app)]
     return render_template("dashboard/index.html", org=org, cards=cards)
 
 
 @bp.get("/docs")
 def docs():
-    return render_template(
-        "dashboard/docs.html", spec_url=current_app.config.get("SPEC_URL", "/api/v1/openapi.json")
-    )
+    # The app's own OpenAPI document (APIFlask serves it at `spec_path`).
+    return render_template("dashboard/docs.html", spec_url=url_for("openapi.spec"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from blueprints.core.htmx import add_nav
+from blueprints.core.events import register_event_types
+from blueprints.core.htmx import add_home_card, add_nav
+from blueprints.core.jobs import add_periodic_jobs
 
 
 @click.command("agent")
@@ -53,21 +55,28 @@ def _home_card(org, user) -> dict:
 
 
 def register(app, api) -> None:
-    """Attach this feature's blueprints, nav links and commands to the app."""
-    from blueprints.dashboard.views import HOME_CARDS
-
+    """Attach this feature's blueprints, nav link, home card, events, commands and jobs."""
     from . import api as services_api
     from . import (
-        jobs,  # noqa: F401 (periodic jobs)
+        jobs,
         models,  # noqa: F401 (tables for migrations)
     )
     from .views import bp
 
+    register_event_types(
+        app,
+        "deployment.created",
+        "deployment.completed",
+        "deployment.failed",
+        "service.health_changed",
+        # The agent raises and clears a service's own alerts, with or without the cluster page.
+        "alert.triggered",
+        "alert.resolved",
+    )
+    add_periodic_jobs(app, jobs.resume_stalled_deployments)
     app.register_blueprint(bp)
     for child in services_api.BLUEPRINTS:
         api.register_blueprint(child)
     add_nav(app, "Services", "services.index", 20)
     app.cli.add_command(agent_command)
-    card = ("services/_home_card.html", _home_card)
-    if card not in HOME_CARDS:
-        HOME_CARDS.append(card)
+    add_home_card(app, "services/_home_card.html", _home_card, 20)

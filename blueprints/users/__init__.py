@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from blueprints.core.extensions import db, login_manager
+from blueprints.core.auth import PrincipalLoader, register_principal_loader
+from blueprints.core.cli import add_up_hook
+from blueprints.core.events import register_event_types
 from blueprints.core.htmx import add_nav
 
 
 def register(app, api) -> None:
+    """Attach this feature's blueprints, nav links, events, commands and the principal loader."""
     from . import api as users_api
-    from .models import User
+    from .cli import admin_from_config_on_up, create_admin_command
+    from .domain import load_api_key, load_user
     from .views import bp
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, user_id)
-        return user if user is not None and user.active else None
-
+    register_principal_loader(app, PrincipalLoader(user=load_user, api_key=load_api_key))
+    register_event_types(app, "user.created")
     app.register_blueprint(bp)
     for child in users_api.BLUEPRINTS:
         api.register_blueprint(child)
     add_nav(app, "Users", "users.index", 80)
     add_nav(app, "API keys", "users.api_keys", 85)
     add_nav(app, "Organization", "users.organization", 90)
+    app.cli.add_command(create_admin_command)
+    add_up_hook(app, admin_from_config_on_up)

@@ -63,6 +63,21 @@ def _email_taken(email: str, exclude_id: str | None = None) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
+# --- the kernel's principal loader ---------------------------------------------------------
+
+
+def load_user(user_id: str) -> User | None:
+    """The user with `user_id`, active or not; None when there is none (core.auth decides)."""
+    return db.session.get(User, user_id)
+
+
+def load_api_key(key_hash: str) -> ApiKey | None:
+    """The API key stored under `key_hash` (SHA-256 hex), revoked or not; None when unknown."""
+    return db.session.execute(
+        select(ApiKey).where(ApiKey.key_hash == key_hash)
+    ).scalar_one_or_none()
+
+
 # --- organizations -------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueprints.core.auth import require_role
 from blueprints.core.errors import Conflict, InvalidRequest
-from blueprints.core.events import EVENT_TYPES, Event, emit
+from blueprints.core.events import Event, emit, event_types
 from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped, utcnow
 
@@ -31,9 +31,20 @@ from .models import Delivery, Webhook
 log = logging.getLogger("sparki.webhooks")
 
 MANAGERS = ("maintainer",)  # with admin: who may change webhooks
-# Events an endpoint can subscribe to; `ping` is sent only by the ping action.
-SUBSCRIBABLE: tuple[str, ...] = tuple(t for t in EVENT_TYPES if t != "ping")
-GROUPS: tuple[str, ...] = tuple(sorted({t.split(".")[0] for t in SUBSCRIBABLE if "." in t}))
+
+
+def subscribable() -> tuple[str, ...]:
+    """Event types an endpoint can subscribe to (all declared ones but `ping`, which only
+    the ping action sends), read from the app's registry at call time."""
+    return tuple(t for t in event_types() if t != "ping")
+
+
+def groups() -> tuple[str, ...]:
+    """The `group` of each subscribable `group.action` type, sorted: `group.*` subscribes
+    to all of them."""
+    return tuple(sorted({t.split(".")[0] for t in subscribable() if "." in t}))
+
+
 USER_AGENT = "Sparki-Webhooks/1.0"
 
 
@@ -48,12 +59,13 @@ def normalize_events(events: list[str] | None) -> list[str]:
             "Subscribe to at least one event ('*' for all)", field="events", reason="empty"
         )
     out: list[str] = []
+    known, known_groups = subscribable(), groups()
     for name in events:
         name = (name or "").strip()
-        valid = name == "*" or name in SUBSCRIBABLE or (name.endswith(".*") and name[:-2] in GROUPS)
+        valid = name == "*" or name in known or (name.endswith(".*") and name[:-2] in known_groups)
         if not valid:
             raise InvalidRequest(
-                f"Unknown event '{name}'; use one of {', '.join(SUBSCRIBABLE)}, a group like "
+                f"Unknown event '{name}'; use one of {', '.join(known)}, a group like "
                 "'deployment.*', or '*'",
                 field="events",
                 reason=f"unknown event {name!r}",
@@ -364,7 +376,7 @@ def recover(org: Any, actor: Any, webhook_id: str, since: datetime) -> list[Deli
 def list_events(org: Any, actor: Any, *, type: str | None = None) -> Select:  # noqa: A002
     stmt = scoped(Event, org)
     if type:
-        if type not in EVENT_TYPES:
+        if type not in event_types():
             raise InvalidRequest(
                 f"Unknown event type '{type}'", field="type", reason="unknown event type"
             )

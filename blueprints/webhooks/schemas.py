@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from blueprints.core.events import EVENT_TYPES
+from blueprints.core.events import event_types
 from blueprints.core.schemas import PageQuery, Schema, Timestamp, fields, validators
 
 from .models import DELIVERY_STATUSES
@@ -105,5 +105,10 @@ class EventOut(Schema):
     dispatched_at = Timestamp(allow_none=True)
 
 
+def _declared_event_type(value: str) -> None:
+    """OneOf over the app's declared event types, read at request time."""
+    validators.OneOf(event_types())(value)
+
+
 class EventQuery(PageQuery):
-    type = fields.String(load_default=None, validate=validators.OneOf(EVENT_TYPES))
+    type = fields.String(load_default=None, validate=_declared_event_type)

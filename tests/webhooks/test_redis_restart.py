@@ -10,17 +10,18 @@ import time
 from redis import Redis
 from sqlalchemy import select
 
+from blueprints.core.cli import redis_server_binary
 from blueprints.core.extensions import db, get_redis
 from blueprints.core.jobs import SparkiSimpleWorker, get_queue
 from blueprints.webhooks.models import Delivery
-from tests.support.services import free_port, redis_binary, wait_port
+from tests.support.services import free_port, wait_port
 from tests.webhooks.conftest import Reply
 
 
 def _redis(port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [
-            redis_binary(),
+            redis_server_binary(),
             "--port",
             str(port),
             "--bind",
