@@ -1,6 +1,9 @@
 """What the users feature does: organizations, accounts, sessions' credentials, API keys.
 
-Functions take the organization and the acting user, raise DomainErrors, commit once.
+Functions take the organization and the acting user (this feature's own `Organization` and
+`User`, which the kernel knows as `Org` and `Actor`), raise DomainErrors, commit once.
+Errors: InvalidRequest (400), AuthenticationFailed (401), PermissionDenied (403),
+NotFound (404), Conflict (409), all from blueprints.core.errors.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.core.auth import (
     ROLES,
     burn_password_check,
+    has_role,
     hash_api_key,
     hash_password,
     new_api_key,
@@ -78,10 +82,33 @@ def load_api_key(key_hash: str) -> ApiKey | None:
     ).scalar_one_or_none()
 
 
+# --- who may do what: predicates for pages, beside the require_* checks ----------------------
+# Admins only: `require_role(actor)` with no extra role is an admin check.
+
+
+def can_manage_users(actor: User) -> bool:
+    """Whether `actor` may create users, change their roles or status, and delete them."""
+    return has_role(actor)
+
+
+def can_change_organization(actor: User) -> bool:
+    """Whether `actor` may change the organization's name, modules and limits."""
+    return has_role(actor)
+
+
+def can_manage_all_api_keys(actor: User) -> bool:
+    """Whether `actor` may list, create and revoke other users' API keys."""
+    return has_role(actor)
+
+
 # --- organizations -------------------------------------------------------------------------
 
 
 def get_or_create_organization(name: str) -> Organization:
+    """The organization whose slug `name` gives, created (flushed, not committed) if missing.
+
+    Raises InvalidRequest when `name` is blank.
+    """
     name = (name or "").strip()
     if not name:
         raise InvalidRequest("An organization needs a name", field="org", reason="empty")
@@ -106,6 +133,12 @@ def update_organization(
     modules: dict[str, bool] | None = None,
     limits: dict[str, int] | None = None,
 ) -> Organization:
+    """Change the name, turn modules on/off (`{module: bool}`) and set limits (`{camelCase
+    name: non-negative int}`); admins only.
+
+    Raises PermissionDenied for a non-admin, InvalidRequest for a blank name, an unknown
+    module or limit, a bad limit value, or activeServiceLimit above maxServices.
+    """
     require_role(actor, action="change the organization's settings")
     if name is not None:
         if not name.strip():
@@ -151,6 +184,7 @@ def update_organization(
 
 
 def _new_user(org: Organization, *, email: str, name: str, password: str, roles: list[str]) -> User:
+    """Add a user (flushed) and emit `user.created`; Conflict or InvalidRequest as create_user."""
     email = (email or "").strip().lower()
     if _email_taken(email):
         raise Conflict(
@@ -185,7 +219,11 @@ def _commit_unique(what: str, field: str) -> None:
 
 
 def create_admin(*, org_name: str, email: str, password: str, name: str = "Administrator") -> User:
-    """Create the organization if needed and an admin in it (CLI and first start)."""
+    """Create the organization if needed and an admin in it (CLI and first start).
+
+    Raises Conflict when the email is taken, InvalidRequest for a blank organization name
+    or a password shorter than MIN_PASSWORD characters.
+    """
     org = get_or_create_organization(org_name)
     user = _new_user(org, email=email, name=name, password=password, roles=["admin"])
     _commit_unique("email", "email")
@@ -193,20 +231,26 @@ def create_admin(*, org_name: str, email: str, password: str, name: str = "Admin
 
 
 def ensure_admin_from_config() -> User | None:
-    """On start: if no user exists and SPARKI_ADMIN_EMAIL/PASSWORD are set, create that admin."""
+    """On start: if no user exists and SPARKI_ADMIN_EMAIL/PASSWORD are set, create that admin
+    (in SPARKI_ADMIN_ORG); None when nothing was created. Errors as create_admin."""
     cfg = current_app.config
-    if not (cfg.get("SPARKI_ADMIN_EMAIL") and cfg.get("SPARKI_ADMIN_PASSWORD")):
+    if not (cfg["SPARKI_ADMIN_EMAIL"] and cfg["SPARKI_ADMIN_PASSWORD"]):
         return None
     if db.session.execute(select(User.id).limit(1)).first() is not None:
         return None
     return create_admin(
-        org_name=cfg.get("SPARKI_ADMIN_ORG") or "Default",
+        org_name=cfg["SPARKI_ADMIN_ORG"] or "Default",
         email=cfg["SPARKI_ADMIN_EMAIL"],
         password=cfg["SPARKI_ADMIN_PASSWORD"],
     )
 
 
 def authenticate(email: str, password: str) -> User:
+    """The active user with that email and password; records the login time.
+
+    Raises AuthenticationFailed, with the same message and about the same time whether the
+    email is unknown, the password wrong or the user inactive.
+    """
     user = db.session.execute(
         select(User).where(func.lower(User.email) == (email or "").strip().lower())
     ).scalar_one_or_none()
@@ -221,6 +265,10 @@ def authenticate(email: str, password: str) -> User:
 
 
 def list_users(org: Organization, actor: User, *, role: str | None = None) -> Select:
+    """A query of the organization's users, optionally those with `role`, for pagination.
+
+    Raises InvalidRequest for an unknown role.
+    """
     stmt = scoped(User, org)
     if role:
         if role not in ROLES:
@@ -233,6 +281,7 @@ def list_users(org: Organization, actor: User, *, role: str | None = None) -> Se
 
 
 def get_user(org: Organization, actor: User, user_id: str) -> User:
+    """The organization's user `user_id`; raises NotFound (also for another org's user)."""
     return get_in_org(User, org, user_id)
 
 
@@ -245,6 +294,11 @@ def create_user(
     password: str,
     roles: list[str] | None = None,
 ) -> User:
+    """Create a user (roles default to viewer) and emit `user.created`; admins only.
+
+    Raises PermissionDenied for a non-admin, Conflict when the email is taken,
+    InvalidRequest for a short password or unknown/empty roles.
+    """
     require_role(actor, action="create users")
     user = _new_user(org, email=email, name=name, password=password, roles=roles or ["viewer"])
     _commit_unique("email", "email")
@@ -260,6 +314,12 @@ def _admin_count(org: Organization, exclude: str) -> int:
 
 
 def update_user(org: Organization, actor: User, user_id: str, **changes: Any) -> User:
+    """Apply `changes` (email, name, password, roles, active) to a user.
+
+    Anyone may change their own name and password; everything else needs an admin.
+    Raises NotFound, PermissionDenied, Conflict (email taken, or the org would lose its
+    last active admin) and InvalidRequest (blank name, short password, bad roles).
+    """
     user = get_in_org(User, org, user_id)
     self_edit = user.id == actor.id
     if not self_edit or set(changes) - {"name", "password"}:
@@ -298,6 +358,8 @@ def update_user(org: Organization, actor: User, user_id: str, **changes: Any) ->
 
 
 def delete_user(org: Organization, actor: User, user_id: str) -> None:
+    """Delete a user; admins only. Raises PermissionDenied, NotFound, and Conflict for
+    deleting oneself or the organization's last active admin."""
     require_role(actor, action="delete users")
     user = get_in_org(User, org, user_id)
     if user.id == actor.id:
@@ -314,7 +376,10 @@ def delete_user(org: Organization, actor: User, user_id: str) -> None:
 
 
 def list_api_keys(org: Organization, actor: User, *, everyone: bool = False) -> Select:
-    """The actor's keys; admins may list everyone's."""
+    """A query of the actor's keys; admins may list everyone's (`everyone=True`).
+
+    Raises PermissionDenied when a non-admin asks for everyone's keys.
+    """
     stmt = scoped(ApiKey, org)
     if everyone:
         require_role(actor, action="list other users' API keys")
@@ -330,13 +395,19 @@ def _key_for_actor(org: Organization, actor: User, key_id: str) -> ApiKey:
 
 
 def get_api_key(org: Organization, actor: User, key_id: str) -> ApiKey:
+    """One key: the actor's own, or anyone's for an admin. NotFound, PermissionDenied."""
     return _key_for_actor(org, actor, key_id)
 
 
 def create_api_key(
     org: Organization, actor: User, *, name: str, user_id: str | None = None
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns it with the raw secret, which is never stored or shown again."""
+    """Create a key (for `user_id`, admins only); returns it with the raw secret, which is
+    never stored or shown again.
+
+    Raises InvalidRequest for a blank name, PermissionDenied for a key for someone else
+    without admin, NotFound for an unknown `user_id`.
+    """
     name = (name or "").strip()
     if not name:
         raise InvalidRequest("A key needs a name", field="name", reason="empty")
@@ -354,6 +425,10 @@ def create_api_key(
 
 
 def revoke_api_key(org: Organization, actor: User, key_id: str) -> ApiKey:
+    """Revoke a key (idempotent): the actor's own, or anyone's for an admin.
+
+    Raises NotFound, PermissionDenied.
+    """
     key = _key_for_actor(org, actor, key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import Blueprint, current_app, flash, make_response, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.core.api import page_params, paginate
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import limiter
-from blueprints.core.htmx import apply_domain_error, page_actor, render
+from blueprints.core.htmx import apply_domain_error, page_actor, render, triggered
 
 from . import domain
 from .forms import ApiKeyForm, LoginForm, OrganizationForm, UserCreateForm, UserRolesForm
@@ -65,7 +65,12 @@ def logout():
 def _users_context(org, actor, args):
     query = page_params(args, UserQuery)
     page = paginate(domain.list_users(org, actor, role=query.get("role")), query)
-    return {"page": page, "role": query.get("role") or "", "roles_form": UserRolesForm}
+    return {
+        "page": page,
+        "role": query.get("role") or "",
+        "roles_form": UserRolesForm,
+        "can_manage": domain.can_manage_users(actor),
+    }
 
 
 @bp.get("/users")
@@ -97,14 +102,23 @@ def create():
             status = exc.status
         else:
             form = UserCreateForm(formdata=None)
-            response = make_response(
-                render(
-                    "users/_create_form.html", "users/_create_form.html", form=form, created=user
-                )
+            body = render(
+                "users/_create_form.html", "users/_create_form.html", form=form, created=user
             )
-            response.headers["HX-Trigger"] = "users-changed"
-            return response
+            return triggered(body, "users-changed")
     return render("users/_create_form.html", "users/_create_form.html", form=form), status
+
+
+def _row(actor, user, *, form, editing: bool) -> str:
+    """One user's table row, with the controls `actor` may use."""
+    return render(
+        "users/_row.html",
+        "users/_row.html",
+        user=user,
+        form=form,
+        editing=editing,
+        can_manage=domain.can_manage_users(actor),
+    )
 
 
 @bp.get("/users/<user_id>/row")
@@ -114,7 +128,7 @@ def row(user_id):
     user = domain.get_user(org, actor, user_id)
     editing = request.args.get("edit") == "1"
     form = UserRolesForm(data={"roles": user.roles}) if editing else None
-    return render("users/_row.html", "users/_row.html", user=user, form=form, editing=editing)
+    return _row(actor, user, form=form, editing=editing)
 
 
 @bp.post("/users/<user_id>/roles")
@@ -128,11 +142,9 @@ def update_roles(user_id):
             user = domain.update_user(org, actor, user_id, roles=form.roles.data)
         except DomainError as exc:
             apply_domain_error(form, exc)
-            return render(
-                "users/_row.html", "users/_row.html", user=user, form=form, editing=True
-            ), exc.status
-        return render("users/_row.html", "users/_row.html", user=user, form=None, editing=False)
-    return render("users/_row.html", "users/_row.html", user=user, form=form, editing=True), 400
+            return _row(actor, user, form=form, editing=True), exc.status
+        return _row(actor, user, form=None, editing=False)
+    return _row(actor, user, form=form, editing=True), 400
 
 
 @bp.delete("/users/<user_id>")
@@ -140,16 +152,15 @@ def update_roles(user_id):
 def delete(user_id):
     org, actor = page_actor()
     domain.delete_user(org, actor, user_id)
-    response = make_response("")
-    response.headers["HX-Trigger"] = "users-changed"
-    return response
+    return triggered("", "users-changed")
 
 
 @bp.get("/api-keys")
 @login_required
 def api_keys():
     org, actor = page_actor()
-    everyone = request.args.get("all") == "1" and actor.is_admin
+    can_see_all = domain.can_manage_all_api_keys(actor)
+    everyone = request.args.get("all") == "1" and can_see_all
     page = paginate(domain.list_api_keys(org, actor, everyone=everyone), page_params(request.args))
     return render(
         "users/api_keys.html",
@@ -157,6 +168,7 @@ def api_keys():
         page=page,
         form=ApiKeyForm(),
         everyone=everyone,
+        can_see_all=can_see_all,
     )
 
 
@@ -171,17 +183,15 @@ def create_api_key():
         except DomainError as exc:
             apply_domain_error(form, exc)
             return render("users/_key_form.html", "users/_key_form.html", form=form), exc.status
-        response = make_response(
-            render(
-                "users/_key_form.html",
-                "users/_key_form.html",
-                form=ApiKeyForm(formdata=None),
-                created=key,
-                raw_key=raw,
-            )
+        body = render(
+            "users/_key_form.html",
+            "users/_key_form.html",
+            form=ApiKeyForm(formdata=None),
+            created=key,
+            raw_key=raw,
         )
-        response.headers["HX-Trigger"] = "keys-changed"
-        response.headers["Cache-Control"] = "no-store"
+        response = triggered(body, "keys-changed")
+        response.headers["Cache-Control"] = "no-store"  # the raw key is in this page
         return response
     return render("users/_key_form.html", "users/_key_form.html", form=form), 400
 
@@ -242,5 +252,5 @@ def organization():
         form=form,
         org=org,
         saved=saved,
-        can_edit=actor.is_admin,
+        can_edit=domain.can_change_organization(actor),
     ), status
