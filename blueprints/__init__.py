@@ -1,7 +1,10 @@
 """Sparki's feature packages.
 
 FEATURES is the one list of feature packages; `app.register_blueprints` registers them in
-this order. Each package exposes `register(app)` that attaches its page and API blueprints.
+this order. Each package exposes `register(app, api)` that attaches its page and API
+blueprints and fills the kernel's per-app registries (event types, navigation, home cards,
+periodic jobs, CLI commands, the principal loader); adding a feature is a new package plus
+one line here.
 """
 
 FEATURES: list[str] = [

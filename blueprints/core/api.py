@@ -25,6 +25,7 @@ from sqlalchemy import Select, func, select, tuple_
 from .auth import Principal, resolve_principal
 from .errors import AuthenticationFailed, Conflict, InvalidRequest, ModuleDisabled
 from .extensions import csrf, db, get_redis, limiter
+from .types import Actor, Org
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -40,13 +41,14 @@ def current_principal() -> Principal:
     return g.sparki_principal
 
 
-def api_actor() -> tuple[Any, Any]:
+def api_actor() -> tuple[Org, Actor]:
     """(organization, user) of the authenticated API caller: what domain functions take."""
     principal = current_principal()
     return principal.org, principal.user
 
 
-def require_module(org: Any, module: str) -> None:
+def require_module(org: Org, module: str) -> None:
+    """Raise ModuleDisabled (403 module_disabled) unless `module` is on for `org`."""
     if not (org.modules or {}).get(module, False):
         raise ModuleDisabled(
             f"The '{module}' module is disabled for this organization", details={"module": module}

@@ -9,6 +9,7 @@ from typing import Any
 from flask import render_template
 
 from .extensions import htmx
+from .types import Actor, Org
 
 
 def render(template: str, partial: str | None = None, /, **context: Any) -> str:
@@ -42,7 +43,7 @@ def hx_redirect_or(location: str, fallback: Any) -> Any:
     return fallback
 
 
-def page_actor() -> tuple[Any, Any]:
+def page_actor() -> tuple[Org, Actor]:
     """(organization, user) of the logged-in browser user: what domain functions take."""
     from flask_login import current_user
 
@@ -95,12 +96,12 @@ class HomeCard:
     """
 
     template: str
-    context: Callable[[Any, Any], dict[str, Any]]
+    context: Callable[[Org, Actor], dict[str, Any]]
     order: int
 
 
 def add_home_card(
-    app: Any, template: str, context: Callable[[Any, Any], dict[str, Any]], order: int
+    app: Any, template: str, context: Callable[[Org, Actor], dict[str, Any]], order: int
 ) -> None:
     """Put a card on the home page (features call this from `register`), once per template."""
     cards: list[HomeCard] = app.extensions.setdefault("sparki_home_cards", [])

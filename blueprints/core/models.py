@@ -6,12 +6,13 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, select
+from sqlalchemy import DateTime, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from .errors import NotFound
 from .extensions import db
+from .types import Org
 
 T = TypeVar("T")
 
@@ -121,12 +122,12 @@ class OrgScopedMixin:
         )
 
 
-def scoped(model: type[T], org: Any):
+def scoped(model: type[T], org: Org):
     """`select(model)` limited to one organization."""
     return select(model).where(model.org_id == org.id)  # type: ignore[attr-defined]
 
 
-def get_in_org(model: type[T], org: Any, obj_id: str, *, what: str | None = None) -> T:
+def get_in_org(model: type[T], org: Org, obj_id: str, *, what: str | None = None) -> T:
     """The row of `model` with this id in this organization, else NotFound.
 
     Another organization's id answers exactly like an unknown id.
@@ -136,6 +137,3 @@ def get_in_org(model: type[T], org: Any, obj_id: str, *, what: str | None = None
         name = what or getattr(model, "__display_name__", model.__name__.lower())
         raise NotFound(f"No {name} with id '{obj_id}'", details={"id": obj_id})
     return obj
-
-
-JSONType = JSON
