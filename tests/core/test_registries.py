@@ -1,0 +1,64 @@
+"""The kernel's per-app registries refuse what no feature declared and keep their order."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from blueprints.core.events import emit, event_types
+from blueprints.core.extensions import db
+from blueprints.core.htmx import add_home_card, home_cards
+from blueprints.core.jobs import add_periodic_jobs, periodic, periodic_jobs
+
+
+def test_emit_refuses_an_event_type_no_feature_declared(app, factory):
+    org_id = factory.org()
+    with app.app_context():
+        from blueprints.users.models import Organization
+
+        org = db.session.get(Organization, org_id)
+        with pytest.raises(ValueError, match="unknown event type 'task.completed'"):
+            emit(org, "task.completed", {})
+        db.session.rollback()
+
+
+def test_every_feature_declares_the_events_it_emits(app):
+    assert set(event_types(app)) == {
+        "user.created",
+        "deployment.created",
+        "deployment.completed",
+        "deployment.failed",
+        "service.health_changed",
+        "alert.triggered",
+        "alert.resolved",
+        "webhook.disabled",
+        "ping",
+    }
+
+
+def test_periodic_only_marks_and_register_adds(app):
+    @periodic(interval=5)
+    def job() -> None:
+        pass
+
+    assert job not in [j.func for j in periodic_jobs(app)]  # declaring schedules nothing
+
+    def plain() -> None:
+        pass
+
+    with pytest.raises(TypeError, match="not declared @periodic"):
+        add_periodic_jobs(app, plain)
+
+
+def test_home_cards_show_in_order_once_per_template(app):
+    probe = SimpleNamespace(extensions={})  # an app stand-in: registries live in extensions
+    add_home_card(probe, "b.html", lambda org, actor: {}, 20)
+    add_home_card(probe, "a.html", lambda org, actor: {}, 10)
+    add_home_card(probe, "b.html", lambda org, actor: {}, 5)
+    assert [c.template for c in home_cards(probe)] == ["a.html", "b.html"]
+    assert [c.template for c in home_cards(app)] == [
+        "services/_home_card.html",
+        "infrastructure/_home_card.html",
+        "webhooks/_home_card.html",
+    ]
