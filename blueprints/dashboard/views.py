@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template, url_for
 from flask_login import current_user, login_required
 
 from blueprints.core.htmx import home_cards
+from blueprints.users.domain import can_change_organization
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -16,7 +17,9 @@ def index():
     org = current_user.organization
     actor = current_user._get_current_object()
     cards = [(card.template, card.context(org, actor)) for card in home_cards(current_app)]
-    return render_template("dashboard/index.html", org=org, cards=cards)
+    return render_template(
+        "dashboard/index.html", org=org, cards=cards, can_change_org=can_change_organization(actor)
+    )
 
 
 @bp.get("/docs")
