@@ -8,13 +8,17 @@ from wtforms.validators import DataRequired, Length
 
 from blueprints.users.forms import MultiCheckboxField
 
-from .domain import GROUPS, SUBSCRIBABLE
+from .domain import groups, subscribable
 
-EVENT_CHOICES = {
-    "*": "All events (*)",
-    **{f"{g}.*": f"All {g}.* events" for g in GROUPS},
-    **{t: t for t in SUBSCRIBABLE},
-}
+
+def event_choices() -> dict[str, str]:
+    """`*`, each `group.*`, then each type: read when a form is built, since feature
+    packages declare their event types on the app."""
+    return {
+        "*": "All events (*)",
+        **{f"{g}.*": f"All {g}.* events" for g in groups()},
+        **{t: t for t in subscribable()},
+    }
 
 
 class WebhookForm(FlaskForm):
@@ -22,7 +26,7 @@ class WebhookForm(FlaskForm):
     description = StringField("Description", validators=[Length(max=200)])
     events = MultiCheckboxField(
         "Events",
-        choices=EVENT_CHOICES,
+        choices=event_choices,
         validators=[DataRequired(message="Pick at least one event")],
     )
     active = BooleanField("Active", default=True)
@@ -33,7 +37,7 @@ class WebhookEditForm(FlaskForm):
     description = StringField("Description", validators=[Length(max=200)])
     events = MultiCheckboxField(
         "Events",
-        choices=EVENT_CHOICES,
+        choices=event_choices,
         validators=[DataRequired(message="Pick at least one event")],
     )
 

@@ -100,7 +100,7 @@ def test_rotate_secret_keeps_old_one_for_a_day(app, api_as, admin):
     assert r.status_code == 200 and r.json["secret"].startswith("whsec_")
     assert r.json["secret"] != created["secret"]
     assert r.json["previousSecretExpiresAt"]
-    from blueprints.webhooks.domain import signing_secrets
+    from blueprints.webhooks.delivery import signing_secrets
 
     with app.app_context():
         webhook = db.session.get(Webhook, created["id"])
