@@ -3,6 +3,11 @@
 Every figure is read through the runtime interface (`get_runtime()`); nothing here samples
 the host. The cluster is shared by the organizations of this installation; thresholds and
 alerts belong to one organization each.
+
+Functions take the organization and the acting user (`Org`, `Actor`); any role may read,
+only admins change thresholds (`can_change_thresholds`). Units: CPU in cores, memory and
+disk in bytes, network in bytes per second, thresholds and utilization in percent of
+allocatable, windows in seconds.
 """
 
 from __future__ import annotations
@@ -12,19 +17,25 @@ import re
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.core.auth import require_role
+from blueprints.core.auth import has_role, require_role
 from blueprints.core.errors import InvalidRequest
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
-from blueprints.core.models import scoped, utcnow
+from blueprints.core.models import iso_utc, scoped, utcnow
+from blueprints.core.types import Actor, Org
 
 from .models import DEFAULT_THRESHOLDS, RESOURCES, AlertThreshold, NodeAlert
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+
+    from blueprints.services.runtime.base import NodeMetrics, Runtime
 
 log = logging.getLogger("sparki.infrastructure")
 
@@ -40,7 +51,7 @@ _WINDOW = re.compile(r"^(\d{1,5})([smhd])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def _runtime():
+def _runtime() -> Runtime:
     from blueprints.services.runtime import get_runtime
 
     return get_runtime()
@@ -54,7 +65,7 @@ def _figure(used: float, allocatable: float) -> dict[str, float]:
     return {"used": used, "allocatable": allocatable, "utilization_percent": pct}
 
 
-def _usage(m) -> dict[str, Any]:
+def _usage(m: NodeMetrics) -> dict[str, Any]:
     return {
         "cpu": _figure(round(m.cpu.used, 3), m.cpu.allocatable),
         "memory": _figure(int(m.memory.used), int(m.memory.allocatable)),
@@ -70,13 +81,18 @@ def _network(ingress: float, egress: float, connections: int) -> dict[str, Any]:
     }
 
 
-def current_metrics(org, actor) -> dict[str, Any]:
-    """The latest readings: per Ready node and summed over the cluster."""
+def current_metrics(org: Org, actor: Actor) -> dict[str, Any]:
+    """The latest readings: per Ready node and summed over the cluster.
+
+    `{"timestamp", "cluster": {cpu, memory, disk: figure}, "network", "nodes": [...]}`,
+    a figure being `{"used", "allocatable", "utilization_percent"}` (cores or bytes).
+    Raises nothing of its own.
+    """
     metrics = _runtime().node_metrics()
     return _metrics_payload(metrics)
 
 
-def _metrics_payload(metrics) -> dict[str, Any]:
+def _metrics_payload(metrics: list[NodeMetrics]) -> dict[str, Any]:
     total = defaultdict(float)
     for m in metrics:
         for name in ("cpu", "memory", "disk"):
@@ -106,8 +122,9 @@ def _metrics_payload(metrics) -> dict[str, Any]:
     }
 
 
-def list_nodes(org, actor) -> list[dict[str, Any]]:
-    """Every node the runtime knows, Ready or not, in the seed's shape."""
+def list_nodes(org: Org, actor: Actor) -> list[dict[str, Any]]:
+    """Every node the runtime knows, Ready or not, in the seed's shape (`NodeOut`:
+    capacity and allocatable in cores and bytes). Raises nothing of its own."""
     out = []
     for n in _runtime().list_nodes():
         out.append(
@@ -131,7 +148,7 @@ def list_nodes(org, actor) -> list[dict[str, Any]]:
     return out
 
 
-def _service_figures(org, runtime) -> tuple[int, int]:
+def _service_figures(org: Org, runtime: Runtime) -> tuple[int, int]:
     """This organization's services and the ready endpoints the runtime reports for them."""
     from blueprints.services.models import Service
 
@@ -143,21 +160,25 @@ def _service_figures(org, runtime) -> tuple[int, int]:
     return len(services), endpoints
 
 
-def security_facts() -> dict[str, Any]:
+def _security_facts() -> dict[str, Any]:
     """What is true of this installation's protections (read from its configuration)."""
     cfg = current_app.config
     return {
         "rbac_enabled": True,  # every domain function checks the actor's role
         "tenant_isolation": True,  # every query is scoped to the caller's organization
-        "csrf_protection": bool(cfg.get("WTF_CSRF_ENABLED", True)),
-        "rate_limiting": bool(cfg.get("RATELIMIT_ENABLED", True)),
+        "csrf_protection": bool(cfg["WTF_CSRF_ENABLED"]),
+        "rate_limiting": bool(cfg["RATELIMIT_ENABLED"]),
         "api_keys_hashed": True,  # only SHA-256 digests are stored
         "password_hashing": "argon2id",
         "network_policies_enabled": False,  # the local runtime has no network policies
     }
 
 
-def cluster_status(org, actor) -> dict[str, Any]:
+def cluster_status(org: Org, actor: Actor) -> dict[str, Any]:
+    """The cluster at a glance (`ClusterOut`): `status` healthy | degraded | unavailable,
+    node counts, compute (cores, bytes), storage (bytes), this organization's services
+    and endpoints, security facts. Raises nothing of its own.
+    """
     runtime = _runtime()
     nodes = runtime.list_nodes()
     metrics = runtime.node_metrics()
@@ -195,7 +216,7 @@ def cluster_status(org, actor) -> dict[str, Any]:
             "endpoints": endpoints,
             "connection_count": sum(m.connections for m in metrics),
         },
-        "security": security_facts(),
+        "security": _security_facts(),
         "last_health_check": max(beats, default=None),
     }
 
@@ -204,7 +225,10 @@ def cluster_status(org, actor) -> dict[str, Any]:
 
 
 def parse_window(text: str | None) -> int:
-    """`15m`, `1h`, `24h`, `90s`, `1d` → seconds (between one minute and 24 hours)."""
+    """`15m`, `1h`, `24h`, `90s`, `1d` → seconds (between one minute and 24 hours).
+
+    Raises InvalidRequest (field `window`): malformed or out of range.
+    """
     match = _WINDOW.match((text or "").strip())
     if not match:
         raise InvalidRequest(
@@ -220,11 +244,16 @@ def parse_window(text: str | None) -> int:
     return seconds
 
 
-def metrics_history(org, actor, window: str) -> dict[str, Any]:
-    """Cluster figures over the window: every sample up to an hour, one-minute points beyond."""
+def metrics_history(org: Org, actor: Actor, window: str) -> dict[str, Any]:
+    """Cluster figures over the window: every sample up to an hour, one-minute points beyond.
+
+    `{"window", "window_seconds", "resolution_seconds", "start", "end", "points"}`, each
+    point a timestamp with cpu/memory/disk figures and network. Raises InvalidRequest
+    (see `parse_window`).
+    """
     seconds = parse_window(window)
     per_node = _runtime().metrics_history(seconds)
-    step = float(current_app.config.get("NODE_SAMPLE_SECONDS", 5.0)) if seconds <= 3600 else 60.0
+    step = float(current_app.config["NODE_SAMPLE_SECONDS"]) if seconds <= 3600 else 60.0
     now = time.time()
     return {
         "window": window.strip(),
@@ -236,7 +265,7 @@ def metrics_history(org, actor, window: str) -> dict[str, Any]:
     }
 
 
-def _aggregate(per_node: dict[str, list], step: float) -> list[dict[str, Any]]:
+def _aggregate(per_node: dict[str, list[NodeMetrics]], step: float) -> list[dict[str, Any]]:
     """Sum the nodes' readings per time bucket (each node averaged within a bucket first)."""
     buckets: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for readings in per_node.values():
@@ -271,17 +300,33 @@ def _aggregate(per_node: dict[str, list], step: float) -> list[dict[str, Any]]:
 # --- thresholds -------------------------------------------------------------------------------
 
 
-def get_thresholds(org, actor) -> AlertThreshold:
-    """The organization's thresholds (the defaults, unsaved, until an admin changes them)."""
+def can_change_thresholds(actor: Actor) -> bool:
+    """Whether `actor` may change the organization's alert thresholds (admins only)."""
+    return has_role(actor)
+
+
+def _thresholds(org: Org) -> AlertThreshold:
     row = db.session.execute(scoped(AlertThreshold, org)).scalar_one_or_none()
     if row is None:
         row = AlertThreshold(org_id=org.id, **DEFAULT_THRESHOLDS)
     return row
 
 
-def update_thresholds(org, actor, **changes: Any) -> AlertThreshold:
+def get_thresholds(org: Org, actor: Actor) -> AlertThreshold:
+    """The organization's thresholds in percent (the defaults, unsaved, until an admin
+    changes them). Raises nothing of its own."""
+    return _thresholds(org)
+
+
+def update_thresholds(org: Org, actor: Actor, **changes: float | None) -> AlertThreshold:
+    """Change thresholds (`cpu_percent`, `memory_percent`, `disk_percent`: 1-100;
+    `hysteresis_percent`: 0-50 points, below every threshold); None leaves one alone.
+
+    Raises PermissionDenied (not an admin) and InvalidRequest (an unknown name, a value
+    out of range, or a hysteresis not below every threshold).
+    """
     require_role(actor, action="change alert thresholds")
-    row = get_thresholds(org, actor)
+    row = _thresholds(org)
     for name, value in changes.items():
         if value is None:
             continue
@@ -311,19 +356,22 @@ def update_thresholds(org, actor, **changes: Any) -> AlertThreshold:
 # --- alerts -----------------------------------------------------------------------------------
 
 
-def list_alerts(org, actor, status: str | None = None):
+def list_alerts(org: Org, actor: Actor, status: str | None = None) -> Select:
+    """The organization's alerts (optionally `firing` or `resolved`), as a statement to
+    paginate. Raises nothing of its own."""
     stmt = scoped(NodeAlert, org)
     if status:
         stmt = stmt.where(NodeAlert.status == status)
     return stmt
 
 
-def recent_alerts(org, limit: int = 5) -> list[NodeAlert]:
+def recent_alerts(org: Org, actor: Actor, limit: int = 5) -> list[NodeAlert]:
+    """The organization's `limit` newest alerts, firing or resolved."""
     stmt = scoped(NodeAlert, org).order_by(NodeAlert.created_at.desc(), NodeAlert.id.desc())
     return list(db.session.execute(stmt.limit(limit)).scalars())
 
 
-def firing_alerts(org) -> list[NodeAlert]:
+def _firing_alerts(org: Org) -> list[NodeAlert]:
     stmt = scoped(NodeAlert, org).where(NodeAlert.status == "firing")
     return list(db.session.execute(stmt.order_by(NodeAlert.triggered_at)).scalars())
 
@@ -333,7 +381,9 @@ def evaluate_alerts() -> dict[str, int]:
 
     An alert fires once when a node's figure reaches a threshold and resolves once it falls
     `hysteresis_percent` points below it; each change emits `alert.triggered` or
-    `alert.resolved` in the same transaction. Run by a periodic job, never by a request.
+    `alert.resolved` in the same transaction. Run by a periodic job, never by a request
+    (it acts for the system, so it takes no actor). Returns `{"triggered", "resolved"}`
+    counts; a race with another run is logged and skipped, not raised.
     """
     from blueprints.users.models import Organization
 
@@ -357,9 +407,9 @@ def evaluate_alerts() -> dict[str, int]:
     return counts
 
 
-def _evaluate_org(org, metrics) -> tuple[int, int]:
-    limits = get_thresholds(org, None)
-    open_alerts = {(a.node, a.resource): a for a in firing_alerts(org)}
+def _evaluate_org(org: Org, metrics: list[NodeMetrics]) -> tuple[int, int]:
+    limits = _thresholds(org)
+    open_alerts = {(a.node, a.resource): a for a in _firing_alerts(org)}
     triggered = resolved = 0
     now = utcnow()
     for m in metrics:
@@ -394,12 +444,6 @@ def _evaluate_org(org, metrics) -> tuple[int, int]:
     return triggered, resolved
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _alert_event(alert: NodeAlert) -> dict[str, Any]:
     data = {
         "alertId": alert.id,
@@ -410,10 +454,10 @@ def _alert_event(alert: NodeAlert) -> dict[str, Any]:
         "thresholdPercent": alert.threshold_percent,
         "valuePercent": alert.value_percent,
         "peakPercent": alert.peak_percent,
-        "triggeredAt": _iso(alert.triggered_at),
+        "triggeredAt": iso_utc(alert.triggered_at),
     }
     if alert.status == "resolved":
-        data["resolvedAt"] = _iso(alert.resolved_at)
+        data["resolvedAt"] = iso_utc(alert.resolved_at) if alert.resolved_at else None
         data["resolvedValuePercent"] = alert.resolved_value_percent
     return data
 
@@ -421,13 +465,17 @@ def _alert_event(alert: NodeAlert) -> dict[str, Any]:
 # --- the page's view of a node ----------------------------------------------------------------
 
 
-def node_cards(org, actor) -> list[dict[str, Any]]:
-    """Each node with its latest usage and which of the organization's thresholds it is over."""
+def node_cards(org: Org, actor: Actor) -> list[dict[str, Any]]:
+    """Each node with its latest usage and which of the organization's thresholds it is over.
+
+    A `list_nodes` entry plus `usage` (figures, or None without a reading), `network` and
+    `over` (sorted resource names). Raises nothing of its own.
+    """
     runtime = _runtime()
     latest = {m.node: m for m in runtime.node_metrics()}
     limits = get_thresholds(org, actor)
     firing = defaultdict(set)
-    for a in firing_alerts(org):
+    for a in _firing_alerts(org):
         firing[a.node].add(a.resource)
     cards = []
     for node in list_nodes(org, actor):
@@ -451,10 +499,14 @@ def node_cards(org, actor) -> list[dict[str, Any]]:
     return cards
 
 
-def home_summary(org, user) -> dict[str, Any]:
-    """The compact cluster summary and recent alerts for the dashboard home card."""
-    cluster = cluster_status(org, user)
-    metrics = current_metrics(org, user)["cluster"]
+def home_summary(org: Org, actor: Actor) -> dict[str, Any]:
+    """The compact cluster summary and recent alerts for the dashboard home card.
+
+    `{"cluster", "cpu_percent", "memory_percent", "disk_percent", "firing": int,
+    "alerts": [NodeAlert]}`. Raises nothing of its own.
+    """
+    cluster = cluster_status(org, actor)
+    metrics = current_metrics(org, actor)["cluster"]
     return {
         "cluster": cluster,
         "cpu_percent": metrics["cpu"]["utilization_percent"],
@@ -465,5 +517,5 @@ def home_summary(org, user) -> dict[str, Any]:
                 scoped(NodeAlert, org).where(NodeAlert.status == "firing").subquery()
             )
         ).scalar_one(),
-        "alerts": recent_alerts(org, 5),
+        "alerts": recent_alerts(org, actor, 5),
     }

@@ -89,9 +89,9 @@ class NodeListOut(Schema):
 
 
 class FigureOut(Schema):
-    used = fields.Float()
-    allocatable = fields.Float()
-    utilization_percent = fields.Float()
+    used = fields.Float(metadata={"description": "cores (cpu) or bytes (memory, disk)"})
+    allocatable = fields.Float(metadata={"description": "cores (cpu) or bytes (memory, disk)"})
+    utilization_percent = fields.Float(metadata={"description": "used / allocatable, percent"})
 
 
 class UsageOut(Schema):
@@ -101,9 +101,9 @@ class UsageOut(Schema):
 
 
 class NetworkOut(Schema):
-    ingress_bytes_per_second = fields.Float()
-    egress_bytes_per_second = fields.Float()
-    connection_count = fields.Integer()
+    ingress_bytes_per_second = fields.Float(metadata={"description": "bytes per second"})
+    egress_bytes_per_second = fields.Float(metadata={"description": "bytes per second"})
+    connection_count = fields.Integer(metadata={"description": "established TCP connections"})
 
 
 class NodeUsageOut(UsageOut):
@@ -134,18 +134,22 @@ class HistoryPointOut(UsageOut):
 
 class HistoryOut(Schema):
     window = fields.String()
-    window_seconds = fields.Integer()
-    resolution_seconds = fields.Float()
+    window_seconds = fields.Integer(metadata={"description": "the window, in seconds"})
+    resolution_seconds = fields.Float(
+        metadata={"description": "seconds between points (the sample interval up to 1h, else 60)"}
+    )
     start = Timestamp(data_key="from")
     end = Timestamp(data_key="to")
     points = fields.List(fields.Nested(HistoryPointOut))
 
 
 class ThresholdsOut(Schema):
-    cpu_percent = fields.Float()
-    memory_percent = fields.Float()
-    disk_percent = fields.Float()
-    hysteresis_percent = fields.Float()
+    cpu_percent = fields.Float(metadata={"description": "percent of allocatable"})
+    memory_percent = fields.Float(metadata={"description": "percent of allocatable"})
+    disk_percent = fields.Float(metadata={"description": "percent of allocatable"})
+    hysteresis_percent = fields.Float(
+        metadata={"description": "percentage points below a threshold that resolve an alert"}
+    )
     updated_at = Timestamp(allow_none=True)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, request
+from typing import Any
+
+from flask import Blueprint, request
 from flask_login import login_required
 
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import htmx
-from blueprints.core.htmx import apply_domain_error, page_actor, render
+from blueprints.core.htmx import apply_domain_error, page_actor, render, triggered
+from blueprints.core.types import Actor, Org
 
 from . import chart, domain
 from .forms import ThresholdsForm
@@ -21,16 +24,16 @@ bp = Blueprint(
 )
 
 
-def _live_context(org, actor) -> dict:
+def _live_context(org: Org, actor: Actor) -> dict[str, Any]:
     return {
         "cluster": domain.cluster_status(org, actor),
         "cards": domain.node_cards(org, actor),
-        "alerts": domain.recent_alerts(org, 10),
+        "alerts": domain.recent_alerts(org, actor, 10),
         "thresholds": domain.get_thresholds(org, actor),
     }
 
 
-def _plot_context(org, actor, window: str) -> dict:
+def _plot_context(org: Org, actor: Actor, window: str) -> dict[str, Any]:
     history = domain.metrics_history(org, actor, window)
     return {
         "window": history["window"],
@@ -66,6 +69,7 @@ def index():
         **ctx,
         **_plot_context(org, actor, window),
         form=_thresholds_form(ctx["thresholds"]),
+        can_change_thresholds=domain.can_change_thresholds(actor),
     )
 
 
@@ -98,20 +102,15 @@ def update_thresholds():
             status = exc.status
         else:
             status, saved = 200, True
-    response = make_response(
-        render(
-            "infrastructure/_thresholds.html",
-            "infrastructure/_thresholds.html",
-            form=form,
-            saved=saved,
-        ),
-        status,
+    body = render(
+        "infrastructure/_thresholds.html",
+        "infrastructure/_thresholds.html",
+        form=form,
+        saved=saved,
     )
-    if saved:
-        response.headers["HX-Trigger"] = "thresholds-changed"
-    return response
+    return triggered(body, "thresholds-changed") if saved else (body, status)
 
 
-def home_card(org, user) -> dict:
+def home_card(org: Org, actor: Actor) -> dict[str, Any]:
     """The dashboard home's compact cluster summary and recent alerts."""
-    return domain.home_summary(org, user)
+    return domain.home_summary(org, actor)

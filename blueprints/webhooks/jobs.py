@@ -1,6 +1,7 @@
 """RQ jobs of the webhooks feature: the outbox relay, one delivery attempt, the sweep.
 
-Jobs reload rows and are idempotent (see `domain.fan_out` and `domain.attempt`).
+Jobs reload rows and are idempotent (see `delivery.fan_out` and `delivery.attempt`). This
+module imports the engine, never the reverse: the engine enqueues `deliver` by dotted path.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 from blueprints.core.extensions import get_redis
 from blueprints.core.jobs import enqueue, periodic
 
-from . import domain
+from . import delivery
 
 log = logging.getLogger("sparki.webhooks.jobs")
 
@@ -40,8 +41,9 @@ def dispatch_events(event_ids: list[str]) -> None:
 
 
 def relay_outbox() -> int:
+    """Fan out every undispatched event (the outbox relay); the number of events handled."""
     get_redis().delete(RELAY_QUEUED)
-    handled, more = domain.drain_outbox()
+    handled, more = delivery.drain_outbox()
     if more:  # time is up: hand over to a fresh job
         dispatch_events([])
     log.info("outbox relay: %d events", handled)
@@ -49,14 +51,16 @@ def relay_outbox() -> int:
 
 
 def deliver(delivery_id: str) -> str:
-    status = domain.attempt(delivery_id)
+    """Make one attempt of that delivery; its status. Enqueued by path (DELIVER_JOB)."""
+    status = delivery.attempt(delivery_id)
     log.info("delivery %s: %s", delivery_id, status)
     return status
 
 
 @periodic(interval=SWEEP_INTERVAL, timeout=120)
 def sweep() -> dict[str, int]:
-    result = domain.sweep()
+    """The safety net (`delivery.sweep`), every SWEEP_INTERVAL seconds."""
+    result = delivery.sweep()
     if any(result.values()):
         log.info("webhook sweep: %s", result)
     return result

@@ -56,6 +56,12 @@ class Webhook(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
             return "active"
         return "disabled" if self.disabled_reason else "inactive"
 
+    def mark_disabled(self, reason: str, at: datetime) -> None:
+        """Stop deliveries to this endpoint from `at`, saying why (cut to 300 characters)."""
+        self.active = False
+        self.disabled_at = at
+        self.disabled_reason = reason[:300]
+
 
 class Delivery(PrefixedIdMixin, OrgScopedMixin, db.Model):
     """One attempt to deliver one event to one endpoint."""

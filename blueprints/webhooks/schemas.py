@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from blueprints.core.events import event_types
 from blueprints.core.schemas import PageQuery, Schema, Timestamp, fields, validators
 
@@ -65,8 +67,15 @@ class DeliveryOut(Schema):
     manual = fields.Boolean(metadata={"description": "A ping or a redelivery by hand"})
     status = fields.String(metadata={"description": " | ".join(DELIVERY_STATUSES)})
     status_code = fields.Integer(allow_none=True)
+    duration_ms = fields.Integer(
+        allow_none=True,
+        metadata={"description": "How long the endpoint took to answer, in milliseconds"},
+    )
     duration = fields.Integer(
-        attribute="duration_ms", allow_none=True, metadata={"description": "milliseconds"}
+        attribute="duration_ms",
+        allow_none=True,
+        dump_only=True,
+        metadata={"description": "Deprecated: the same as `durationMs` (milliseconds)"},
     )
     response_excerpt = fields.String(
         allow_none=True, metadata={"description": "First 1 KiB of the response"}
@@ -105,10 +114,15 @@ class EventOut(Schema):
     dispatched_at = Timestamp(allow_none=True)
 
 
-def _declared_event_type(value: str) -> None:
-    """OneOf over the app's declared event types, read at request time."""
-    validators.OneOf(event_types())(value)
+def _known_event_type(value: Any) -> Any:
+    """OneOf the event types declared on the current app, read at load time (features
+    declare theirs on the app, so a list fixed at import would miss some)."""
+    return validators.OneOf(event_types())(value)
 
 
 class EventQuery(PageQuery):
-    type = fields.String(load_default=None, validate=_declared_event_type)
+    type = fields.String(
+        load_default=None,
+        validate=_known_event_type,
+        metadata={"description": "An event type, e.g. `user.created` (see `GET /events`)"},
+    )

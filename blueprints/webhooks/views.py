@@ -8,26 +8,15 @@ from flask import Blueprint, make_response, request, url_for
 from flask_login import login_required
 
 from blueprints.core.api import page_params, paginate
-from blueprints.core.auth import has_role
 from blueprints.core.errors import DomainError
 from blueprints.core.events import event_types
-from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render
+from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render, triggered
 
 from . import domain
 from .forms import RecoverForm, WebhookEditForm, WebhookForm
 from .schemas import DeliveryQuery, EventQuery
 
 bp = Blueprint("webhooks", __name__, template_folder="templates")
-
-
-def _can_manage(user) -> bool:
-    return has_role(user, *domain.MANAGERS)
-
-
-def _triggered(body, event: str, status: int = 200):
-    response = make_response(body, status)
-    response.headers["HX-Trigger"] = event
-    return response
 
 
 @bp.get("/webhooks")
@@ -40,7 +29,7 @@ def index():
         "webhooks/_table.html",
         page=page,
         form=WebhookForm(formdata=None),
-        can_manage=_can_manage(actor),
+        can_manage=domain.can_manage_webhooks(actor),
     )
 
 
@@ -64,7 +53,7 @@ def create():
             return render(
                 "webhooks/_create_form.html", "webhooks/_create_form.html", form=form
             ), exc.status
-        response = _triggered(
+        response = triggered(
             render(
                 "webhooks/_create_form.html",
                 "webhooks/_create_form.html",
@@ -85,7 +74,11 @@ def _detail_context(org, actor, webhook_id):
     deliveries = paginate(
         domain.list_deliveries(org, actor, webhook.id, status=query.get("status")), query
     )
-    return {"webhook": webhook, "deliveries": deliveries, "can_manage": _can_manage(actor)}
+    return {
+        "webhook": webhook,
+        "deliveries": deliveries,
+        "can_manage": domain.can_manage_webhooks(actor),
+    }
 
 
 def _detail(webhook_id):
@@ -127,7 +120,7 @@ def summary(webhook_id):
         "webhooks/_summary.html",
         "webhooks/_summary.html",
         webhook=webhook,
-        can_manage=_can_manage(actor),
+        can_manage=domain.can_manage_webhooks(actor),
     )
 
 
@@ -140,7 +133,7 @@ def _notice(message: str, kind: str = "success") -> str:
 def ping(webhook_id):
     org, actor = page_actor()
     delivery = domain.ping(org, actor, webhook_id)
-    return _triggered(_notice(f"Ping queued ({delivery.event_id})."), "deliveries-changed")
+    return triggered(_notice(f"Ping queued ({delivery.event_id})."), "deliveries-changed")
 
 
 @bp.post("/webhooks/<webhook_id>/deliveries/<delivery_id>/redeliver")
@@ -148,7 +141,7 @@ def ping(webhook_id):
 def redeliver(webhook_id, delivery_id):
     org, actor = page_actor()
     delivery = domain.redeliver(org, actor, webhook_id, delivery_id)
-    return _triggered(
+    return triggered(
         _notice(f"Redelivery of {delivery.event_id} queued (attempt {delivery.attempt})."),
         "deliveries-changed",
     )
@@ -163,7 +156,7 @@ def recover(webhook_id):
         errors = "; ".join(form.since.errors) or "Pick a date and time"
         return _notice(errors, "error"), 400
     created = domain.recover(org, actor, webhook_id, form.since.data.replace(tzinfo=UTC))
-    return _triggered(
+    return triggered(
         _notice(f"{len(created)} failed event(s) queued for redelivery."), "deliveries-changed"
     )
 
@@ -174,9 +167,12 @@ def set_active(webhook_id):
     org, actor = page_actor()
     active = request.form.get("active") == "1"
     webhook = domain.update_webhook(org, actor, webhook_id, active=active)
-    return _triggered(
+    return triggered(
         render(
-            "webhooks/_summary.html", "webhooks/_summary.html", webhook=webhook, can_manage=True
+            "webhooks/_summary.html",
+            "webhooks/_summary.html",
+            webhook=webhook,
+            can_manage=domain.can_manage_webhooks(actor),
         ),
         "deliveries-changed",
     )
@@ -192,7 +188,7 @@ def rotate_secret(webhook_id):
             "webhooks/_summary.html",
             "webhooks/_summary.html",
             webhook=webhook,
-            can_manage=True,
+            can_manage=domain.can_manage_webhooks(actor),
             secret=secret,
         )
     )
@@ -228,7 +224,7 @@ def edit(webhook_id):
         edit_form=form,
         saved=saved,
     )
-    return (_triggered(body, "summary-changed") if saved else body), status
+    return (triggered(body, "summary-changed") if saved else body), status
 
 
 @bp.post("/webhooks/<webhook_id>/delete")

@@ -70,6 +70,19 @@ def test_bad_input_is_400_never_500(api_as, admin):
     assert api.get("/api/v1/events?type=nope").status_code == 400
 
 
+def test_event_types_are_read_from_the_app_registry_at_call_time(app, api_as, admin, monkeypatch):
+    from blueprints.core.events import _TYPES_KEY, register_event_types
+
+    # a private copy of the registry, restored after the test
+    monkeypatch.setitem(app.extensions, _TYPES_KEY, list(app.extensions.get(_TYPES_KEY, ())))
+    api = api_as(admin)
+    assert _create(api, events=["demo.happened"]).status_code == 400
+    assert api.get("/api/v1/events?type=demo.happened").status_code == 400
+    register_event_types(app, "demo.happened")
+    assert _create(api, events=["demo.happened", "demo.*"]).status_code == 201
+    assert api.get("/api/v1/events?type=demo.happened").json["pagination"]["total"] == 0
+
+
 def test_duplicate_url_is_409(api_as, admin):
     api = api_as(admin)
     assert _create(api).status_code == 201
@@ -100,7 +113,7 @@ def test_rotate_secret_keeps_old_one_for_a_day(app, api_as, admin):
     assert r.status_code == 200 and r.json["secret"].startswith("whsec_")
     assert r.json["secret"] != created["secret"]
     assert r.json["previousSecretExpiresAt"]
-    from blueprints.webhooks.domain import signing_secrets
+    from blueprints.webhooks.delivery import signing_secrets
 
     with app.app_context():
         webhook = db.session.get(Webhook, created["id"])

@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook as StandardWebhook
 from blueprints.core.events import Event
 from blueprints.core.extensions import db, get_redis
 from blueprints.core.models import utcnow
-from blueprints.webhooks import domain
+from blueprints.webhooks import delivery
 from blueprints.webhooks.models import Delivery, Webhook
 from blueprints.webhooks.signing import verify
 from tests.webhooks.conftest import Reply
@@ -77,6 +77,7 @@ def test_user_created_arrives_signed_both_ways_and_is_logged(
     assert entry["status"] == "succeeded" and entry["statusCode"] == 200
     assert entry["attempt"] == 1 and entry["event"] == "user.created"
     assert entry["responseExcerpt"] == "ok" and entry["duration"] >= 0
+    assert entry["durationMs"] == entry["duration"]
     assert entry["eventId"] == body["id"] and entry["nextRetryAt"] is None
     events = api.get("/api/v1/events?type=user.created").json["data"]
     assert events[0]["dispatchedAt"] is not None
@@ -276,14 +277,14 @@ def test_duplicate_jobs_deliver_once(app, api_as, admin, factory, receiver, work
             .scalars()
             .first()
         )
-        domain.fan_out([evt.id])
+        delivery.fan_out([evt.id])
         evt.dispatched_at = None  # as if a second fan-out raced the first
         db.session.commit()
-        domain.fan_out([evt.id])
+        delivery.fan_out([evt.id])
     work(until=lambda: len(receiver.requests) >= 1)
     with app.app_context():
         for d in _deliveries(app, hook["id"]):
-            assert domain.attempt(d.id) == "skipped"  # already claimed and done
+            assert delivery.attempt(d.id) == "skipped"  # already claimed and done
     work()
     assert len(receiver.requests) == 1 and len(_deliveries(app, hook["id"])) == 1
 
