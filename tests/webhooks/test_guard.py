@@ -20,7 +20,7 @@ from tests.conftest import make_app
         ("http://172.16.5.4/", "private"),
         ("http://169.254.169.254/latest/meta-data/", "link-local"),
         ("http://[::1]/hook", "loopback"),
-        ("http://[fd00:ec2::254]/", "link-local"),
+        ("http://[fd00:ec2::254]/", "metadata"),  # AWS IMDS over IPv6
         ("http://[::ffff:127.0.0.1]/", "loopback"),
         ("http://2130706433/", "loopback"),  # 127.0.0.1 as one decimal number
         ("http://0x7f000001/", "loopback"),  # hexadecimal
@@ -123,3 +123,45 @@ def test_delivery_time_check_catches_dns_that_changed(app, api_as, admin, work, 
         delivery = db.session.query(Delivery).filter_by(webhook_id=hook["id"]).one()
         assert delivery.status == "failed" and delivery.status_code is None
         assert delivery.error.startswith("Refused:") and "loopback" in delivery.error
+
+
+# 169.254.169.254 spelled in every IPv6 form that embeds an IPv4 address, and the metadata
+# addresses of clouds outside 169.254.0.0/16: refused even with WEBHOOK_ALLOW_PRIVATE on.
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://[64:ff9b::a9fe:a9fe]/", "link-local"),  # NAT64 well-known prefix
+        ("http://[64:ff9b::169.254.169.254]/", "link-local"),
+        ("http://[64:ff9b:1:a9fe:00a9:fe00::]/", "link-local"),  # local-use NAT64, /48 layout
+        ("http://[::ffff:169.254.169.254]/", "link-local"),  # IPv4-mapped
+        ("http://[::ffff:a9fe:a9fe]/", "link-local"),
+        ("http://[::169.254.169.254]/", "link-local"),  # IPv4-compatible
+        ("http://[::ffff:0:a9fe:a9fe]/", "link-local"),  # IPv4-translated (SIIT)
+        ("http://[2002:a9fe:a9fe::1]/", "link-local"),  # 6to4
+        ("http://[2001:0:4136:e378:8000:63bf:5601:5601]/", "link-local"),  # Teredo client
+        ("http://[fd00:ec2::254]/", "metadata"),  # AWS IMDS over IPv6
+        ("http://168.63.129.16/", "metadata"),  # Azure WireServer
+        ("http://100.100.100.200/", "metadata"),  # Alibaba Cloud
+        ("http://192.0.0.192/", "metadata"),  # Oracle Cloud legacy
+        ("http://[64:ff9b::6464:64c8]/", "metadata"),  # Alibaba's, through NAT64
+        ("http://169.254.170.2/", "link-local"),  # AWS ECS task metadata
+    ],
+)
+def test_metadata_addresses_are_refused_in_every_spelling(url, reason):
+    with pytest.raises(guard.UnsafeURL) as exc:
+        guard.check(url, allow_private=True)
+    assert exc.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::1]/", "http://[::ffff:0:a00:1]/"],
+)
+def test_embedded_private_addresses_are_refused_when_private_is_not_allowed(url):
+    with pytest.raises(guard.UnsafeURL):
+        guard.check(url, allow_private=False)
+
+
+def test_nat64_of_a_public_address_passes():
+    target = guard.check("http://[64:ff9b::5db8:d70e]/", allow_private=False)
+    assert target.address == "64:ff9b::5db8:d70e"
