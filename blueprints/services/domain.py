@@ -18,6 +18,7 @@ from blueprints.core.auth import has_role
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
+from blueprints.core.jobs import enqueue
 from blueprints.core.models import get_in_org, scoped
 from blueprints.projects.domain import (
     get_project,
@@ -36,8 +37,9 @@ from .models import (
     Revision,
     Service,
 )
+from .rollout import desired_state, set_spec
 from .runtime import get_runtime
-from .runtime.base import DesiredState, ProbeResult, ReplicaSetSpec
+from .runtime.base import ProbeResult
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -378,7 +380,7 @@ def delete_service(
                 "The runtime agent is not running, so the replicas cannot "
                 "be stopped; start it (sparki agent) and retry"
             )
-        runtime.apply(_desired(service, []))
+        runtime.apply(desired_state(service, []))
         service.status = "stopped"
         db.session.commit()
         deadline = time.monotonic() + wait_seconds
@@ -397,29 +399,6 @@ def delete_service(
 
 
 # --- deployments -------------------------------------------------------------------------------
-
-
-def _desired(service: Service, sets: list[ReplicaSetSpec]) -> DesiredState:
-    return DesiredState(
-        service_id=service.id,
-        org_id=service.org_id,
-        name=service.name,
-        health_check_path=service.health_check_path,
-        port=service.port,
-        sets=sets,
-        type=service.type,
-    )
-
-
-def set_spec(key: str, revision: Revision, replicas: int | None = None) -> ReplicaSetSpec:
-    return ReplicaSetSpec(
-        key=key,
-        revision=revision.number,
-        image=revision.image,
-        command=revision.command,
-        env=dict(revision.env or {}),
-        replicas=revision.replicas if replicas is None else replicas,
-    )
 
 
 def _revision(service: Service, number: int | None) -> Revision | None:
@@ -518,10 +497,34 @@ def _start_deployment(
         },
     )
     db.session.commit()
-    from .jobs import enqueue_deployment
-
     enqueue_deployment(deployment)
     return deployment
+
+
+DEPLOY_QUEUE = "deploys"
+
+
+def deployment_job_id(deployment_id: str) -> str:
+    """The RQ job id of a deployment's rollout: enqueueing it twice runs it once."""
+    return f"run-{deployment_id}"
+
+
+def enqueue_deployment(deployment: Deployment) -> Any:
+    """Queue the rollout job of `deployment` (by dotted path: the jobs import this module).
+
+    Its timeout budget is DEPLOY_READY_TIMEOUT (seconds) per replica step plus slack.
+    """
+    timeout = float(current_app.config["DEPLOY_READY_TIMEOUT"])
+    budget = int(timeout * (2 * deployment.replicas + 2) + 120)
+    # Deploys wait on replicas for up to minutes: their own queue (and worker) keeps webhook
+    # deliveries and other short jobs from queueing behind a rollout.
+    return enqueue(
+        "blueprints.services.jobs.run_deployment",
+        deployment.id,
+        queue=DEPLOY_QUEUE,
+        job_id=deployment_job_id(deployment.id),
+        timeout=budget,
+    )
 
 
 def _check_strategy(strategy: str) -> None:
@@ -709,7 +712,7 @@ def start(org: Organization, actor: User, service_id: str) -> Service:
     _require_active_slot(org, service)
     last = _last_success(service)
     key = last.id if last else f"{service.id}-r{current.number}"
-    get_runtime().apply(_desired(service, [set_spec(key, current)]))
+    get_runtime().apply(desired_state(service, [set_spec(key, current)]))
     service.status = "running"
     db.session.commit()
     return service
@@ -720,7 +723,7 @@ def stop(org: Organization, actor: User, service_id: str) -> Service:
     require_deploy_rights(service.project, actor, "stop services")
     service = _lock(org, service_id)
     _require_idle(service)
-    get_runtime().apply(_desired(service, []))
+    get_runtime().apply(desired_state(service, []))
     service.status = "stopped"
     db.session.commit()
     return service
@@ -769,7 +772,3 @@ def read_logs(
             f"lines must be between 1 and {MAX_LOG_LINES}", field="lines", reason="out of range"
         )
     return get_runtime().read_logs(service.id, lines=lines, since=since)
-
-
-def deploy_timeout() -> float:
-    return float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))

@@ -18,37 +18,19 @@ from sqlalchemy import select
 
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
-from blueprints.core.jobs import enqueue, periodic
+from blueprints.core.jobs import periodic
 from blueprints.core.models import utcnow
 
+from .domain import enqueue_deployment
 from .models import Deployment, Revision, Service
-from .rollout import next_step
+from .rollout import desired_state, next_step, set_spec
 from .runtime import get_runtime
 from .runtime.base import ReplicaSetSpec
 
 log = logging.getLogger("sparki.services.jobs")
 
 POLL_SECONDS = 0.25
-DEPLOY_QUEUE = "deploys"
 CRASH_LIMIT = 2  # a new replica that crashed after this many restarts fails the rollout
-
-
-def job_id(deployment_id: str) -> str:
-    return f"run-{deployment_id}"
-
-
-def enqueue_deployment(deployment: Deployment):
-    timeout = float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))
-    budget = int(timeout * (2 * deployment.replicas + 2) + 120)
-    # Deploys wait on replicas for up to minutes: their own queue (and worker) keeps webhook
-    # deliveries and other short jobs from queueing behind a rollout.
-    return enqueue(
-        run_deployment,
-        deployment.id,
-        queue=DEPLOY_QUEUE,
-        job_id=job_id(deployment.id),
-        timeout=budget,
-    )
 
 
 class RolloutFailed(Exception):
@@ -76,14 +58,7 @@ def run_deployment(deployment_id: str) -> str:
         service.id,
         deployment.strategy,
     )
-    target = ReplicaSetSpec(
-        key=deployment.id,
-        revision=revision.number,
-        image=revision.image,
-        command=revision.command,
-        env=dict(revision.env or {}),
-        replicas=deployment.replicas,
-    )
+    target = set_spec(deployment.id, revision, deployment.replicas)
     try:
         _roll_out(deployment, service, target)
     except RolloutFailed as exc:
@@ -106,15 +81,13 @@ def run_deployment(deployment_id: str) -> str:
 
 
 def _roll_out(deployment: Deployment, service: Service, target: ReplicaSetSpec) -> None:
-    from .domain import _desired
-
     runtime = get_runtime()
-    timeout = float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))
+    timeout = float(current_app.config["DEPLOY_READY_TIMEOUT"])
     while True:
         current = runtime.desired(service.id)
         step = next_step(current.sets if current else [], target, deployment.strategy)
         if current is None or [s.__dict__ for s in current.sets] != [s.__dict__ for s in step.sets]:
-            runtime.apply(_desired(service, step.sets))
+            runtime.apply(desired_state(service, step.sets))
             db.session.commit()
         _wait_ready(deployment, service, target, step.wait_for_ready, timeout)
         if step.done:
@@ -179,10 +152,8 @@ def _finish(deployment: Deployment, service: Service, status: str, message: str)
 
 def _fail(deployment: Deployment, service: Service, message: str) -> None:
     """Put back the replica sets that ran before, so the old revision keeps serving."""
-    from .domain import _desired
-
     previous = [ReplicaSetSpec(**s) for s in (deployment.previous_sets or [])]
-    get_runtime().apply(_desired(service, previous))
+    get_runtime().apply(desired_state(service, previous))
     kept = db.session.execute(
         select(Revision).where(
             Revision.service_id == service.id, Revision.number == service.current_revision

@@ -375,9 +375,9 @@ def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(
 ):
     """No worker process here: jobs run in-process, and the first job "dies" mid-rollout."""
     from blueprints.core.extensions import db
-    from blueprints.services.domain import _desired, set_spec
     from blueprints.services.jobs import run_deployment
     from blueprints.services.models import Deployment, Revision, Service
+    from blueprints.services.rollout import desired_state, set_spec
     from blueprints.services.runtime import get_runtime
 
     api = api_as(setup.maintainer)
@@ -392,7 +392,7 @@ def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(
         rev2 = db.session.execute(
             db.select(Revision).filter_by(service_id=service.id, number=2)
         ).scalar_one()
-        get_runtime().apply(_desired(service, [*old, set_spec(second["id"], rev2, 1)]))
+        get_runtime().apply(desired_state(service, [*old, set_spec(second["id"], rev2, 1)]))
         db.session.commit()
     run_jobs()
     done = api.get(f"/api/v1/deployments/{second['id']}").get_json()
