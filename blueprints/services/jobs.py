@@ -207,6 +207,23 @@ def service_org(service: Service):
     return db.session.get(Organization, service.org_id)
 
 
+def finish_service_deletion(service_id: str, wait_seconds: float = 60.0) -> int:
+    """Finish deleting a service whose row is already gone: forget its desired state (again;
+    idempotent), wait up to `wait_seconds` for the runtime to stop its replicas, then delete
+    its logs (the replicas' last lines included). Returns how many replicas were left."""
+    runtime = get_runtime()
+    runtime.remove(service_id)
+    db.session.commit()
+    deadline = time.monotonic() + wait_seconds
+    while runtime.replicas(service_id) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    left = len(runtime.replicas(service_id))
+    if left:
+        log.warning("service %s deleted but %d replicas still stop", service_id, left)
+    runtime.delete_logs(service_id)
+    return left
+
+
 @periodic(interval=60)
 def resume_stalled_deployments() -> int:
     """Re-enqueue in-progress deployments (deduplicated by job id: a running one is left be),

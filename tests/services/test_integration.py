@@ -151,6 +151,14 @@ def _events(app, kind):
         return out
 
 
+def _log_stream_exists(app, service_id):
+    from blueprints.core.extensions import get_redis
+    from blueprints.services.runtime.logs import stream_key
+
+    with app.app_context():
+        return bool(get_redis().exists(stream_key(service_id)))
+
+
 def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, agent, worker):
     api = api_as(setup.maintainer)
     svc = _deployed(api, setup.project, replicas=1)
@@ -208,11 +216,16 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
     after = {r["pid"] for r in api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"]}
     assert after and not (after & before)
 
-    # Delete stops the processes first.
+    # Delete answers at once; the runtime then stops the processes and a job drops the logs.
     resp = api.delete(f"/api/v1/services/{sid}")
     assert resp.status_code == 200 and resp.get_json()["success"] is True
-    assert not any(psutil.pid_exists(p) for p in after)
     assert api.get(f"/api/v1/services/{sid}").status_code == 404
+    wait_for(
+        lambda: not any(psutil.pid_exists(p) for p in after),
+        timeout=15,
+        what="the deleted service's replicas to stop",
+    )
+    wait_for(lambda: not _log_stream_exists(app, sid), timeout=30, what="the logs to be deleted")
 
 
 def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, setup, agent, worker):
