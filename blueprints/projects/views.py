@@ -92,7 +92,6 @@ def _detail_context(org, actor, project, edit_form=None, member_form=None):
         "edit_form": edit_form,
         "member_form": member_form or _member_form(org, project),
         "can_manage": domain.can_manage_project(org, actor, project),
-        "my_role": domain.member_role(project, actor),
     }
 
 

@@ -19,6 +19,7 @@ from blueprints.core.errors import AuthenticationFailed, NotFound, ServiceUnavai
 from blueprints.core.extensions import csrf, db
 from blueprints.core.models import iso_utc
 from blueprints.core.schemas import PageQuery, SuccessOut, page_of
+from blueprints.core.types import Actor, Org
 
 from . import domain
 from .models import Service
@@ -43,7 +44,7 @@ bp = APIBlueprint("services_api", __name__, tag="Services")
 STREAM_MAX_SECONDS = 600  # a stream ends after this; EventSource reconnects with Last-Event-ID
 
 
-def _view(org: Any, actor: Any, service: Service, *, full: bool = True) -> domain.ServiceView:
+def _view(org: Org, actor: Actor, service: Service, *, full: bool = True) -> domain.ServiceView:
     """The domain's view of `service`, with the proxy's absolute URL built here."""
     proxy = url_for("api.services_api.proxy_root", service_id=service.id, _external=True)
     return domain.view_service(org, actor, service, proxy_url=proxy, full=full)

@@ -14,13 +14,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, func, select
 
-from blueprints.core.auth import has_role
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
 from blueprints.core.jobs import enqueue
-from blueprints.core.models import get_in_org, scoped
+from blueprints.core.models import get_in_org, scoped, utcnow
 from blueprints.core.types import Actor, Org
+from blueprints.projects import domain as projects_domain
 from blueprints.projects.domain import (
     get_project,
     require_active,
@@ -40,7 +40,7 @@ from .models import (
 )
 from .rollout import desired_state, set_spec
 from .runtime import get_runtime
-from .runtime.base import ProbeResult, ReplicaStatus
+from .runtime.base import LogEntry, ProbeResult, ReplicaStatus
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -164,7 +164,10 @@ def _validate_replicas(replicas: Any) -> None:
 
 
 def parse_env_text(text: str) -> dict[str, str]:
-    """`KEY=value` lines (the page's textarea) into a dict; blank lines and # comments skipped."""
+    """`KEY=value` lines (the page's textarea) into a dict; blank lines and # comments skipped.
+
+    Raises InvalidRequest (field `env`) for a malformed line or an invalid name or value.
+    """
     env: dict[str, str] = {}
     for n, line in enumerate((text or "").splitlines(), start=1):
         line = line.strip()
@@ -178,15 +181,28 @@ def parse_env_text(text: str) -> dict[str, str]:
 
 
 def env_text(env: dict[str, str] | None) -> str:
+    """The page's textarea text for `env`: one `KEY=value` line each."""
     return "\n".join(f"{k}={v}" for k, v in (env or {}).items())
 
 
-def visible_env(service_or_env: Any, actor: Actor) -> dict[str, str]:
+def visible_env(org: Org, actor: Actor, env: dict[str, str] | None) -> dict[str, str]:
     """Environment values are shown to those who may change the service; others see names."""
-    env = getattr(service_or_env, "env", service_or_env) or {}
-    if has_role(actor, "maintainer"):
-        return dict(env)
-    return {k: "********" for k in env}
+    if can_manage(org, actor):
+        return dict(env or {})
+    return {k: "********" for k in env or {}}
+
+
+# --- who may do what (the pages ask these; the actions below enforce them) ---------------------
+
+
+def can_manage(org: Org, actor: Actor) -> bool:
+    """Whether `actor` may create, change and delete services (and read env values)."""
+    return projects_domain.can_manage(org, actor)
+
+
+def can_deploy(org: Org, actor: Actor, service: Service) -> bool:
+    """Whether `actor` may deploy, roll back, restart, start and stop `service`."""
+    return projects_domain.can_deploy(org, actor, service.project)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -195,6 +211,10 @@ def visible_env(service_or_env: Any, actor: Actor) -> dict[str, str]:
 def list_services(
     org: Org, actor: Actor, *, project_id: str | None = None, status: str | None = None
 ) -> Select:
+    """The organization's services (of one project, in one status), as a query to paginate.
+
+    Raises InvalidRequest for an unknown status.
+    """
     stmt = scoped(Service, org)
     if project_id:
         stmt = stmt.where(Service.project_id == project_id)
@@ -210,19 +230,23 @@ def list_services(
 
 
 def get_service(org: Org, actor: Actor, service_id: str) -> Service:
+    """One service of the organization; raises NotFound."""
     return get_in_org(Service, org, service_id)
 
 
 def list_deployments(org: Org, actor: Actor, service_id: str) -> Select:
+    """The service's deployments, as a query to paginate; raises NotFound (no service)."""
     service = get_service(org, actor, service_id)
     return scoped(Deployment, org).where(Deployment.service_id == service.id)
 
 
 def get_deployment(org: Org, actor: Actor, deployment_id: str) -> Deployment:
+    """One deployment of the organization; raises NotFound."""
     return get_in_org(Deployment, org, deployment_id)
 
 
 def list_revisions(org: Org, actor: Actor, service_id: str) -> list[Revision]:
+    """The service's revisions, newest first; raises NotFound (no service)."""
     service = get_service(org, actor, service_id)
     return list(
         db.session.execute(
@@ -353,7 +377,7 @@ def view_service(
         type=service.type,
         image=service.image,
         command=service.command,
-        env=visible_env(service, actor) if full else {},
+        env=visible_env(org, actor, service.env) if full else {},
         replica_count=service.replicas,
         health_check_path=service.health_check_path,
         port=service.port,
@@ -400,6 +424,11 @@ def create_service(
     port: int | None = None,
     url_auth: str = "private",
 ) -> Service:
+    """A new, stopped service in a project; nothing runs until it is deployed.
+
+    Raises PermissionDenied (not a maintainer), NotFound (no such project), Conflict (the
+    project is archived, the name is taken, or maxServices is reached) and InvalidRequest.
+    """
     require_manage_rights(actor, "create services")
     project = get_project(org, actor, project_id)
     require_active(project)
@@ -444,7 +473,11 @@ def create_service(
 
 def update_service(org: Org, actor: Actor, service_id: str, **changes: Any) -> Service:
     """Change the spec. Image, command, env and replicas take effect at the next deploy;
-    the URL settings at once."""
+    the URL settings at once.
+
+    Raises NotFound, PermissionDenied (not a maintainer), InvalidRequest and Conflict (the
+    name is taken in the project).
+    """
     service = get_service(org, actor, service_id)
     require_manage_rights(actor, "change services")
     values = _validate({k: v for k, v in changes.items() if k in EDITABLE})
@@ -648,7 +681,12 @@ def deploy(
     strategy: str = "rolling-update",
 ) -> Deployment:
     """Make a new numbered revision from the service's spec (overridden by what is given)
-    and roll it out on a worker. Answers at once with the in-progress deployment."""
+    and roll it out on a worker. Answers at once with the in-progress deployment.
+
+    Raises NotFound, PermissionDenied (see `can_deploy`), InvalidRequest (a bad spec or
+    strategy) and Conflict (archived project, a deployment in progress, or the organization's
+    activeServiceLimit reached).
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "deploy services")
     require_active(service.project)
@@ -682,6 +720,7 @@ def deploy(
 
 
 def next_revision_number(service: Service) -> int:
+    """The number the service's next revision gets (1 for the first)."""
     top = db.session.execute(
         select(func.max(Revision.number)).where(Revision.service_id == service.id)
     ).scalar_one()
@@ -691,6 +730,7 @@ def next_revision_number(service: Service) -> int:
 def new_revision(
     service: Service, *, image: str, command: str, env: dict[str, str], replicas: int, actor: Actor
 ) -> Revision:
+    """A new numbered revision of `service` (flushed, not committed)."""
     revision = Revision(
         org_id=service.org_id,
         service_id=service.id,
@@ -707,7 +747,10 @@ def new_revision(
 
 def find_revision(service: Service, ref: Any) -> Revision:
     """A revision by number (`3`, `"3"`) or by image tag (`"app:v1"` or just `"v1"`): the
-    newest revision with that image."""
+    newest revision with that image.
+
+    Raises InvalidRequest (empty) and NotFound (field `revision`: no such revision).
+    """
     text = str(ref).strip() if ref is not None else ""
     if not text:
         raise InvalidRequest(
@@ -745,7 +788,11 @@ def rollback(
     revision: Any,
     strategy: str = "rolling-update",
 ) -> Deployment:
-    """Redeploy an earlier revision's image, command, env and replicas as a new revision."""
+    """Redeploy an earlier revision's image, command, env and replicas as a new revision.
+
+    `revision` is a number or an image tag (see `find_revision`). Raises as `deploy`, and
+    NotFound (field `revision`) for an unknown revision.
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "roll back services")
     require_active(service.project)
@@ -768,7 +815,11 @@ def rollback(
 
 
 def restart(org: Org, actor: Actor, service_id: str) -> Deployment:
-    """Replace every replica with a fresh one of the same revision, one at a time."""
+    """Replace every replica with a fresh one of the same revision, one at a time.
+
+    Raises NotFound, PermissionDenied and Conflict (a deployment in progress, or the service
+    is not running).
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "restart services")
     service = _lock(org, service_id)
@@ -795,6 +846,12 @@ def _last_success(service: Service) -> Deployment | None:
 
 
 def start(org: Org, actor: Actor, service_id: str) -> Service:
+    """Run the current revision again (replicas start asynchronously); a running service is
+    left as it is.
+
+    Raises NotFound, PermissionDenied and Conflict (archived project, a deployment in
+    progress, never deployed, or activeServiceLimit reached).
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "start services")
     require_active(service.project)
@@ -819,6 +876,10 @@ def start(org: Org, actor: Actor, service_id: str) -> Service:
 
 
 def stop(org: Org, actor: Actor, service_id: str) -> Service:
+    """Ask the runtime to stop every replica (asynchronously); the service hibernates.
+
+    Raises NotFound, PermissionDenied and Conflict (a deployment in progress).
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "stop services")
     service = _lock(org, service_id)
@@ -833,10 +894,9 @@ def stop(org: Org, actor: Actor, service_id: str) -> Service:
 
 
 def check(org: Org, actor: Actor, service_id: str) -> ProbeResult:
-    """Really probe the health path of a ready replica (hibernated when stopped)."""
+    """Really probe the health path of a ready replica (hibernated when stopped); the
+    result's `elapsed_ms` is milliseconds. Raises NotFound."""
     service = get_service(org, actor, service_id)
-    from blueprints.core.models import utcnow
-
     if service.status == "stopped":
         return ProbeResult("hibernated", "the service is stopped", utcnow(), 0.0)
     if service.status == "failed" and not get_runtime().replicas(service.id):
@@ -865,7 +925,11 @@ def read_logs(
     *,
     lines: int = 100,
     since: datetime | None = None,
-) -> list[Any]:
+) -> list[LogEntry]:
+    """The last `lines` log lines (1..MAX_LOG_LINES; written after `since`), oldest first.
+
+    Raises NotFound and InvalidRequest (lines out of range).
+    """
     service = get_service(org, actor, service_id)
     if not 1 <= lines <= MAX_LOG_LINES:
         raise InvalidRequest(

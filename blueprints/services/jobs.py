@@ -194,7 +194,8 @@ def _succeed(deployment: Deployment, service: Service, revision: Revision) -> No
             "name": service.name,
             "revision": revision.number,
             "image": revision.image,
-            "durationSeconds": deployment.duration_seconds,
+            "durationMs": deployment.duration_ms,
+            "durationSeconds": deployment.duration_seconds,  # deprecated: durationMs
         },
     )
     db.session.commit()

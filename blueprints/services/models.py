@@ -126,7 +126,16 @@ class Deployment(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     service: Mapped[Service] = relationship(lazy="joined")
 
     @property
+    def duration_ms(self) -> int | None:
+        """Milliseconds from start to finish (to now while in progress); None before start."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or utcnow()
+        return round((end - self.started_at).total_seconds() * 1000)
+
+    @property
     def duration_seconds(self) -> float | None:
+        """Deprecated spelling of `duration_ms` in seconds (2 decimals), kept for the API."""
         if self.started_at is None:
             return None
         end = self.finished_at or utcnow()

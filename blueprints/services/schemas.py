@@ -199,7 +199,17 @@ class DeploymentOut(Schema):
     created_at = Timestamp()
     started_at = Timestamp(allow_none=True)
     finished_at = Timestamp(allow_none=True)
-    duration_seconds = fields.Float(allow_none=True)
+    duration_ms = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Milliseconds from start to finish (so far, while in progress); "
+            "null before the rollout starts"
+        },
+    )
+    duration_seconds = fields.Float(
+        allow_none=True,
+        metadata={"description": "Deprecated: use durationMs. The same duration in seconds"},
+    )
 
 
 class ServiceRollbackOut(DeploymentOut):
@@ -233,6 +243,10 @@ class ServiceCheckOut(Schema):
     status = fields.String(metadata={"description": "healthy | hibernated | unhealthy | error"})
     reason = fields.String()
     checked_at = Timestamp()
-    elapsed = fields.Float(attribute="elapsed_ms", metadata={"description": "milliseconds"})
+    elapsed_ms = fields.Float(metadata={"description": "Milliseconds the probe took"})
+    elapsed = fields.Function(
+        lambda result: result.elapsed_ms,
+        metadata={"type": "number", "description": "Deprecated: use elapsedMs (same value)"},
+    )
     pod = fields.String(allow_none=True)
     http_status = fields.Integer(allow_none=True)

@@ -13,7 +13,7 @@ from blueprints.core.errors import DomainError, NotFound
 from blueprints.core.extensions import db
 from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render, triggered
 from blueprints.core.types import Actor, Org
-from blueprints.projects.domain import can_deploy, can_manage, list_projects
+from blueprints.projects.domain import list_projects
 
 from . import domain
 from .forms import DeployForm, ServiceForm, SettingsForm
@@ -58,7 +58,7 @@ def index():
         "services/_table.html",
         form=form,
         projects=form.project_id.choices,
-        can_create=can_manage(org, actor),
+        can_create=domain.can_manage(org, actor),
         **ctx,
     )
 
@@ -122,8 +122,8 @@ def _detail_context(org: Org, actor: Actor, service_id: str) -> dict:
         "health": view.health,
         "active": active,
         "deployments": deployments,
-        "can_deploy": can_deploy(org, actor, service.project),
-        "can_manage": can_manage(org, actor),
+        "can_deploy": domain.can_deploy(org, actor, service),
+        "can_manage": domain.can_manage(org, actor),
         "env": view.env,
         "current_image": view.current_image,
     }
@@ -321,7 +321,7 @@ def settings(service_id):
         service=view,
         env=view.env,
         saved=saved,
-        can_manage=can_manage(org, actor),
+        can_manage=domain.can_manage(org, actor),
     ), status
 
 

@@ -130,6 +130,7 @@ def test_deploy_proxy_logs_and_rolling_update_that_fails(api_as, setup, agent, w
     assert [d["status"] for d in listing["data"]] == ["success", "failed", "failed", "success"]
     assert listing["data"][0]["createdBy"]["id"] == setup.maintainer
     assert listing["data"][1]["durationSeconds"] > 0
+    assert listing["data"][1]["durationMs"] >= 1000 * listing["data"][1]["durationSeconds"] - 10
 
 
 def _deployed(api, project, name="web", replicas=1, **extra):
@@ -165,6 +166,7 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
     sid = svc["id"]
     check = api.get(f"/api/v1/services/{sid}/check").get_json()
     assert check["status"] == "healthy" and check["elapsed"] > 0 and check["checkedAt"]
+    assert check["elapsedMs"] == check["elapsed"]
     wait_for(
         lambda: api.get(f"/api/v1/services/{sid}").get_json()["health"]["status"] == "healthy",
         timeout=10,
