@@ -24,6 +24,7 @@ from blueprints.core.types import Actor, Org
 from . import domain
 from .models import Service
 from .runtime import get_runtime
+from .runtime.base import LogEntry
 from .schemas import (
     DeploymentOut,
     ServiceCheckOut,
@@ -194,7 +195,8 @@ def check(service_id):
 # --- logs ----------------------------------------------------------------------------------------
 
 
-def _sse_event(entry: Any, fmt: str) -> str:
+def _sse_event(entry: LogEntry, fmt: str) -> str:
+    """One Server-Sent Event of a log line; `data` is JSON (timestamps `…Z`) or an HTML line."""
     if fmt == "html":
         data = (
             f'<div class="log-line level-{entry.level}"><time>'

@@ -4,7 +4,8 @@ Each replica is an OS process (`/bin/sh -c <command>`) in a session of its own, 
 service's env plus an assigned PORT, writing stdout/stderr to files the agent tails into
 the log store. Every tick the agent reads the desired state from the database, observes
 its replicas (exits, health probes), and converges: starts what is missing, stops what is
-surplus, restarts crashed replicas with backoff. Its records live in Redis, so a restarted
+surplus, restarts crashed replicas with backoff. What it observes is handed to the services
+feature (`services.health`), which decides what it means. Its records live in Redis, so a restarted
 agent re-adopts live processes by pid (verified with the process's create time) instead of
 starting duplicates; the web app and the worker dying never touches a replica.
 """
