@@ -8,10 +8,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.core.auth import has_role, require_role
-from blueprints.core.errors import Conflict, InvalidRequest, PermissionDenied
+from blueprints.core.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped, utcnow
-from blueprints.users.models import Organization, User
+from blueprints.core.types import Actor, Org
+from blueprints.users.models import User
 
 from .models import (
     CI_PROVIDERS,
@@ -35,25 +36,48 @@ EDITABLE = {
 }
 
 
-def member_role(project: Project, user: User) -> str | None:
+def member_role(project: Project, user: Actor) -> str | None:
+    """The user's role in the project (owner, maintainer, contributor, viewer) or None."""
     for member in project.members:
         if member.user_id == user.id:
             return member.role
     return None
 
 
-def require_manage_rights(actor: User, action: str = "manage projects") -> None:
-    """Creating and changing projects (and what is in them) takes maintainer or admin."""
+#: Project roles that let a developer deploy in the project.
+DEPLOYING_ROLES = ("owner", "maintainer", "contributor")
+#: Project roles that let anyone change the project and its members.
+MANAGING_ROLES = ("owner", "maintainer")
+
+
+def can_manage(org: Org, actor: Actor) -> bool:
+    """Whether `actor` may create projects and services and change what is in them."""
+    return has_role(actor, "maintainer")
+
+
+def require_manage_rights(actor: Actor, action: str = "manage projects") -> None:
+    """Creating and changing projects (and what is in them) takes maintainer or admin.
+
+    Raises PermissionDenied.
+    """
     require_role(actor, "maintainer", action=action)
 
 
-def require_deploy_rights(project: Project, actor: User, action: str = "deploy") -> None:
+def _may_deploy(actor: Actor, project: Project) -> bool:
+    if has_role(actor, "maintainer"):
+        return True
+    return has_role(actor, "developer") and member_role(project, actor) in DEPLOYING_ROLES
+
+
+def can_deploy(org: Org, actor: Actor, project: Project) -> bool:
     """Admins and maintainers deploy anywhere; developers only where they are members
     (with a project role other than viewer); viewers never."""
-    if has_role(actor, "maintainer"):
-        return
-    role = member_role(project, actor)
-    if has_role(actor, "developer") and role in ("owner", "maintainer", "contributor"):
+    return _may_deploy(actor, project)
+
+
+def require_deploy_rights(project: Project, actor: Actor, action: str = "deploy") -> None:
+    """`can_deploy`, or PermissionDenied naming `action`."""
+    if _may_deploy(actor, project):
         return
     raise PermissionDenied(
         f"Your role may not {action} in project '{project.name}': developers need to be "
@@ -62,14 +86,31 @@ def require_deploy_rights(project: Project, actor: User, action: str = "deploy")
     )
 
 
+def can_manage_project(org: Org, actor: Actor, project: Project) -> bool:
+    """Project owners and maintainers change their project and its members; so do
+    organization maintainers and admins."""
+    return member_role(project, actor) in MANAGING_ROLES or has_role(actor, "maintainer")
+
+
+def require_project_manager(project: Project, actor: Actor, action: str) -> None:
+    """`can_manage_project`, or PermissionDenied naming `action`."""
+    if member_role(project, actor) not in MANAGING_ROLES:
+        require_manage_rights(actor, action)
+
+
 def require_active(project: Project) -> None:
+    """Raises Conflict when the project is archived (read-only)."""
     if project.status == "archived":
         raise Conflict(
             f"Project '{project.name}' is archived", field="projectId", reason="archived"
         )
 
 
-def list_projects(org: Organization, actor: User, *, status: str | None = None) -> Select:
+def list_projects(org: Org, actor: Actor, *, status: str | None = None) -> Select:
+    """The organization's projects (only `status` ones when given), as a query to paginate.
+
+    Raises InvalidRequest for an unknown status.
+    """
     stmt = scoped(Project, org)
     if status:
         if status not in PROJECT_STATUSES:
@@ -82,7 +123,8 @@ def list_projects(org: Organization, actor: User, *, status: str | None = None) 
     return stmt
 
 
-def get_project(org: Organization, actor: User, project_id: str) -> Project:
+def get_project(org: Org, actor: Actor, project_id: str) -> Project:
+    """One project of the organization; raises NotFound."""
     return get_in_org(Project, org, project_id)
 
 
@@ -131,14 +173,20 @@ def _commit_name(project: Project) -> None:
         ) from exc
 
 
-def _name_taken(org: Organization, name: str, exclude: str | None = None) -> bool:
+def _name_taken(org: Org, name: str, exclude: str | None = None) -> bool:
     stmt = select(Project.id).where(Project.org_id == org.id, Project.name == name)
     if exclude:
         stmt = stmt.where(Project.id != exclude)
     return db.session.execute(stmt).first() is not None
 
 
-def create_project(org: Organization, actor: User, **values: Any) -> Project:
+def create_project(org: Org, actor: Actor, **values: Any) -> Project:
+    """A new project (`name`, `description`, `visibility`, `repository_url`, ...) owned by
+    `owner_id` (default: the actor), who becomes its first member.
+
+    Raises PermissionDenied (not a maintainer), InvalidRequest, NotFound (unknown owner)
+    and Conflict (the name is taken).
+    """
     require_manage_rights(actor, "create projects")
     values = _validate({k: v for k, v in values.items() if k in EDITABLE - {"status"}})
     if _name_taken(org, values["name"]):
@@ -156,10 +204,14 @@ def create_project(org: Organization, actor: User, **values: Any) -> Project:
     return project
 
 
-def update_project(org: Organization, actor: User, project_id: str, **values: Any) -> Project:
+def update_project(org: Org, actor: Actor, project_id: str, **values: Any) -> Project:
+    """Change a project's fields (`status` archives or restores it).
+
+    Raises NotFound, PermissionDenied (not a project manager), InvalidRequest and Conflict
+    (the name is taken).
+    """
     project = get_in_org(Project, org, project_id)
-    if member_role(project, actor) not in ("owner", "maintainer"):
-        require_manage_rights(actor, "change this project")
+    require_project_manager(project, actor, "change this project")
     values = _validate({k: v for k, v in values.items() if k in EDITABLE})
     if "name" in values and _name_taken(org, values["name"], exclude=project.id):
         raise Conflict(
@@ -184,16 +236,20 @@ def update_project(org: Organization, actor: User, project_id: str, **values: An
     return project
 
 
-def archive_project(org: Organization, actor: User, project_id: str) -> Project:
+def archive_project(org: Org, actor: Actor, project_id: str) -> Project:
+    """Make the project read-only (its services keep running); raises as `update_project`."""
     return update_project(org, actor, project_id, status="archived")
 
 
 def add_member(
-    org: Organization, actor: User, project_id: str, *, user_id: str, role: str = "contributor"
+    org: Org, actor: Actor, project_id: str, *, user_id: str, role: str = "contributor"
 ) -> ProjectMember:
+    """Add a user to the project with `role` (or change the role of a member).
+
+    Raises NotFound (project or user), PermissionDenied and InvalidRequest (unknown role).
+    """
     project = get_in_org(Project, org, project_id)
-    if member_role(project, actor) not in ("owner", "maintainer"):
-        require_manage_rights(actor, "change project members")
+    require_project_manager(project, actor, "change project members")
     if role not in PROJECT_ROLES:
         raise InvalidRequest(
             f"Role must be one of {', '.join(PROJECT_ROLES)}", field="role", reason="unknown role"
@@ -210,14 +266,16 @@ def add_member(
     return member
 
 
-def remove_member(org: Organization, actor: User, project_id: str, user_id: str) -> None:
+def remove_member(org: Org, actor: Actor, project_id: str, user_id: str) -> None:
+    """Take a user out of the project.
+
+    Raises NotFound (project, or not a member), PermissionDenied and Conflict (the last
+    owner).
+    """
     project = get_in_org(Project, org, project_id)
-    if member_role(project, actor) not in ("owner", "maintainer"):
-        require_manage_rights(actor, "change project members")
+    require_project_manager(project, actor, "change project members")
     member = next((m for m in project.members if m.user_id == user_id), None)
     if member is None:
-        from blueprints.core.errors import NotFound
-
         raise NotFound(
             f"User '{user_id}' is not a member of this project", details={"userId": user_id}
         )

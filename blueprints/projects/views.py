@@ -43,6 +43,7 @@ def index():
         page=page,
         status=query.get("status") or "",
         form=ProjectForm(),
+        can_create=domain.can_manage(org, actor),
     )
 
 
@@ -86,15 +87,11 @@ def _detail_context(org, actor, project, edit_form=None, member_form=None):
             "ci_provider": project.ci_provider or "",
         }
     )
-    my_role = domain.member_role(project, actor)
     return {
         "project": project,
         "edit_form": edit_form,
         "member_form": member_form or _member_form(org, project),
-        "can_manage": actor.is_admin
-        or "maintainer" in actor.roles
-        or my_role in ("owner", "maintainer"),
-        "my_role": my_role,
+        "can_manage": domain.can_manage_project(org, actor, project),
     }
 
 

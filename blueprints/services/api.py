@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import requests
@@ -16,11 +17,14 @@ from blueprints.core.api import SAFE_METHODS, api_actor, auth_required, paginate
 from blueprints.core.auth import resolve_principal
 from blueprints.core.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from blueprints.core.extensions import csrf, db
+from blueprints.core.models import iso_utc
 from blueprints.core.schemas import PageQuery, SuccessOut, page_of
+from blueprints.core.types import Actor, Org
 
 from . import domain
 from .models import Service
 from .runtime import get_runtime
+from .runtime.base import LogEntry
 from .schemas import (
     DeploymentOut,
     ServiceCheckOut,
@@ -41,29 +45,10 @@ bp = APIBlueprint("services_api", __name__, tag="Services")
 STREAM_MAX_SECONDS = 600  # a stream ends after this; EventSource reconnects with Last-Event-ID
 
 
-def health_of(service: Service, replicas: list[Any] | None = None) -> dict[str, Any]:
-    items = replicas if replicas is not None else get_runtime().replicas(service.id)
-    probes = [r.last_probe_at for r in items if r.last_probe_at]
-    return {
-        "status": service.health_status,
-        "reason": service.health_reason,
-        "last_check": max(probes) if probes else service.health_changed_at,
-        "changed_at": service.health_changed_at,
-    }
-
-
-def present(service: Service, actor: Any, *, full: bool = True) -> Service:
-    """Attach what the output schema shows beyond the row (observed replicas, health)."""
-    if full:
-        summary = domain.replica_summary(service)
-        service.replica_summary = summary  # type: ignore[attr-defined]
-        service.health = health_of(service, summary["items"])  # type: ignore[attr-defined]
-        service.endpoint_list = domain.endpoints(service)  # type: ignore[attr-defined]
-        service.visible_env = domain.visible_env(service, actor)  # type: ignore[attr-defined]
-        service.current_image = domain.current_image(service)  # type: ignore[attr-defined]
-    else:
-        service.health = health_of(service)  # type: ignore[attr-defined]
-    return service
+def _view(org: Org, actor: Actor, service: Service, *, full: bool = True) -> domain.ServiceView:
+    """The domain's view of `service`, with the proxy's absolute URL built here."""
+    proxy = url_for("api.services_api.proxy_root", service_id=service.id, _external=True)
+    return domain.view_service(org, actor, service, proxy_url=proxy, full=full)
 
 
 def _values(body: dict[str, Any]) -> dict[str, Any]:
@@ -87,9 +72,8 @@ def list_services(query):
         ),
         query,
     )
-    for service in page.items:
-        present(service, actor, full=False)
-    return page.envelope()
+    views = [_view(org, actor, service, full=False) for service in page.items]
+    return replace(page, items=views).envelope()
 
 
 @bp.post("/services")
@@ -99,7 +83,7 @@ def list_services(query):
 @bp.doc(summary="Create a service in a project (maintainer)")
 def create_service(body):
     org, actor = api_actor()
-    return present(domain.create_service(org, actor, **_values(body)), actor)
+    return _view(org, actor, domain.create_service(org, actor, **_values(body)))
 
 
 @bp.get("/services/<service_id>")
@@ -108,7 +92,7 @@ def create_service(body):
 @bp.doc(summary="A service with its replicas, health and endpoints")
 def get_service(service_id):
     org, actor = api_actor()
-    return present(domain.get_service(org, actor, service_id), actor)
+    return _view(org, actor, domain.get_service(org, actor, service_id))
 
 
 @bp.patch("/services/<service_id>")
@@ -118,7 +102,7 @@ def get_service(service_id):
 @bp.doc(summary="Change a service; image, command, env and replicas apply at the next deploy")
 def update_service(service_id, body):
     org, actor = api_actor()
-    return present(domain.update_service(org, actor, service_id, **_values(body)), actor)
+    return _view(org, actor, domain.update_service(org, actor, service_id, **_values(body)))
 
 
 @bp.delete("/services/<service_id>")
@@ -178,7 +162,7 @@ def get_deployment(deployment_id):
 @bp.doc(summary="Start the current revision's replicas")
 def start(service_id):
     org, actor = api_actor()
-    return present(domain.start(org, actor, service_id), actor)
+    return _view(org, actor, domain.start(org, actor, service_id))
 
 
 @bp.post("/services/<service_id>/stop")
@@ -187,7 +171,7 @@ def start(service_id):
 @bp.doc(summary="Stop every replica (the service hibernates)")
 def stop(service_id):
     org, actor = api_actor()
-    return present(domain.stop(org, actor, service_id), actor)
+    return _view(org, actor, domain.stop(org, actor, service_id))
 
 
 @bp.post("/services/<service_id>/restart")
@@ -211,7 +195,8 @@ def check(service_id):
 # --- logs ----------------------------------------------------------------------------------------
 
 
-def _sse_event(entry: Any, fmt: str) -> str:
+def _sse_event(entry: LogEntry, fmt: str) -> str:
+    """One Server-Sent Event of a log line; `data` is JSON (timestamps `…Z`) or an HTML line."""
     if fmt == "html":
         data = (
             f'<div class="log-line level-{entry.level}"><time>'
@@ -223,7 +208,7 @@ def _sse_event(entry: Any, fmt: str) -> str:
         data = json.dumps(
             {
                 "id": entry.id,
-                "timestamp": entry.timestamp.isoformat().replace("+00:00", "Z"),
+                "timestamp": iso_utc(entry.timestamp),
                 "level": entry.level,
                 "message": entry.message,
                 "pod": entry.pod,
@@ -253,7 +238,7 @@ def logs(service_id, query):
     after = resume or (backlog[-1].id if backlog else "0-0")
     first = [] if resume else backlog
     stream = get_runtime().stream_logs(service_id, after=after, wait_seconds=5.0)
-    keepalive = float(current_app.config.get("LOG_STREAM_KEEPALIVE", 15.0))
+    keepalive = float(current_app.config["LOG_STREAM_KEEPALIVE"])
     fmt = query["format"]
     db.session.close()  # hold no database connection while streaming
 
@@ -324,7 +309,7 @@ def _proxy_service(service_id: str) -> Service:
     if (
         principal.via == "session"
         and request.method not in SAFE_METHODS
-        and current_app.config.get("WTF_CSRF_ENABLED", True)
+        and current_app.config["WTF_CSRF_ENABLED"]
     ):
         csrf.protect()
     return service

@@ -7,25 +7,27 @@ Processes are never touched here; the runtime (see `runtime/`) is told what shou
 from __future__ import annotations
 
 import re
-import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, func, select
 
-from blueprints.core.auth import has_role
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
-from blueprints.core.models import get_in_org, scoped
+from blueprints.core.jobs import enqueue
+from blueprints.core.models import get_in_org, scoped, utcnow
+from blueprints.core.types import Actor, Org
+from blueprints.projects import domain as projects_domain
 from blueprints.projects.domain import (
     get_project,
     require_active,
     require_deploy_rights,
     require_manage_rights,
 )
-from blueprints.users.models import DEFAULT_LIMITS, Organization, User
+from blueprints.users.models import DEFAULT_LIMITS
 
 from .models import (
     SERVICE_STATUSES,
@@ -36,8 +38,9 @@ from .models import (
     Revision,
     Service,
 )
+from .rollout import desired_state, set_spec
 from .runtime import get_runtime
-from .runtime.base import DesiredState, ProbeResult, ReplicaSetSpec
+from .runtime.base import LogEntry, ProbeResult, ReplicaStatus
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -161,7 +164,10 @@ def _validate_replicas(replicas: Any) -> None:
 
 
 def parse_env_text(text: str) -> dict[str, str]:
-    """`KEY=value` lines (the page's textarea) into a dict; blank lines and # comments skipped."""
+    """`KEY=value` lines (the page's textarea) into a dict; blank lines and # comments skipped.
+
+    Raises InvalidRequest (field `env`) for a malformed line or an invalid name or value.
+    """
     env: dict[str, str] = {}
     for n, line in enumerate((text or "").splitlines(), start=1):
         line = line.strip()
@@ -175,23 +181,40 @@ def parse_env_text(text: str) -> dict[str, str]:
 
 
 def env_text(env: dict[str, str] | None) -> str:
+    """The page's textarea text for `env`: one `KEY=value` line each."""
     return "\n".join(f"{k}={v}" for k, v in (env or {}).items())
 
 
-def visible_env(service_or_env: Any, actor: User) -> dict[str, str]:
+def visible_env(org: Org, actor: Actor, env: dict[str, str] | None) -> dict[str, str]:
     """Environment values are shown to those who may change the service; others see names."""
-    env = getattr(service_or_env, "env", service_or_env) or {}
-    if has_role(actor, "maintainer"):
-        return dict(env)
-    return {k: "********" for k in env}
+    if can_manage(org, actor):
+        return dict(env or {})
+    return {k: "********" for k in env or {}}
+
+
+# --- who may do what (the pages ask these; the actions below enforce them) ---------------------
+
+
+def can_manage(org: Org, actor: Actor) -> bool:
+    """Whether `actor` may create, change and delete services (and read env values)."""
+    return projects_domain.can_manage(org, actor)
+
+
+def can_deploy(org: Org, actor: Actor, service: Service) -> bool:
+    """Whether `actor` may deploy, roll back, restart, start and stop `service`."""
+    return projects_domain.can_deploy(org, actor, service.project)
 
 
 # --- reading -----------------------------------------------------------------------------------
 
 
 def list_services(
-    org: Organization, actor: User, *, project_id: str | None = None, status: str | None = None
+    org: Org, actor: Actor, *, project_id: str | None = None, status: str | None = None
 ) -> Select:
+    """The organization's services (of one project, in one status), as a query to paginate.
+
+    Raises InvalidRequest for an unknown status.
+    """
     stmt = scoped(Service, org)
     if project_id:
         stmt = stmt.where(Service.project_id == project_id)
@@ -206,20 +229,24 @@ def list_services(
     return stmt
 
 
-def get_service(org: Organization, actor: User, service_id: str) -> Service:
+def get_service(org: Org, actor: Actor, service_id: str) -> Service:
+    """One service of the organization; raises NotFound."""
     return get_in_org(Service, org, service_id)
 
 
-def list_deployments(org: Organization, actor: User, service_id: str) -> Select:
+def list_deployments(org: Org, actor: Actor, service_id: str) -> Select:
+    """The service's deployments, as a query to paginate; raises NotFound (no service)."""
     service = get_service(org, actor, service_id)
     return scoped(Deployment, org).where(Deployment.service_id == service.id)
 
 
-def get_deployment(org: Organization, actor: User, deployment_id: str) -> Deployment:
+def get_deployment(org: Org, actor: Actor, deployment_id: str) -> Deployment:
+    """One deployment of the organization; raises NotFound."""
     return get_in_org(Deployment, org, deployment_id)
 
 
-def list_revisions(org: Organization, actor: User, service_id: str) -> list[Revision]:
+def list_revisions(org: Org, actor: Actor, service_id: str) -> list[Revision]:
+    """The service's revisions, newest first; raises NotFound (no service)."""
     service = get_service(org, actor, service_id)
     return list(
         db.session.execute(
@@ -236,44 +263,142 @@ def current_image(service: Service) -> str | None:
     return revision.image if revision else None
 
 
-def replica_summary(service: Service) -> dict[str, Any]:
-    """`{desired, ready, available, items}` from what the runtime observes now."""
+# --- the view of a service (what pages and the API render) -------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicaSummary:
+    """Replica counts from what the runtime observes now, and the replicas themselves."""
+
+    desired: int  # what the desired state asks for
+    ready: int  # ready replicas of any revision
+    available: int  # ready replicas of the current revision (of any, during a first rollout)
+    items: list[ReplicaStatus]
+
+
+@dataclass(frozen=True)
+class HealthView:
+    status: str  # healthy | hibernated | unhealthy | error | unknown
+    reason: str
+    last_check: datetime | None  # the latest probe of a replica, else when the status changed
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    """A service as pages and the API show it: the row plus what the runtime observes.
+
+    `env` holds only what the actor may read (values masked for non-maintainers);
+    `replicas` is None and `endpoints` empty in a list's short view (`full=False`).
+    """
+
+    id: str
+    project_id: str
+    project_name: str
+    name: str
+    type: str
+    image: str
+    command: str
+    env: dict[str, str]
+    replica_count: int  # the spec's replicas for the next deploy
+    health_check_path: str
+    port: int | None
+    url_auth: str
+    status: str
+    current_revision: int | None
+    current_image: str | None
+    active_deployment_id: str | None
+    health: HealthView
+    replicas: ReplicaSummary | None
+    endpoints: list[dict[str, Any]]
+    created_by_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def url_settings(self) -> dict[str, Any]:
+        return {"auth": self.url_auth}
+
+
+def replica_summary(service: Service, items: list[ReplicaStatus] | None = None) -> ReplicaSummary:
+    """Counts from what the runtime observes now (`items`: the replicas, if already read)."""
     runtime = get_runtime()
-    items = runtime.replicas(service.id)
+    items = runtime.replicas(service.id) if items is None else items
     desired_state = runtime.desired(service.id)
-    desired = desired_state.total if desired_state else 0
     ready = sum(1 for r in items if r.ready)
     current = [r for r in items if r.revision == service.current_revision]
-    return {
-        "desired": desired,
-        "ready": ready,
-        "available": sum(1 for r in current if r.ready) if current else ready,
-        "items": items,
-    }
+    return ReplicaSummary(
+        desired=desired_state.total if desired_state else 0,
+        ready=ready,
+        available=sum(1 for r in current if r.ready) if current else ready,
+        items=items,
+    )
 
 
-def endpoints(service: Service) -> list[dict[str, Any]]:
-    from flask import url_for
+def _health(service: Service, items: list[ReplicaStatus]) -> HealthView:
+    probes = [r.last_probe_at for r in items if r.last_probe_at]
+    return HealthView(
+        status=service.health_status,
+        reason=service.health_reason,
+        last_check=max(probes) if probes else service.health_changed_at,
+        changed_at=service.health_changed_at,
+    )
 
-    out = [
-        {
-            "kind": "proxy",
-            "url": url_for("api.services_api.proxy_root", service_id=service.id, _external=True),
-            "auth": service.url_auth,
-        }
-    ]
-    for r in get_runtime().replicas(service.id):
-        if r.address:
-            out.append(
-                {"kind": "replica", "url": f"http://{r.address}", "pod": r.pod, "ready": r.ready}
-            )
+
+def _endpoints(
+    service: Service, items: list[ReplicaStatus], proxy_url: str | None
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if proxy_url:
+        out.append({"kind": "proxy", "url": proxy_url, "auth": service.url_auth})
+    out.extend(
+        {"kind": "replica", "url": f"http://{r.address}", "pod": r.pod, "ready": r.ready}
+        for r in items
+        if r.address
+    )
     return out
+
+
+def view_service(
+    org: Org, actor: Actor, service: Service, *, proxy_url: str | None = None, full: bool = True
+) -> ServiceView:
+    """The view of `service` (a row of `org`) for `actor`: observed replicas and health,
+    endpoints (the proxy's absolute URL `proxy_url` first, as the caller builds URLs) and
+    the environment the actor may read. `full=False` skips replicas and endpoints (lists).
+
+    Raises ServiceUnavailable when the configured runtime is not available in this build.
+    """
+    items = get_runtime().replicas(service.id)
+    return ServiceView(
+        id=service.id,
+        project_id=service.project_id,
+        project_name=service.project.name,
+        name=service.name,
+        type=service.type,
+        image=service.image,
+        command=service.command,
+        env=visible_env(org, actor, service.env) if full else {},
+        replica_count=service.replicas,
+        health_check_path=service.health_check_path,
+        port=service.port,
+        url_auth=service.url_auth,
+        status=service.status,
+        current_revision=service.current_revision,
+        current_image=current_image(service) if full else None,
+        active_deployment_id=service.active_deployment_id,
+        health=_health(service, items),
+        replicas=replica_summary(service, items) if full else None,
+        endpoints=_endpoints(service, items, proxy_url) if full else [],
+        created_by_id=service.created_by_id,
+        created_at=service.created_at,
+        updated_at=service.updated_at,
+    )
 
 
 # --- create, change, delete --------------------------------------------------------------------
 
 
-def _limit(org: Organization, name: str) -> int:
+def _limit(org: Org, name: str) -> int:
     return int((org.limits or {}).get(name, DEFAULT_LIMITS[name]))
 
 
@@ -285,8 +410,8 @@ def _name_taken(project_id: str, name: str, exclude: str | None = None) -> bool:
 
 
 def create_service(
-    org: Organization,
-    actor: User,
+    org: Org,
+    actor: Actor,
     *,
     project_id: str,
     name: str,
@@ -299,6 +424,11 @@ def create_service(
     port: int | None = None,
     url_auth: str = "private",
 ) -> Service:
+    """A new, stopped service in a project; nothing runs until it is deployed.
+
+    Raises PermissionDenied (not a maintainer), NotFound (no such project), Conflict (the
+    project is archived, the name is taken, or maxServices is reached) and InvalidRequest.
+    """
     require_manage_rights(actor, "create services")
     project = get_project(org, actor, project_id)
     require_active(project)
@@ -341,9 +471,13 @@ def create_service(
     return service
 
 
-def update_service(org: Organization, actor: User, service_id: str, **changes: Any) -> Service:
+def update_service(org: Org, actor: Actor, service_id: str, **changes: Any) -> Service:
     """Change the spec. Image, command, env and replicas take effect at the next deploy;
-    the URL settings at once."""
+    the URL settings at once.
+
+    Raises NotFound, PermissionDenied (not a maintainer), InvalidRequest and Conflict (the
+    name is taken in the project).
+    """
     service = get_service(org, actor, service_id)
     require_manage_rights(actor, "change services")
     values = _validate({k: v for k, v in changes.items() if k in EDITABLE})
@@ -359,10 +493,17 @@ def update_service(org: Organization, actor: User, service_id: str, **changes: A
     return service
 
 
-def delete_service(
-    org: Organization, actor: User, service_id: str, *, wait_seconds: float = 20.0
-) -> None:
-    """Stop every replica, wait until they are gone, then delete the service and its logs."""
+def delete_service(org: Org, actor: Actor, service_id: str) -> None:
+    """Delete the service now and leave the cleanup to a job: answers at once.
+
+    Its desired state is removed (the runtime stops every replica asynchronously), the row
+    goes with its revisions and deployments, and `jobs.finish_service_deletion` waits for the
+    replicas to be gone before deleting the logs.
+
+    Raises NotFound (no such service in `org`), PermissionDenied (not a maintainer),
+    Conflict (a deployment is in progress) and ServiceUnavailable (replicas run but the
+    runtime cannot be told to stop them now).
+    """
     service = get_service(org, actor, service_id)
     require_manage_rights(actor, "delete services")
     if service.active_deployment_id:
@@ -372,54 +513,25 @@ def delete_service(
             reason="deployment in progress",
         )
     runtime = get_runtime()
-    if runtime.replicas(service.id):
-        if not runtime.available():
-            raise ServiceUnavailable(
-                "The runtime agent is not running, so the replicas cannot "
-                "be stopped; start it (sparki agent) and retry"
-            )
-        runtime.apply(_desired(service, []))
-        service.status = "stopped"
-        db.session.commit()
-        deadline = time.monotonic() + wait_seconds
-        while runtime.replicas(service.id):
-            if time.monotonic() > deadline:
-                raise ServiceUnavailable("The replicas are still stopping; retry in a moment")
-            time.sleep(0.2)
+    running = bool(runtime.replicas(service.id))
+    if running and not runtime.available():
+        raise ServiceUnavailable(
+            "The runtime agent is not running, so the replicas cannot "
+            "be stopped; start it (sparki agent) and retry"
+        )
     runtime.remove(service.id)
-    from blueprints.core.extensions import get_redis
-
-    from .runtime import logs as log_store
-
     db.session.delete(service)
     db.session.commit()
-    log_store.delete(get_redis(), service_id)
+    if not running:
+        runtime.delete_logs(service_id)
+    enqueue(
+        "blueprints.services.jobs.finish_service_deletion",
+        service_id,
+        job_id=f"delete-{service_id}",
+    )
 
 
 # --- deployments -------------------------------------------------------------------------------
-
-
-def _desired(service: Service, sets: list[ReplicaSetSpec]) -> DesiredState:
-    return DesiredState(
-        service_id=service.id,
-        org_id=service.org_id,
-        name=service.name,
-        health_check_path=service.health_check_path,
-        port=service.port,
-        sets=sets,
-        type=service.type,
-    )
-
-
-def set_spec(key: str, revision: Revision, replicas: int | None = None) -> ReplicaSetSpec:
-    return ReplicaSetSpec(
-        key=key,
-        revision=revision.number,
-        image=revision.image,
-        command=revision.command,
-        env=dict(revision.env or {}),
-        replicas=revision.replicas if replicas is None else replicas,
-    )
 
 
 def _revision(service: Service, number: int | None) -> Revision | None:
@@ -430,7 +542,7 @@ def _revision(service: Service, number: int | None) -> Revision | None:
     ).scalar_one_or_none()
 
 
-def _lock(org: Organization, service_id: str) -> Service:
+def _lock(org: Org, service_id: str) -> Service:
     """The service row, locked for the rest of the transaction (PostgreSQL)."""
     service = db.session.execute(
         scoped(Service, org)
@@ -453,7 +565,7 @@ def _require_idle(service: Service) -> None:
         )
 
 
-def _require_active_slot(org: Organization, service: Service) -> None:
+def _require_active_slot(org: Org, service: Service) -> None:
     if service.status in ACTIVE:
         return
     limit = _limit(org, "activeServiceLimit")
@@ -473,8 +585,8 @@ def _require_active_slot(org: Organization, service: Service) -> None:
 
 
 def _start_deployment(
-    org: Organization,
-    actor: User,
+    org: Org,
+    actor: Actor,
     service: Service,
     revision: Revision,
     *,
@@ -518,10 +630,34 @@ def _start_deployment(
         },
     )
     db.session.commit()
-    from .jobs import enqueue_deployment
-
     enqueue_deployment(deployment)
     return deployment
+
+
+DEPLOY_QUEUE = "deploys"
+
+
+def deployment_job_id(deployment_id: str) -> str:
+    """The RQ job id of a deployment's rollout: enqueueing it twice runs it once."""
+    return f"run-{deployment_id}"
+
+
+def enqueue_deployment(deployment: Deployment) -> Any:
+    """Queue the rollout job of `deployment` (by dotted path: the jobs import this module).
+
+    Its timeout budget is DEPLOY_READY_TIMEOUT (seconds) per replica step plus slack.
+    """
+    timeout = float(current_app.config["DEPLOY_READY_TIMEOUT"])
+    budget = int(timeout * (2 * deployment.replicas + 2) + 120)
+    # Deploys wait on replicas for up to minutes: their own queue (and worker) keeps webhook
+    # deliveries and other short jobs from queueing behind a rollout.
+    return enqueue(
+        "blueprints.services.jobs.run_deployment",
+        deployment.id,
+        queue=DEPLOY_QUEUE,
+        job_id=deployment_job_id(deployment.id),
+        timeout=budget,
+    )
 
 
 def _check_strategy(strategy: str) -> None:
@@ -534,8 +670,8 @@ def _check_strategy(strategy: str) -> None:
 
 
 def deploy(
-    org: Organization,
-    actor: User,
+    org: Org,
+    actor: Actor,
     service_id: str,
     *,
     image: str | None = None,
@@ -545,7 +681,12 @@ def deploy(
     strategy: str = "rolling-update",
 ) -> Deployment:
     """Make a new numbered revision from the service's spec (overridden by what is given)
-    and roll it out on a worker. Answers at once with the in-progress deployment."""
+    and roll it out on a worker. Answers at once with the in-progress deployment.
+
+    Raises NotFound, PermissionDenied (see `can_deploy`), InvalidRequest (a bad spec or
+    strategy) and Conflict (archived project, a deployment in progress, or the organization's
+    activeServiceLimit reached).
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "deploy services")
     require_active(service.project)
@@ -579,6 +720,7 @@ def deploy(
 
 
 def next_revision_number(service: Service) -> int:
+    """The number the service's next revision gets (1 for the first)."""
     top = db.session.execute(
         select(func.max(Revision.number)).where(Revision.service_id == service.id)
     ).scalar_one()
@@ -586,8 +728,9 @@ def next_revision_number(service: Service) -> int:
 
 
 def new_revision(
-    service: Service, *, image: str, command: str, env: dict[str, str], replicas: int, actor: User
+    service: Service, *, image: str, command: str, env: dict[str, str], replicas: int, actor: Actor
 ) -> Revision:
+    """A new numbered revision of `service` (flushed, not committed)."""
     revision = Revision(
         org_id=service.org_id,
         service_id=service.id,
@@ -604,7 +747,10 @@ def new_revision(
 
 def find_revision(service: Service, ref: Any) -> Revision:
     """A revision by number (`3`, `"3"`) or by image tag (`"app:v1"` or just `"v1"`): the
-    newest revision with that image."""
+    newest revision with that image.
+
+    Raises InvalidRequest (empty) and NotFound (field `revision`: no such revision).
+    """
     text = str(ref).strip() if ref is not None else ""
     if not text:
         raise InvalidRequest(
@@ -635,14 +781,18 @@ def find_revision(service: Service, ref: Any) -> Revision:
 
 
 def rollback(
-    org: Organization,
-    actor: User,
+    org: Org,
+    actor: Actor,
     service_id: str,
     *,
     revision: Any,
     strategy: str = "rolling-update",
 ) -> Deployment:
-    """Redeploy an earlier revision's image, command, env and replicas as a new revision."""
+    """Redeploy an earlier revision's image, command, env and replicas as a new revision.
+
+    `revision` is a number or an image tag (see `find_revision`). Raises as `deploy`, and
+    NotFound (field `revision`) for an unknown revision.
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "roll back services")
     require_active(service.project)
@@ -664,8 +814,12 @@ def rollback(
     return _start_deployment(org, actor, service, copy, kind="rollback", strategy=strategy)
 
 
-def restart(org: Organization, actor: User, service_id: str) -> Deployment:
-    """Replace every replica with a fresh one of the same revision, one at a time."""
+def restart(org: Org, actor: Actor, service_id: str) -> Deployment:
+    """Replace every replica with a fresh one of the same revision, one at a time.
+
+    Raises NotFound, PermissionDenied and Conflict (a deployment in progress, or the service
+    is not running).
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "restart services")
     service = _lock(org, service_id)
@@ -691,7 +845,13 @@ def _last_success(service: Service) -> Deployment | None:
     ).scalar_one_or_none()
 
 
-def start(org: Organization, actor: User, service_id: str) -> Service:
+def start(org: Org, actor: Actor, service_id: str) -> Service:
+    """Run the current revision again (replicas start asynchronously); a running service is
+    left as it is.
+
+    Raises NotFound, PermissionDenied and Conflict (archived project, a deployment in
+    progress, never deployed, or activeServiceLimit reached).
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "start services")
     require_active(service.project)
@@ -709,18 +869,22 @@ def start(org: Organization, actor: User, service_id: str) -> Service:
     _require_active_slot(org, service)
     last = _last_success(service)
     key = last.id if last else f"{service.id}-r{current.number}"
-    get_runtime().apply(_desired(service, [set_spec(key, current)]))
+    get_runtime().apply(desired_state(service, [set_spec(key, current)]))
     service.status = "running"
     db.session.commit()
     return service
 
 
-def stop(org: Organization, actor: User, service_id: str) -> Service:
+def stop(org: Org, actor: Actor, service_id: str) -> Service:
+    """Ask the runtime to stop every replica (asynchronously); the service hibernates.
+
+    Raises NotFound, PermissionDenied and Conflict (a deployment in progress).
+    """
     service = get_service(org, actor, service_id)
     require_deploy_rights(service.project, actor, "stop services")
     service = _lock(org, service_id)
     _require_idle(service)
-    get_runtime().apply(_desired(service, []))
+    get_runtime().apply(desired_state(service, []))
     service.status = "stopped"
     db.session.commit()
     return service
@@ -729,11 +893,10 @@ def stop(org: Organization, actor: User, service_id: str) -> Service:
 # --- health and logs ---------------------------------------------------------------------------
 
 
-def check(org: Organization, actor: User, service_id: str) -> ProbeResult:
-    """Really probe the health path of a ready replica (hibernated when stopped)."""
+def check(org: Org, actor: Actor, service_id: str) -> ProbeResult:
+    """Really probe the health path of a ready replica (hibernated when stopped); the
+    result's `elapsed_ms` is milliseconds. Raises NotFound."""
     service = get_service(org, actor, service_id)
-    from blueprints.core.models import utcnow
-
     if service.status == "stopped":
         return ProbeResult("hibernated", "the service is stopped", utcnow(), 0.0)
     if service.status == "failed" and not get_runtime().replicas(service.id):
@@ -742,10 +905,10 @@ def check(org: Organization, actor: User, service_id: str) -> ProbeResult:
         )
     if service.type == "worker":
         summary = replica_summary(service)
-        status = "healthy" if summary["ready"] else "unhealthy"
+        status = "healthy" if summary.ready else "unhealthy"
         return ProbeResult(
             status,
-            f"{summary['ready']} of {summary['desired']} worker replicas running",
+            f"{summary.ready} of {summary.desired} worker replicas running",
             utcnow(),
             0.0,
         )
@@ -756,20 +919,20 @@ MAX_LOG_LINES = 5000
 
 
 def read_logs(
-    org: Organization,
-    actor: User,
+    org: Org,
+    actor: Actor,
     service_id: str,
     *,
     lines: int = 100,
     since: datetime | None = None,
-) -> list[Any]:
+) -> list[LogEntry]:
+    """The last `lines` log lines (1..MAX_LOG_LINES; written after `since`), oldest first.
+
+    Raises NotFound and InvalidRequest (lines out of range).
+    """
     service = get_service(org, actor, service_id)
     if not 1 <= lines <= MAX_LOG_LINES:
         raise InvalidRequest(
             f"lines must be between 1 and {MAX_LOG_LINES}", field="lines", reason="out of range"
         )
     return get_runtime().read_logs(service.id, lines=lines, since=since)
-
-
-def deploy_timeout() -> float:
-    return float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))

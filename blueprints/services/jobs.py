@@ -18,37 +18,19 @@ from sqlalchemy import select
 
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
-from blueprints.core.jobs import enqueue, periodic
+from blueprints.core.jobs import periodic
 from blueprints.core.models import utcnow
 
+from .domain import enqueue_deployment
 from .models import Deployment, Revision, Service
-from .rollout import next_step
+from .rollout import desired_state, next_step, set_spec
 from .runtime import get_runtime
 from .runtime.base import ReplicaSetSpec
 
 log = logging.getLogger("sparki.services.jobs")
 
 POLL_SECONDS = 0.25
-DEPLOY_QUEUE = "deploys"
 CRASH_LIMIT = 2  # a new replica that crashed after this many restarts fails the rollout
-
-
-def job_id(deployment_id: str) -> str:
-    return f"run-{deployment_id}"
-
-
-def enqueue_deployment(deployment: Deployment):
-    timeout = float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))
-    budget = int(timeout * (2 * deployment.replicas + 2) + 120)
-    # Deploys wait on replicas for up to minutes: their own queue (and worker) keeps webhook
-    # deliveries and other short jobs from queueing behind a rollout.
-    return enqueue(
-        run_deployment,
-        deployment.id,
-        queue=DEPLOY_QUEUE,
-        job_id=job_id(deployment.id),
-        timeout=budget,
-    )
 
 
 class RolloutFailed(Exception):
@@ -76,14 +58,7 @@ def run_deployment(deployment_id: str) -> str:
         service.id,
         deployment.strategy,
     )
-    target = ReplicaSetSpec(
-        key=deployment.id,
-        revision=revision.number,
-        image=revision.image,
-        command=revision.command,
-        env=dict(revision.env or {}),
-        replicas=deployment.replicas,
-    )
+    target = set_spec(deployment.id, revision, deployment.replicas)
     try:
         _roll_out(deployment, service, target)
     except RolloutFailed as exc:
@@ -106,15 +81,13 @@ def run_deployment(deployment_id: str) -> str:
 
 
 def _roll_out(deployment: Deployment, service: Service, target: ReplicaSetSpec) -> None:
-    from .domain import _desired
-
     runtime = get_runtime()
-    timeout = float(current_app.config.get("DEPLOY_READY_TIMEOUT", 60.0))
+    timeout = float(current_app.config["DEPLOY_READY_TIMEOUT"])
     while True:
         current = runtime.desired(service.id)
         step = next_step(current.sets if current else [], target, deployment.strategy)
         if current is None or [s.__dict__ for s in current.sets] != [s.__dict__ for s in step.sets]:
-            runtime.apply(_desired(service, step.sets))
+            runtime.apply(desired_state(service, step.sets))
             db.session.commit()
         _wait_ready(deployment, service, target, step.wait_for_ready, timeout)
         if step.done:
@@ -179,10 +152,8 @@ def _finish(deployment: Deployment, service: Service, status: str, message: str)
 
 def _fail(deployment: Deployment, service: Service, message: str) -> None:
     """Put back the replica sets that ran before, so the old revision keeps serving."""
-    from .domain import _desired
-
     previous = [ReplicaSetSpec(**s) for s in (deployment.previous_sets or [])]
-    get_runtime().apply(_desired(service, previous))
+    get_runtime().apply(desired_state(service, previous))
     kept = db.session.execute(
         select(Revision).where(
             Revision.service_id == service.id, Revision.number == service.current_revision
@@ -223,7 +194,8 @@ def _succeed(deployment: Deployment, service: Service, revision: Revision) -> No
             "name": service.name,
             "revision": revision.number,
             "image": revision.image,
-            "durationSeconds": deployment.duration_seconds,
+            "durationMs": deployment.duration_ms,
+            "durationSeconds": deployment.duration_seconds,  # deprecated: durationMs
         },
     )
     db.session.commit()
@@ -234,6 +206,23 @@ def service_org(service: Service):
     from blueprints.users.models import Organization
 
     return db.session.get(Organization, service.org_id)
+
+
+def finish_service_deletion(service_id: str, wait_seconds: float = 60.0) -> int:
+    """Finish deleting a service whose row is already gone: forget its desired state (again;
+    idempotent), wait up to `wait_seconds` for the runtime to stop its replicas, then delete
+    its logs (the replicas' last lines included). Returns how many replicas were left."""
+    runtime = get_runtime()
+    runtime.remove(service_id)
+    db.session.commit()
+    deadline = time.monotonic() + wait_seconds
+    while runtime.replicas(service_id) and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+    left = len(runtime.replicas(service_id))
+    if left:
+        log.warning("service %s deleted but %d replicas still stop", service_id, left)
+    runtime.delete_logs(service_id)
+    return left
 
 
 @periodic(interval=60)

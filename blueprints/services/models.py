@@ -1,4 +1,8 @@
-"""Services, their numbered revisions and deployments, and the local runtime's desired state."""
+"""Services, their numbered revisions and deployments.
+
+The local runtime's desired-state table lives with its driver (`runtime/local_state.py`);
+it is imported here so the one metadata (and the migrations) see every table.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ from blueprints.core.models import (
 )
 from blueprints.projects.models import Project
 from blueprints.users.models import User
+
+from .runtime.local_state import RuntimeDesiredState  # noqa: F401 (the local driver's table)
 
 SERVICE_TYPES = ("web", "worker")
 SERVICE_STATUSES = ("running", "stopped", "deploying", "failed")
@@ -120,22 +126,17 @@ class Deployment(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     service: Mapped[Service] = relationship(lazy="joined")
 
     @property
+    def duration_ms(self) -> int | None:
+        """Milliseconds from start to finish (to now while in progress); None before start."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or utcnow()
+        return round((end - self.started_at).total_seconds() * 1000)
+
+    @property
     def duration_seconds(self) -> float | None:
+        """Deprecated spelling of `duration_ms` in seconds (2 decimals), kept for the API."""
         if self.started_at is None:
             return None
         end = self.finished_at or utcnow()
         return round((end - self.started_at).total_seconds(), 2)
-
-
-class RuntimeDesiredState(db.Model):
-    """The local runtime's record of what should run; the agent reconciles against it."""
-
-    __tablename__ = "runtime_desired_states"
-
-    service_id: Mapped[str] = mapped_column(
-        String(64), ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
-    )
-    org_id: Mapped[str] = mapped_column(String(64), index=True)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    generation: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

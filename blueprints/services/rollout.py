@@ -3,13 +3,18 @@
 A deploy job calls `next_step()` repeatedly; each answer changes the desired sets by one
 replica (rolling update) or all at once (recreate). Keeping this free of I/O lets the
 job resume after a crash from whatever sets it finds, and lets tests check every step.
+`desired_state()` and `set_spec()` turn a service and its revisions into what the runtime runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from .runtime.base import ReplicaSetSpec
+from .runtime.base import DesiredState, ReplicaSetSpec
+
+if TYPE_CHECKING:
+    from .models import Revision, Service
 
 
 @dataclass
@@ -44,3 +49,31 @@ def next_step(sets: list[ReplicaSetSpec], target: ReplicaSetSpec, strategy: str)
         return Step([*rest, replace(target, replicas=new)], wait_for_ready=new)
     # Start one more new replica; the old ones keep serving until it is ready.
     return Step([*olds, replace(target, replicas=new + 1)], wait_for_ready=new + 1)
+
+
+# --- desired state: what the rollout hands to the runtime -----------------------------------------
+
+
+def desired_state(service: Service, sets: list[ReplicaSetSpec]) -> DesiredState:
+    """Everything the runtime needs to run `service` as the replica sets `sets` (empty: none)."""
+    return DesiredState(
+        service_id=service.id,
+        org_id=service.org_id,
+        name=service.name,
+        health_check_path=service.health_check_path,
+        port=service.port,
+        sets=sets,
+        type=service.type,
+    )
+
+
+def set_spec(key: str, revision: Revision, replicas: int | None = None) -> ReplicaSetSpec:
+    """A replica set `key` running `revision` (its own replica count unless `replicas`)."""
+    return ReplicaSetSpec(
+        key=key,
+        revision=revision.number,
+        image=revision.image,
+        command=revision.command,
+        env=dict(revision.env or {}),
+        replicas=revision.replicas if replicas is None else replicas,
+    )

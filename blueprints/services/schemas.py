@@ -1,4 +1,7 @@
-"""JSON in and out for services, deployments, logs and health checks."""
+"""JSON in and out for services, deployments, logs and health checks.
+
+A service is rendered from the domain's `ServiceView` (the same value the pages render).
+"""
 
 from __future__ import annotations
 
@@ -100,7 +103,7 @@ class ServiceOut(Schema):
     type = fields.String()
     image = fields.String()
     command = fields.String()
-    env = fields.Dict(attribute="visible_env", keys=fields.String(), values=fields.String())
+    env = fields.Dict(keys=fields.String(), values=fields.String())
     health_check_path = fields.String()
     port = fields.Integer(allow_none=True)
     url_settings = fields.Dict()
@@ -113,9 +116,9 @@ class ServiceOut(Schema):
         },
     )
     active_deployment_id = fields.String(allow_none=True)
-    replicas = fields.Nested(ServiceReplicasOut, attribute="replica_summary")
-    health = fields.Nested(ServiceHealthOut, attribute="health")
-    endpoints = fields.List(fields.Dict(), attribute="endpoint_list")
+    replicas = fields.Nested(ServiceReplicasOut)
+    health = fields.Nested(ServiceHealthOut)
+    endpoints = fields.List(fields.Dict())
     created_by_id = fields.String(allow_none=True)
     created_at = Timestamp()
     updated_at = Timestamp()
@@ -130,7 +133,7 @@ class ServiceListItem(Schema):
     status = fields.String()
     current_revision = fields.Integer(allow_none=True)
     url_settings = fields.Dict()
-    health = fields.Nested(ServiceHealthOut, attribute="health")
+    health = fields.Nested(ServiceHealthOut)
     created_at = Timestamp()
     updated_at = Timestamp()
 
@@ -196,7 +199,17 @@ class DeploymentOut(Schema):
     created_at = Timestamp()
     started_at = Timestamp(allow_none=True)
     finished_at = Timestamp(allow_none=True)
-    duration_seconds = fields.Float(allow_none=True)
+    duration_ms = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Milliseconds from start to finish (so far, while in progress); "
+            "null before the rollout starts"
+        },
+    )
+    duration_seconds = fields.Float(
+        allow_none=True,
+        metadata={"description": "Deprecated: use durationMs. The same duration in seconds"},
+    )
 
 
 class ServiceRollbackOut(DeploymentOut):
@@ -230,6 +243,10 @@ class ServiceCheckOut(Schema):
     status = fields.String(metadata={"description": "healthy | hibernated | unhealthy | error"})
     reason = fields.String()
     checked_at = Timestamp()
-    elapsed = fields.Float(attribute="elapsed_ms", metadata={"description": "milliseconds"})
+    elapsed_ms = fields.Float(metadata={"description": "Milliseconds the probe took"})
+    elapsed = fields.Function(
+        lambda result: result.elapsed_ms,
+        metadata={"type": "number", "description": "Deprecated: use elapsedMs (same value)"},
+    )
     pod = fields.String(allow_none=True)
     http_status = fields.Integer(allow_none=True)

@@ -3,18 +3,19 @@ replicas, health, logs (SSE) and deployments with rollback."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, make_response, request, url_for
 from flask_login import login_required
 
 from blueprints.core.api import page_params, paginate
-from blueprints.core.auth import has_role
-from blueprints.core.errors import DomainError
+from blueprints.core.errors import DomainError, NotFound
 from blueprints.core.extensions import db
-from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render
-from blueprints.projects.domain import list_projects, member_role
+from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render, triggered
+from blueprints.core.types import Actor, Org
+from blueprints.projects.domain import list_projects
 
 from . import domain
-from .api import health_of
 from .forms import DeployForm, ServiceForm, SettingsForm
 from .models import Deployment
 from .schemas import ServiceQuery
@@ -27,16 +28,6 @@ def _project_choices(org, actor) -> dict[str, str]:
     return {p.id: p.name for p in rows}
 
 
-def _can_deploy(service, actor) -> bool:
-    if has_role(actor, "maintainer"):
-        return True
-    return has_role(actor, "developer") and member_role(service.project, actor) in (
-        "owner",
-        "maintainer",
-        "contributor",
-    )
-
-
 def _list_context(org, actor, args):
     query = page_params(args, ServiceQuery)
     page = paginate(
@@ -45,10 +36,9 @@ def _list_context(org, actor, args):
         ),
         query,
     )
-    for service in page.items:
-        service.health = health_of(service)
+    views = [domain.view_service(org, actor, service, full=False) for service in page.items]
     return {
-        "page": page,
+        "page": replace(page, items=views),
         "project": query.get("project") or "",
         "status": query.get("status") or "",
     }
@@ -68,6 +58,7 @@ def index():
         "services/_table.html",
         form=form,
         projects=form.project_id.choices,
+        can_create=domain.can_manage(org, actor),
         **ctx,
     )
 
@@ -104,9 +95,15 @@ def create():
     return render("services/_create_form.html", "services/_create_form.html", form=form), status
 
 
-def _detail_context(service, actor):
-    org = actor.organization
-    summary = domain.replica_summary(service)
+def _proxy_url(service_id: str) -> str:
+    return url_for("api.services_api.proxy_root", service_id=service_id, _external=True)
+
+
+def _detail_context(org: Org, actor: Actor, service_id: str) -> dict:
+    """What the detail page and its self-refreshing parts render: the domain's view of the
+    service, its deployments and what the actor may do (booleans for the templates)."""
+    service = domain.get_service(org, actor, service_id)
+    view = domain.view_service(org, actor, service, proxy_url=_proxy_url(service.id))
     active = (
         db.session.get(Deployment, service.active_deployment_id)
         if service.active_deployment_id
@@ -120,15 +117,15 @@ def _detail_context(service, actor):
         ).scalars()
     )
     return {
-        "service": service,
-        "summary": summary,
-        "health": health_of(service, summary["items"]),
+        "service": view,
+        "summary": view.replicas,
+        "health": view.health,
         "active": active,
         "deployments": deployments,
-        "can_deploy": _can_deploy(service, actor),
-        "can_manage": has_role(actor, "maintainer"),
-        "env": domain.visible_env(service, actor),
-        "current_image": domain.current_image(service),
+        "can_deploy": domain.can_deploy(org, actor, service),
+        "can_manage": domain.can_manage(org, actor),
+        "env": view.env,
+        "current_image": view.current_image,
     }
 
 
@@ -136,9 +133,14 @@ def _detail_context(service, actor):
 @login_required
 def detail(service_id):
     org, actor = page_actor()
-    service = domain.get_service(org, actor, service_id)
+    ctx = _detail_context(org, actor, service_id)
+    service = ctx["service"]
     form = DeployForm(
-        data={"image": service.image, "command": service.command, "replicas": service.replicas}
+        data={
+            "image": service.image,
+            "command": service.command,
+            "replicas": service.replica_count,
+        }
     )
     settings = SettingsForm(
         data={
@@ -148,19 +150,14 @@ def detail(service_id):
         }
     )
     return render(
-        "services/detail.html",
-        "services/_header.html",
-        form=form,
-        settings=settings,
-        **_detail_context(service, actor),
+        "services/detail.html", "services/_header.html", form=form, settings=settings, **ctx
     )
 
 
 def _self_refreshing(service_id: str, template: str):
     """One of the detail page's parts that re-fetch themselves (header, replicas, deployments)."""
     org, actor = page_actor()
-    service = domain.get_service(org, actor, service_id)
-    return render(template, template, **_detail_context(service, actor))
+    return render(template, template, **_detail_context(org, actor, service_id))
 
 
 @bp.get("/services/<service_id>/header")
@@ -186,21 +183,10 @@ def deployments(service_id):
 def progress(deployment_id):
     org, actor = page_actor()
     deployment = domain.get_deployment(org, actor, deployment_id)
-    response = make_response(
-        render("services/_progress.html", "services/_progress.html", deployment=deployment)
-    )
+    body = render("services/_progress.html", "services/_progress.html", deployment=deployment)
     if deployment.status != "in-progress":
-        response.status_code = 286  # htmx: stop polling
-        response.headers["HX-Trigger"] = "service-changed"
-    return response
-
-
-def _progress_response(deployment, form=None):
-    response = make_response(
-        render("services/_progress.html", "services/_progress.html", deployment=deployment)
-    )
-    response.headers["HX-Trigger"] = "service-changed"
-    return response
+        return triggered(body, "service-changed", 286)  # 286: htmx stops polling
+    return body
 
 
 @bp.post("/services/<service_id>/deploy")
@@ -235,33 +221,27 @@ def deploy(service_id):
             form=form,
             service=domain.get_service(org, actor, service_id),
         ), exc.status
-    response = make_response(
-        render(
-            "services/_deploy_form.html",
-            "services/_deploy_form.html",
-            form=form,
-            service=deployment.service,
-            started=deployment,
-        )
+    body = render(
+        "services/_deploy_form.html",
+        "services/_deploy_form.html",
+        form=form,
+        service=deployment.service,
+        started=deployment,
     )
-    response.headers["HX-Trigger"] = "service-changed"
-    return response
+    return triggered(body, "service-changed")
 
 
 def _action_result(service_id, message, status=200, deployment=None):
-    response = make_response(
-        render(
-            "services/_action_result.html",
-            "services/_action_result.html",
-            message=message,
-            ok=status < 400,
-            deployment=deployment,
-        ),
-        status,
+    body = render(
+        "services/_action_result.html",
+        "services/_action_result.html",
+        message=message,
+        ok=status < 400,
+        deployment=deployment,
     )
     if status < 400:
-        response.headers["HX-Trigger"] = "service-changed"
-    return response
+        return triggered(body, "service-changed", status)
+    return make_response(body, status)
 
 
 @bp.post("/services/<service_id>/rollback")
@@ -288,8 +268,6 @@ def lifecycle(service_id, action):
     org, actor = page_actor()
     actions = {"start": domain.start, "stop": domain.stop, "restart": domain.restart}
     if action not in actions:
-        from blueprints.core.errors import NotFound
-
         raise NotFound(f"No action '{action}'")
     try:
         result = actions[action](org, actor, service_id)
@@ -335,13 +313,15 @@ def settings(service_id):
         except DomainError as exc:
             apply_domain_error(form, exc)
             status = exc.status
+    view = domain.view_service(org, actor, service, full=True)
     return render(
         "services/_settings.html",
         "services/_settings.html",
         settings=form,
-        service=service,
+        service=view,
+        env=view.env,
         saved=saved,
-        can_manage=has_role(actor, "maintainer"),
+        can_manage=domain.can_manage(org, actor),
     ), status
 
 

@@ -130,6 +130,7 @@ def test_deploy_proxy_logs_and_rolling_update_that_fails(api_as, setup, agent, w
     assert [d["status"] for d in listing["data"]] == ["success", "failed", "failed", "success"]
     assert listing["data"][0]["createdBy"]["id"] == setup.maintainer
     assert listing["data"][1]["durationSeconds"] > 0
+    assert listing["data"][1]["durationMs"] >= 1000 * listing["data"][1]["durationSeconds"] - 10
 
 
 def _deployed(api, project, name="web", replicas=1, **extra):
@@ -151,12 +152,21 @@ def _events(app, kind):
         return out
 
 
+def _log_stream_exists(app, service_id):
+    from blueprints.core.extensions import get_redis
+    from blueprints.services.runtime.logs import stream_key
+
+    with app.app_context():
+        return bool(get_redis().exists(stream_key(service_id)))
+
+
 def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, agent, worker):
     api = api_as(setup.maintainer)
     svc = _deployed(api, setup.project, replicas=1)
     sid = svc["id"]
     check = api.get(f"/api/v1/services/{sid}/check").get_json()
     assert check["status"] == "healthy" and check["elapsed"] > 0 and check["checkedAt"]
+    assert check["elapsedMs"] == check["elapsed"]
     wait_for(
         lambda: api.get(f"/api/v1/services/{sid}").get_json()["health"]["status"] == "healthy",
         timeout=10,
@@ -208,11 +218,16 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
     after = {r["pid"] for r in api.get(f"/api/v1/services/{sid}").get_json()["replicas"]["items"]}
     assert after and not (after & before)
 
-    # Delete stops the processes first.
+    # Delete answers at once; the runtime then stops the processes and a job drops the logs.
     resp = api.delete(f"/api/v1/services/{sid}")
     assert resp.status_code == 200 and resp.get_json()["success"] is True
-    assert not any(psutil.pid_exists(p) for p in after)
     assert api.get(f"/api/v1/services/{sid}").status_code == 404
+    wait_for(
+        lambda: not any(psutil.pid_exists(p) for p in after),
+        timeout=15,
+        what="the deleted service's replicas to stop",
+    )
+    wait_for(lambda: not _log_stream_exists(app, sid), timeout=30, what="the logs to be deleted")
 
 
 def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, setup, agent, worker):
@@ -375,9 +390,9 @@ def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(
 ):
     """No worker process here: jobs run in-process, and the first job "dies" mid-rollout."""
     from blueprints.core.extensions import db
-    from blueprints.services.domain import _desired, set_spec
     from blueprints.services.jobs import run_deployment
     from blueprints.services.models import Deployment, Revision, Service
+    from blueprints.services.rollout import desired_state, set_spec
     from blueprints.services.runtime import get_runtime
 
     api = api_as(setup.maintainer)
@@ -392,7 +407,7 @@ def test_a_deploy_job_resumes_from_where_a_killed_worker_left_it(
         rev2 = db.session.execute(
             db.select(Revision).filter_by(service_id=service.id, number=2)
         ).scalar_one()
-        get_runtime().apply(_desired(service, [*old, set_spec(second["id"], rev2, 1)]))
+        get_runtime().apply(desired_state(service, [*old, set_spec(second["id"], rev2, 1)]))
         db.session.commit()
     run_jobs()
     done = api.get(f"/api/v1/deployments/{second['id']}").get_json()

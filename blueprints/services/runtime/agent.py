@@ -4,7 +4,8 @@ Each replica is an OS process (`/bin/sh -c <command>`) in a session of its own, 
 service's env plus an assigned PORT, writing stdout/stderr to files the agent tails into
 the log store. Every tick the agent reads the desired state from the database, observes
 its replicas (exits, health probes), and converges: starts what is missing, stops what is
-surplus, restarts crashed replicas with backoff. Its records live in Redis, so a restarted
+surplus, restarts crashed replicas with backoff. What it observes is handed to the services
+feature (`services.health`), which decides what it means. Its records live in Redis, so a restarted
 agent re-adopts live processes by pid (verified with the process's create time) instead of
 starting duplicates; the web app and the worker dying never touches a replica.
 """
@@ -36,8 +37,9 @@ from blueprints.core.config import INSTANCE
 from blueprints.core.extensions import db
 
 from . import logs
-from .local import KEY_HEARTBEAT, KEY_NODE, KEY_REPLICAS, load_records
+from .local import KEY_HEARTBEAT, KEY_NODE, KEY_REPLICAS, load_records, replica_status
 from .local_node import start_node_reporter
+from .local_state import RuntimeDesiredState
 from .reconcile import ReplicaRecord, backoff_seconds, plan
 
 log = logging.getLogger("sparki.agent")
@@ -61,12 +63,12 @@ class Agent:
         self.app = app
         cfg = app.config
         self.redis = Redis.from_url(cfg["REDIS_URL"], socket_timeout=10)
-        self.data_dir = Path(cfg.get("AGENT_DATA_DIR") or INSTANCE / "agent")
-        self.interval = float(cfg.get("AGENT_RECONCILE_INTERVAL", 0.5))
-        self.probe_interval = float(cfg.get("AGENT_PROBE_INTERVAL", 5.0))
+        self.data_dir = Path(cfg["AGENT_DATA_DIR"] or INSTANCE / "agent")
+        self.interval = float(cfg["AGENT_RECONCILE_INTERVAL"])
+        self.probe_interval = float(cfg["AGENT_PROBE_INTERVAL"])
         self.health_interval = min(self.probe_interval, 2.0)
-        self.maxlen = int(cfg.get("LOG_STREAM_MAXLEN", 10000))
-        lo, _, hi = str(cfg.get("SERVICE_PORT_RANGE", "42000-42999")).partition("-")
+        self.maxlen = int(cfg["LOG_STREAM_MAXLEN"])
+        lo, _, hi = str(cfg["SERVICE_PORT_RANGE"]).partition("-")
         self.port_lo, self.port_hi = int(lo), int(hi or lo)
         self._port_cursor = self.port_lo
         self.node = node_name or socket.gethostname()
@@ -180,8 +182,6 @@ class Agent:
         self.persist()
 
     def load_desired(self) -> None:
-        from blueprints.services.models import RuntimeDesiredState
-
         try:
             with self.app.app_context():
                 rows = db.session.execute(select(RuntimeDesiredState)).scalars().all()
@@ -461,64 +461,25 @@ class Agent:
         return 200 <= resp.status_code < 300, f"{path} answered {resp.status_code}"
 
     def report_health(self) -> None:
-        """Record each service's health in the database; changes emit events."""
-        from blueprints.core.events import emit
-        from blueprints.core.models import utcnow
-        from blueprints.services.models import Service
+        """Hand what the agent sees (desired counts, replicas) to the services feature, which
+        decides what it means (health status, events, alerts); the agent applies no rules."""
+        from blueprints.services.health import Observation, record_observations
 
+        observations: dict[str, Observation] = {}
+        for sid, spec in self.specs.items():
+            desired = sum(int(s["replicas"]) for s in spec.get("sets", []))
+            observations[sid] = Observation(desired=desired, replicas=[])
+        for rec in self.records.values():
+            seen = observations.get(rec.service_id) or Observation(desired=0, replicas=[])
+            status = replica_status(rec, self.node)
+            observations[rec.service_id] = Observation(seen.desired, [*seen.replicas, status])
         with self.app.app_context():
             try:
-                for service in db.session.execute(select(Service)).scalars():
-                    self._service_health(service, emit, utcnow)
-                db.session.commit()
+                record_observations(observations)
             except Exception:
-                db.session.rollback()
                 log.exception("agent: could not record service health")
             finally:
                 db.session.remove()
-
-    def _service_health(self, service: Any, emit: Any, utcnow: Any) -> None:
-        spec = self.specs.get(service.id) or {}
-        desired = sum(int(s["replicas"]) for s in spec.get("sets", []))
-        mine = [r for r in self.records.values() if r.service_id == service.id]
-        ready = sum(1 for r in mine if r.ready and r.state == "running")
-        if service.status == "failed" and desired == 0:
-            status, reason = "unhealthy", "the last deployment failed and nothing runs"
-        elif desired == 0 or service.status == "stopped":
-            status, reason = "hibernated", "the service is stopped"
-        elif ready:
-            status, reason = "healthy", f"{ready} of {desired} replicas ready"
-        else:
-            detail = next((r.message for r in mine if r.message), "")
-            status = "unhealthy"
-            reason = f"0 of {desired} replicas ready" + (f" ({detail})" if detail else "")
-        old = service.health_status
-        if status == old:
-            if reason != service.health_reason:
-                service.health_reason = reason[:255]
-            return
-        if service.status == "deploying" and status == "unhealthy":
-            return  # a first rollout is not an outage
-        service.health_status, service.health_reason = status, reason[:255]
-        service.health_changed_at = utcnow()
-        if old == "unknown" and status == "hibernated":
-            return
-        from blueprints.users.models import Organization
-
-        org = db.session.get(Organization, service.org_id)
-        data = {
-            "serviceId": service.id,
-            "name": service.name,
-            "projectId": service.project_id,
-            "from": old,
-            "to": status,
-            "reason": reason,
-        }
-        emit(org, "service.health_changed", data)
-        if status == "unhealthy" and service.status == "running":
-            emit(org, "alert.triggered", {"kind": "service.unhealthy", **data})
-        elif old == "unhealthy" and status == "healthy":
-            emit(org, "alert.resolved", {"kind": "service.unhealthy", **data})
 
     def clean_workdirs(self) -> None:
         """Remove the working directories of services that no longer run here."""

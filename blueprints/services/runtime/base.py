@@ -168,6 +168,9 @@ class Runtime(ABC):
     def remove(self, service_id: str) -> None:
         """Forget a service: every replica of it is stopped (asynchronously)."""
 
+    def delete_logs(self, service_id: str) -> None:  # noqa: B027 (optional: a no-op by default)
+        """Drop the stored log lines of a deleted service (a runtime that keeps none: nothing)."""
+
     @abstractmethod
     def replicas(self, service_id: str) -> list[ReplicaStatus]:
         """The replicas of a service that exist now (any set, any state)."""

@@ -21,6 +21,7 @@ from blueprints.core.extensions import db, get_redis
 from . import logs
 from .base import DesiredState, LogEntry, ProbeResult, ReplicaSetSpec, ReplicaStatus, Runtime
 from .local_node import LocalNodeMixin
+from .local_state import RuntimeDesiredState
 from .reconcile import ReplicaRecord
 
 KEY_REPLICAS = "sparki:agent:replicas"  # hash pod -> ReplicaRecord JSON
@@ -43,6 +44,25 @@ def load_records(redis: Redis) -> list[ReplicaRecord]:
     return records
 
 
+def replica_status(rec: ReplicaRecord, node_name: str) -> ReplicaStatus:
+    """The driver-neutral view of one of the agent's replica records."""
+    return ReplicaStatus(
+        pod=rec.pod,
+        set_key=rec.set_key,
+        revision=rec.revision,
+        state=rec.state,
+        ready=bool(rec.ready and rec.state == "running"),
+        node=node_name,
+        address=f"127.0.0.1:{rec.port}",
+        pid=rec.pid,
+        restarts=rec.restarts,
+        started_at=_when(rec.started_at),
+        last_probe_at=_when(rec.last_probe_at),
+        last_exit_code=rec.last_exit_code,
+        message=rec.message,
+    )
+
+
 class LocalRuntime(LocalNodeMixin, Runtime):
     name = "local"
 
@@ -59,8 +79,6 @@ class LocalRuntime(LocalNodeMixin, Runtime):
 
     # --- desired state -------------------------------------------------------------------------
     def apply(self, desired: DesiredState) -> None:
-        from blueprints.services.models import RuntimeDesiredState
-
         row = db.session.get(RuntimeDesiredState, desired.service_id)
         spec = asdict(desired)
         if row is None:
@@ -74,8 +92,6 @@ class LocalRuntime(LocalNodeMixin, Runtime):
             row.generation = (row.generation or 0) + 1
 
     def desired(self, service_id: str) -> DesiredState | None:
-        from blueprints.services.models import RuntimeDesiredState
-
         row = db.session.get(RuntimeDesiredState, service_id)
         if row is None:
             return None
@@ -84,8 +100,6 @@ class LocalRuntime(LocalNodeMixin, Runtime):
         return DesiredState(**spec, sets=sets)
 
     def remove(self, service_id: str) -> None:
-        from blueprints.services.models import RuntimeDesiredState
-
         row = db.session.get(RuntimeDesiredState, service_id)
         if row is not None:
             db.session.delete(row)
@@ -95,27 +109,11 @@ class LocalRuntime(LocalNodeMixin, Runtime):
         redis = self._r()
         node = redis.get(KEY_NODE)
         node_name = node.decode() if isinstance(node, bytes) else (node or "local")
-        out = []
-        for rec in load_records(redis):
-            if rec.service_id != service_id:
-                continue
-            out.append(
-                ReplicaStatus(
-                    pod=rec.pod,
-                    set_key=rec.set_key,
-                    revision=rec.revision,
-                    state=rec.state,
-                    ready=bool(rec.ready and rec.state == "running"),
-                    node=node_name,
-                    address=f"127.0.0.1:{rec.port}",
-                    pid=rec.pid,
-                    restarts=rec.restarts,
-                    started_at=_when(rec.started_at),
-                    last_probe_at=_when(rec.last_probe_at),
-                    last_exit_code=rec.last_exit_code,
-                    message=rec.message,
-                )
-            )
+        out = [
+            replica_status(rec, node_name)
+            for rec in load_records(redis)
+            if rec.service_id == service_id
+        ]
         out.sort(key=lambda r: (r.revision, r.pod))
         return out
 
@@ -128,6 +126,9 @@ class LocalRuntime(LocalNodeMixin, Runtime):
         self, service_id: str, *, after: str | None = None, wait_seconds: float = 5.0
     ) -> Iterator[list[LogEntry]]:
         return logs.follow(self._r(), service_id, after=after, wait_seconds=wait_seconds)
+
+    def delete_logs(self, service_id: str) -> None:
+        logs.delete(self._r(), service_id)
 
     def _ready(self, service_id: str) -> list[ReplicaStatus]:
         return [r for r in self.replicas(service_id) if r.ready and r.address]

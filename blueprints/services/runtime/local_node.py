@@ -238,7 +238,7 @@ def _sample_seconds(explicit: float | None) -> float:
         from flask import current_app, has_app_context
 
         if has_app_context():
-            return float(current_app.config.get("NODE_SAMPLE_SECONDS", DEFAULT_SAMPLE_SECONDS))
+            return float(current_app.config["NODE_SAMPLE_SECONDS"])
     except ImportError:
         pass
     return float(os.environ.get("NODE_SAMPLE_SECONDS", DEFAULT_SAMPLE_SECONDS))
@@ -329,7 +329,7 @@ class LocalNodeMixin:
         from flask import current_app, has_app_context
 
         if has_app_context():
-            return float(current_app.config.get("NODE_STALE_SECONDS", DEFAULT_STALE_SECONDS))
+            return float(current_app.config["NODE_STALE_SECONDS"])
         return DEFAULT_STALE_SECONDS
 
     def _node_state(self) -> list[tuple[str, dict, dict | None, float | None]]:
