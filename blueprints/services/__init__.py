@@ -69,7 +69,7 @@ def register(app, api) -> None:
         "deployment.completed",
         "deployment.failed",
         "service.health_changed",
-        # The agent raises and clears a service's own alerts, with or without the cluster page.
+        # services.health raises and clears a service's own alerts, whichever driver observes.
         "alert.triggered",
         "alert.resolved",
     )

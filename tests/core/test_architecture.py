@@ -29,14 +29,6 @@ FEATURE_NAMES = sorted(
     p.name for p in (ROOT / "blueprints").iterdir() if (p / "__init__.py").exists()
 )
 
-# Import cycles that are known and being removed in other branches of the same issue
-# (the job module imports the domain, and the domain imports the job module back).
-# The lead empties this list once those branches are merged; never add to it.
-KNOWN_CYCLES: list[set[str]] = [
-    {"blueprints.services.domain", "blueprints.services.jobs"},
-    {"blueprints.webhooks.domain", "blueprints.webhooks.jobs"},
-]
-
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -174,7 +166,7 @@ def test_grimp_counts_function_level_imports(tmp_path, monkeypatch):
 
 def test_no_import_cycles_inside_blueprints_and_app():
     graph = grimp.build_graph("blueprints", cache_dir=None)
-    unexpected = [c for c in _cycles(graph) if c not in KNOWN_CYCLES]
+    unexpected = list(_cycles(graph))
     assert unexpected == [], f"import cycles: {[sorted(c) for c in unexpected]}"
     # grimp graphs packages only; `app.py` imports blueprints, so no module of blueprints may
     # import `app` back (that would close a circle through the factory).
