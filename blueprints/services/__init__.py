@@ -60,10 +60,12 @@ def register(app, api) -> None:
     from . import (
         jobs,  # noqa: F401 (periodic jobs)
         models,  # noqa: F401 (tables for migrations)
+        proxy_site,
     )
     from .views import bp
 
     app.register_blueprint(bp)
+    proxy_site.install(app)  # each service's own origin, in front of the dashboard
     for child in services_api.BLUEPRINTS:
         api.register_blueprint(child)
     add_nav(app, "Services", "services.index", 20)
