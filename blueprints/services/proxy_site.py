@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 from flask_login import current_user, login_required
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import escape
 from werkzeug.urls import iri_to_uri
@@ -253,8 +254,9 @@ class ServiceSite:
             drop_cookies=frozenset(
                 {
                     ACCESS_COOKIE,
-                    config.get("SESSION_COOKIE_NAME") or "session",
-                    config.get("REMEMBER_COOKIE_NAME") or "remember_token",
+                    config["SESSION_COOKIE_NAME"],
+                    # Flask-Login's own setting, read the way Flask-Login reads it.
+                    config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE),
                 }
             ),
             sandbox=False,
