@@ -8,7 +8,7 @@ and the sandbox that keeps whatever a service serves out of the dashboard's orig
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 
@@ -57,7 +57,7 @@ class Forward:
     method: str
     path: str
     query: bytes = b""
-    headers: Iterable[tuple[str, str]] = ()
+    headers: Sequence[tuple[str, str]] = ()
     body: bytes | None = None
     remote_addr: str = ""
     host: str = ""
