@@ -87,6 +87,11 @@ class Config:
     NODE_STALE_SECONDS: float = 30.0
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
+    # Each service's own browser origin: `<name>-<short id>.<SPARKI_PROXY_DOMAIN>` answered on
+    # SPARKI_PROXY_PORT (the port appears in links only for the default `localhost` domain;
+    # a real domain is expected behind a reverse proxy on 80/443).
+    SPARKI_PROXY_PORT: int = 8884
+    SPARKI_PROXY_DOMAIN: str = "localhost"
 
     @classmethod
     def from_env(cls, secret_key: str | None = None) -> Config:
@@ -136,6 +141,8 @@ class Config:
             SERVICE_PORT_RANGE=env.get("SERVICE_PORT_RANGE", cls.SERVICE_PORT_RANGE),
             LOG_STREAM_MAXLEN=int(env.get("LOG_STREAM_MAXLEN", cls.LOG_STREAM_MAXLEN)),
             LOG_STREAM_KEEPALIVE=float(env.get("LOG_STREAM_KEEPALIVE", cls.LOG_STREAM_KEEPALIVE)),
+            SPARKI_PROXY_PORT=int(env.get("SPARKI_PROXY_PORT", cls.SPARKI_PROXY_PORT)),
+            SPARKI_PROXY_DOMAIN=env.get("SPARKI_PROXY_DOMAIN", cls.SPARKI_PROXY_DOMAIN),
         )
 
     def as_flask(self) -> dict:

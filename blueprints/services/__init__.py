@@ -60,6 +60,7 @@ def register(app, api) -> None:
     from . import (
         jobs,
         models,  # noqa: F401 (tables for migrations)
+        proxy_site,
     )
     from .views import bp
 
@@ -75,6 +76,7 @@ def register(app, api) -> None:
     )
     add_periodic_jobs(app, jobs.resume_stalled_deployments)
     app.register_blueprint(bp)
+    proxy_site.install(app)  # each service's own origin, in front of the dashboard
     for child in services_api.BLUEPRINTS:
         api.register_blueprint(child)
     add_nav(app, "Services", "services.index", 20)

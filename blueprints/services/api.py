@@ -9,20 +9,20 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import requests
 from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
-from blueprints.core.api import SAFE_METHODS, api_actor, auth_required, paginate
-from blueprints.core.auth import resolve_principal
-from blueprints.core.errors import AuthenticationFailed, NotFound, ServiceUnavailable
-from blueprints.core.extensions import csrf, db
+from blueprints.core.api import api_actor, auth_required, paginate
+from blueprints.core.auth import Principal, resolve_principal
+from blueprints.core.errors import AuthenticationFailed, NotFound
+from blueprints.core.extensions import db
 from blueprints.core.models import iso_utc
 from blueprints.core.schemas import PageQuery, SuccessOut, page_of
 from blueprints.core.types import Actor, Org
 
 from . import domain
 from .models import Service
+from .proxy import PROXY_METHODS, SANDBOX_CSP, Forward, forward, require_write_rights
 from .runtime import get_runtime
 from .runtime.base import LogEntry
 from .schemas import (
@@ -271,48 +271,41 @@ def _is_stream_id(value: str) -> bool:
 
 
 # --- proxy ---------------------------------------------------------------------------------------
+# The dashboard-origin way into a service, for API clients: credentials are an API key or a
+# bearer token (never the dashboard's session cookie, which a page served here could ride),
+# and every answer is sandboxed. Browsers use the service's own origin (`proxy_site`).
 
-PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
-HOP_BY_HOP = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailers",
-    "transfer-encoding",
-    "upgrade",
-}
-NOT_FORWARDED = HOP_BY_HOP | {
-    "host",
-    "authorization",
-    "x-api-key",
-    "cookie",
-    "content-length",
-    "x-csrftoken",
-}
+PROXY_ENDPOINTS = {"proxy", "proxy_root", "proxy_index"}
 
 
-def _proxy_service(service_id: str) -> Service:
-    """Public services answer anyone; private ones need credentials of their organization
-    (another organization's service answers 404, as if it did not exist)."""
+def _proxy_service(service_id: str) -> tuple[Service, Principal | None]:
+    """Public services answer anyone; private ones need a key or token of their organization
+    (another organization's service answers 404, as if it did not exist). The dashboard's
+    session counts as no credentials here."""
     service = db.session.get(Service, service_id)
     principal = resolve_principal()  # wrong credentials raise 401 even for public services
+    if principal is not None and principal.via == "session":
+        principal = None
     if principal is None:
         if service is not None and service.url_auth == "public":
-            return service
+            return service, None
         raise AuthenticationFailed(
-            "Authentication required: send 'X-API-Key' or 'Authorization: Bearer <token>'"
+            "Authentication required: send 'X-API-Key' or 'Authorization: Bearer <token>' "
+            "(the dashboard session is not accepted here; open the service's own URL instead)"
         )
     if service is None or (service.org_id != principal.org.id and service.url_auth != "public"):
         raise NotFound(f"No service with id '{service_id}'", details={"id": service_id})
-    if (
-        principal.via == "session"
-        and request.method not in SAFE_METHODS
-        and current_app.config["WTF_CSRF_ENABLED"]
-    ):
-        csrf.protect()
-    return service
+    return service, principal
+
+
+@bp.after_request
+def _sandbox_proxy_answers(response: Response) -> Response:
+    """Errors too: nothing the proxy answers on the dashboard's origin runs with it."""
+    endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
+    present = response.headers.getlist("Content-Security-Policy")
+    if endpoint in PROXY_ENDPOINTS and SANDBOX_CSP not in present:
+        response.headers.add("Content-Security-Policy", SANDBOX_CSP)
+    return response
 
 
 @bp.route(
@@ -330,63 +323,28 @@ def _proxy_service(service_id: str) -> Service:
 @bp.route("/services/<service_id>/proxy/<path:path>", methods=PROXY_METHODS)
 @bp.doc(
     summary="Forward a request to a ready replica (public services need no credentials)",
+    description="Authenticate with an API key or a bearer token; the dashboard session is "
+    "not accepted. Writes to a private service need a role that may deploy in its project. "
+    "Every answer carries `Content-Security-Policy: sandbox`; browsers should use the "
+    "service's own URL.",
     responses={200: "The replica's answer, streamed", 503: "No ready replica"},
 )
 def proxy(service_id, path):
-    service = _proxy_service(service_id)
-    if service.type != "web":
-        raise NotFound(
-            f"Service '{service.name}' is a worker and answers no HTTP", details={"id": service.id}
-        )
-    target = get_runtime().proxy_target(service.id)
-    if target is None:
-        raise ServiceUnavailable(
-            f"Service '{service.name}' has no ready replica", details={"status": service.status}
-        )
-    prefix = url_for("api.services_api.proxy_root", service_id=service.id)
-    url = f"{target}/{path}"
-    if request.query_string:
-        url += "?" + request.query_string.decode("latin-1")
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in NOT_FORWARDED}
-    headers.update(
-        {
-            "X-Forwarded-For": request.remote_addr or "",
-            "X-Forwarded-Host": request.host,
-            "X-Forwarded-Proto": request.scheme,
-            "X-Forwarded-Prefix": prefix,
-        }
+    service, principal = _proxy_service(service_id)
+    require_write_rights(service, principal, request.method)
+    fwd = Forward(
+        method=request.method,
+        path=path,
+        query=request.query_string,
+        headers=list(request.headers.items()),
+        body=request.get_data() if request.method not in ("GET", "HEAD") else None,
+        remote_addr=request.remote_addr or "",
+        host=request.host,
+        scheme=request.scheme,
+        prefix=url_for("api.services_api.proxy_root", service_id=service.id),
+        sandbox=True,
     )
-    body = request.get_data() if request.method not in ("GET", "HEAD") else None
-    db.session.close()
-    try:
-        upstream = requests.request(
-            request.method,
-            url,
-            headers=headers,
-            data=body,
-            stream=True,
-            allow_redirects=False,
-            timeout=(5, 120),
-        )
-    except requests.RequestException as exc:
-        raise ServiceUnavailable(f"The replica did not answer ({type(exc).__name__})") from exc
-    out_headers = []
-    for key, value in upstream.raw.headers.items():
-        if key.lower() in HOP_BY_HOP:
-            continue
-        if key.lower() == "location" and value.startswith("/"):
-            value = prefix + value
-        out_headers.append((key, value))
-
-    def body_iter():
-        try:
-            yield from upstream.raw.stream(64 * 1024, decode_content=False)
-        finally:
-            upstream.close()
-
-    return Response(
-        body_iter(), status=upstream.status_code, headers=out_headers, direct_passthrough=True
-    )
+    return forward(service, fwd)
 
 
 BLUEPRINTS = (bp,)

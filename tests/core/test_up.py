@@ -50,11 +50,12 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
         upgrade(revision="heads")
         db.session.remove()
         db.engine.dispose()
-    port = free_port()
+    port, proxy_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "API_PORT": str(port),
+        "SPARKI_PROXY_PORT": str(proxy_port),
         "SECRET_KEY": "up-test-secret-key-long-enough-for-hs256",
         "SPARKI_ADMIN_EMAIL": "root@example.com",
         "SPARKI_ADMIN_PASSWORD": "root-password-1",
@@ -96,6 +97,11 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
             headers={"Authorization": f"Bearer {token.json()['token']}"},
         )
         assert me.json()["roles"] == ["admin"]
+        # The same gunicorn answers services' own hosts on the proxy port, and only those.
+        proxied = f"http://127.0.0.1:{proxy_port}/login"
+        assert requests.get(proxied, timeout=10).status_code == 404
+        unknown = {"Host": f"none-0123456789.localhost:{proxy_port}"}
+        assert b"No service answers" in requests.get(proxied, headers=unknown, timeout=10).content
 
         # Every Procfile process (web, worker, scheduler, agent…) and the private Redis run
         # under `sparki up`.

@@ -36,8 +36,9 @@ def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(
     page, log_in, factory, live_server, runtime
 ):
     org = factory.org("Acme Services")
-    factory.user(org, roles=["maintainer"], email="mae@example.com")
+    mae = factory.user(org, roles=["maintainer"], email="mae@example.com")
     log_in("mae@example.com")
+    key = {"X-API-Key": factory.api_key(mae)}  # the API proxy takes no dashboard session
 
     # A project from the projects page, then a service from the services page.
     page.goto(f"{live_server.url}/projects")
@@ -71,7 +72,9 @@ def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(
     expect(page.locator("#logs")).to_contain_text("is ready", timeout=15_000)
 
     # Through the proxy, and the access line shows up in the live log without a reload.
-    answer = page.request.get(f"{live_server.url}/api/v1/services/{service_id}/proxy/?from=e2e")
+    answer = page.request.get(
+        f"{live_server.url}/api/v1/services/{service_id}/proxy/?from=e2e", headers=key
+    )
     assert answer.status == 200 and "Directory listing" in answer.text()
     expect(page.locator("#logs")).to_contain_text("GET /?from=e2e", timeout=15_000)
     page.click("#check-health")
@@ -93,7 +96,7 @@ def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(
     expect(progress.locator("[data-status]")).to_have_text("failed", timeout=40_000)
     expect(progress).to_contain_text("crash-looping")
     expect(page.locator("#logs")).to_contain_text("cannot start")
-    still = page.request.get(f"{live_server.url}/api/v1/services/{service_id}/proxy/")
+    still = page.request.get(f"{live_server.url}/api/v1/services/{service_id}/proxy/", headers=key)
     assert still.status == 200
     expect(page.locator("#deployments")).to_contain_text("failed", timeout=10_000)
     expect(page.locator("#current-image")).to_have_text("app:v2")

@@ -1,0 +1,192 @@
+"""The forwarding engine shared by both ways into a service: the API route on the dashboard's
+origin (`/api/v1/services/<id>/proxy/...`) and the service's own origin (`proxy_site`).
+
+It decides nothing about who may call: the callers authenticate and authorize, then hand
+over one request. Here live the header rules (what goes to the replica, what comes back)
+and the sandbox that keeps whatever a service serves out of the dashboard's origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+
+import requests
+from flask import Response
+
+from blueprints.core.auth import Principal
+from blueprints.core.errors import NotFound, ServiceUnavailable
+from blueprints.core.extensions import db
+from blueprints.projects.domain import require_deploy_rights
+
+from .models import Service
+from .runtime import get_runtime
+
+PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Sparki's own credentials and what the forwarder recomputes never reach the replica.
+NOT_FORWARDED = HOP_BY_HOP | {"host", "authorization", "x-api-key", "content-length", "x-csrftoken"}
+# A page served on the dashboard's origin runs sandboxed: its scripts (if any) get an opaque
+# origin, so they can neither read the dashboard nor send its cookies. No allow-same-origin.
+SANDBOX_CSP = "sandbox allow-scripts allow-forms allow-popups allow-downloads"
+UPSTREAM_TIMEOUT = (5, 120)  # seconds: connect, then between bytes
+
+
+@dataclass
+class Forward:
+    """One request to pass to a replica, as the caller received it.
+
+    `prefix` is where the service's root appears to the browser ("" on its own origin);
+    `drop_cookies` are cookie names removed from the `Cookie` header (Sparki's own);
+    `sandbox` adds the CSP sandbox and drops every `Set-Cookie` (dashboard origin).
+    """
+
+    method: str
+    path: str
+    query: bytes = b""
+    headers: Sequence[tuple[str, str]] = ()
+    body: bytes | None = None
+    remote_addr: str = ""
+    host: str = ""
+    scheme: str = "http"
+    prefix: str = ""
+    drop_cookies: frozenset[str] = field(default_factory=frozenset)
+    sandbox: bool = True
+
+
+def require_write_rights(service: Service, principal: Principal | None, method: str) -> None:
+    """Writes through a private service's proxy need a role that may deploy in its project
+    (viewers and non-member developers read only). Public services take anyone's writes, as
+    anyone may send them. Raises PermissionDenied."""
+    if method.upper() in SAFE_METHODS or service.url_auth == "public" or principal is None:
+        return
+    require_deploy_rights(service.project, principal.user, "send writes to this service")
+
+
+def target_of(service: Service) -> str:
+    """The base URL (`http://127.0.0.1:<port>`) of a ready replica of a web service.
+
+    Raises NotFound for a worker service, ServiceUnavailable when no replica is ready."""
+    if service.type != "web":
+        raise NotFound(
+            f"Service '{service.name}' is a worker and answers no HTTP", details={"id": service.id}
+        )
+    target = get_runtime().proxy_target(service.id)
+    if target is None:
+        raise ServiceUnavailable(
+            f"Service '{service.name}' has no ready replica", details={"status": service.status}
+        )
+    return target
+
+
+def strip_cookies(header: str, names: frozenset[str]) -> str:
+    """The `Cookie` header without the cookies named in `names` (case-sensitive, as sent)."""
+    if not header or not names:
+        return header
+    kept = []
+    for part in header.split(";"):
+        name = part.split("=", 1)[0].strip()
+        if name and name not in names:
+            kept.append(part.strip())
+    return "; ".join(kept)
+
+
+def request_headers(fwd: Forward) -> dict[str, str]:
+    """What the replica receives: the caller's headers minus Sparki's credentials, hop-by-hop
+    headers and Sparki's cookies, plus the X-Forwarded-* set."""
+    out = {k: v for k, v in fwd.headers if k.lower() not in NOT_FORWARDED | {"cookie"}}
+    cookies = "; ".join(v for k, v in fwd.headers if k.lower() == "cookie")
+    cookies = strip_cookies(cookies, fwd.drop_cookies)
+    if cookies and not fwd.sandbox:  # the dashboard origin forwards no cookie at all
+        out["Cookie"] = cookies
+    out.update(
+        {
+            "X-Forwarded-For": fwd.remote_addr,
+            "X-Forwarded-Host": fwd.host,
+            "X-Forwarded-Proto": fwd.scheme,
+            "X-Forwarded-Prefix": fwd.prefix,
+        }
+    )
+    return out
+
+
+def _host_only(set_cookie: str) -> bool:
+    """True when a Set-Cookie names no Domain: a service may set cookies on its own host only,
+    never on a parent domain shared with other services or the dashboard."""
+    try:
+        parsed = SimpleCookie()
+        parsed.load(set_cookie)
+    except CookieError:
+        return False
+    return all(not morsel["domain"] for morsel in parsed.values())
+
+
+def response_headers(raw: Mapping[str, str] | Iterable[tuple[str, str]], fwd: Forward):
+    """The replica's headers as the browser gets them: no hop-by-hop headers, redirects kept
+    under `prefix`, cookies kept off the dashboard's origin, the sandbox added there."""
+    items = raw.items() if isinstance(raw, Mapping) else raw
+    out: list[tuple[str, str]] = []
+    for key, value in items:
+        lower = key.lower()
+        if lower in HOP_BY_HOP:
+            continue
+        if lower == "set-cookie" and (fwd.sandbox or not _host_only(value)):
+            continue
+        if lower == "location" and value.startswith("/") and not value.startswith("//"):
+            value = fwd.prefix + value
+        out.append((key, value))
+    if fwd.sandbox:
+        out.append(("Content-Security-Policy", SANDBOX_CSP))
+    return out
+
+
+def forward(service: Service, fwd: Forward) -> Response:
+    """Send `fwd` to a ready replica of `service` and stream its answer back.
+
+    The database session is closed before the upstream call (a slow replica must not hold a
+    connection). Raises NotFound (worker service) and ServiceUnavailable (no ready replica,
+    or the replica did not answer)."""
+    url = f"{target_of(service)}/{fwd.path.lstrip('/')}"
+    if fwd.query:
+        url += "?" + fwd.query.decode("latin-1")
+    body = fwd.body if fwd.method not in ("GET", "HEAD") else None
+    headers = request_headers(fwd)
+    db.session.close()
+    try:
+        upstream = requests.request(
+            fwd.method,
+            url,
+            headers=headers,
+            data=body,
+            stream=True,
+            allow_redirects=False,
+            timeout=UPSTREAM_TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise ServiceUnavailable(f"The replica did not answer ({type(exc).__name__})") from exc
+
+    def body_iter() -> Iterator[bytes]:
+        try:
+            yield from upstream.raw.stream(64 * 1024, decode_content=False)
+        finally:
+            upstream.close()
+
+    return Response(
+        body_iter(),
+        status=upstream.status_code,
+        headers=response_headers(upstream.raw.headers.items(), fwd),
+        direct_passthrough=True,
+    )
