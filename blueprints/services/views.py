@@ -16,7 +16,7 @@ from blueprints.projects.domain import list_projects, member_role
 from . import domain
 from .api import health_of
 from .forms import DeployForm, ServiceForm, SettingsForm
-from .models import Deployment
+from .models import SERVICE_STATUSES, Deployment
 from .schemas import ServiceQuery
 
 bp = Blueprint("services", __name__, template_folder="templates")
@@ -68,6 +68,7 @@ def index():
         "services/_table.html",
         form=form,
         projects=form.project_id.choices,
+        statuses=SERVICE_STATUSES,
         **ctx,
     )
 
