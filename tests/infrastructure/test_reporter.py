@@ -44,7 +44,7 @@ def test_busy_loop_raises_cpu_utilization(node_ready):
     ]
     try:
         # Every core busy: the host-wide figure nears 100 % whatever else the machine does.
-        wait_for(lambda: cpu() >= 85.0, timeout=10)
+        wait_for(lambda: cpu() >= 85.0)
     finally:
         for proc in spinners:
             proc.kill()
@@ -55,7 +55,7 @@ def test_node_turns_not_ready_when_the_reporter_stops(node_ready, reporter, app,
     monkeypatch.setitem(app.config, "NODE_STALE_SECONDS", 2)
     assert _node(node_ready)["status"] == "Ready"
     reporter.halt()
-    wait_for(lambda: _node(node_ready)["status"] == "NotReady", timeout=5)
+    wait_for(lambda: _node(node_ready)["status"] == "NotReady")
     cluster = node_ready.get("/api/v1/infrastructure/cluster").json
     assert cluster["nodes"] == {"total": 1, "ready": 0, "notReady": 1}
     assert cluster["status"] == "unavailable"
@@ -83,7 +83,7 @@ def test_killed_agent_turns_not_ready_within_the_stale_window(
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         killed = time.monotonic()
-        wait_for(lambda: _node(client, "agent-node")["status"] == "NotReady", timeout=6)
+        wait_for(lambda: _node(client, "agent-node")["status"] == "NotReady")
         assert time.monotonic() - killed < 6
     finally:
         if proc.poll() is None:

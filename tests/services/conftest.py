@@ -16,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support.waiting import PATIENCE, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 SPARKI = str(Path(sys.executable).parent / "sparki")
 READY_TIMEOUT = 8  # seconds a new replica gets to answer its health path in these tests
@@ -23,19 +25,12 @@ READY_TIMEOUT = 8  # seconds a new replica gets to answer its health path in the
 
 def wait_for(
     predicate: Callable[[], object],
-    timeout: float = 20.0,
+    timeout: float = PATIENCE,
     interval: float = 0.1,
     what: str = "condition",
 ):
     """Poll `predicate` until it returns something truthy (bounded; no long sleeps)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+    return wait_until(predicate, timeout=timeout, interval=interval, what=what)
 
 
 def _child_env(app, **extra: str) -> dict[str, str]:

@@ -90,7 +90,7 @@ def test_sigkill_mid_delivery_still_delivers(
     procs = [worker]
     try:
         ping = api.post(f"/api/v1/webhooks/{hook['id']}/ping").json
-        receiver.wait_for(1, timeout=30)
+        receiver.wait_for(1, timeout=90)
         # The worker and its work horse (RQ puts the horse in a session of its own), as a
         # crash or an OOM kill would take them, while the request is in flight.
         family = psutil.Process(worker.pid).children(recursive=True)
@@ -105,7 +105,7 @@ def test_sigkill_mid_delivery_still_delivers(
 
         procs.append(_spawn(["worker"], env, tmp_path))
         procs.append(_spawn(["scheduler"], env, tmp_path))
-        receiver.wait_for(2, timeout=40)
+        receiver.wait_for(2, timeout=120)
         _wait(lambda: _rows(app, hook["id"])[-1].status == "succeeded", 20, "success")
     finally:
         for proc in procs:
