@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from blueprints.core.extensions import get_redis
 from blueprints.services.runtime.local_node import (
@@ -32,6 +33,7 @@ def _node(client, name=NODE):
     )
 
 
+@pytest.mark.slow
 def test_busy_loop_raises_cpu_utilization(node_ready):
     def cpu() -> float:
         return node_ready.get("/api/v1/infrastructure/metrics").json["cluster"]["cpu"][
@@ -62,6 +64,7 @@ def test_node_turns_not_ready_when_the_reporter_stops(node_ready, reporter, app,
     assert node_ready.get("/api/v1/infrastructure/metrics").json["nodes"] == []
 
 
+@pytest.mark.slow
 def test_killed_agent_turns_not_ready_within_the_stale_window(
     app, api_as, factory, monkeypatch, redis_url
 ):

@@ -15,6 +15,7 @@ from blueprints.core.models import utcnow
 from blueprints.webhooks import domain
 from blueprints.webhooks.models import Delivery, Webhook
 from blueprints.webhooks.signing import verify
+from tests.support.waiting import wait_past
 from tests.webhooks.conftest import Reply
 
 
@@ -327,9 +328,7 @@ def test_pending_deliveries_survive_redis_losing_its_data(
         get_redis().flushall()  # a Redis restarted without persistence
     work(timeout=2)
     assert len(receiver.requests) == 1  # nothing in Redis any more
-    import time
-
-    time.sleep(1.1)  # let attempt 2 fall due
+    wait_past(_deliveries(app, hook["id"])[-1].scheduled_at.timestamp())  # attempt 2 falls due
     from blueprints.webhooks.jobs import sweep
 
     with app.app_context():
