@@ -70,6 +70,15 @@ def kill_replicas(data_dir: str) -> None:
     psutil.wait_procs(replica_processes(data_dir), timeout=5)
 
 
+def _port_range() -> str:
+    """A block of 100 ports of this test session's own (the SQLite and PostgreSQL passes of
+    `make test` in different halves): two agents side by side probe a port free and both hand
+    it to a replica before either binds it, so sessions must not share ports."""
+    half = 0 if os.environ.get("SPARKI_TEST_DB", "sqlite") == "sqlite" else 4
+    lo = 43100 + (half + os.getpid() % 4) * 100
+    return f"{lo}-{lo + 99}"
+
+
 class AgentProcess:
     """`sparki agent` in a subprocess; `restart()` kills and starts it again (re-adoption)."""
 
@@ -84,7 +93,7 @@ class AgentProcess:
             AGENT_DATA_DIR=self.data_dir,
             AGENT_RECONCILE_INTERVAL="0.2",
             AGENT_PROBE_INTERVAL="0.5",
-            SERVICE_PORT_RANGE="43100-43999",
+            SERVICE_PORT_RANGE=_port_range(),
         )
         self.proc = subprocess.Popen([SPARKI, "agent"], cwd=str(ROOT), env=env)
         from blueprints.core.extensions import get_redis

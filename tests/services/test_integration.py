@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import psutil
 import pytest
@@ -210,6 +209,23 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
     assert api.get(f"/api/v1/services/{sid}").status_code == 404
 
 
+def _ticks(agent, count: int) -> None:
+    """Wait until the agent has finished `count` more reconcile ticks (each ends by writing a
+    new heartbeat), however slowly the machine runs them."""
+    from blueprints.core.extensions import get_redis
+    from blueprints.services.runtime.local import KEY_HEARTBEAT
+
+    with agent.app.app_context():
+        redis = get_redis()
+    seen = {redis.get(KEY_HEARTBEAT)}
+
+    def ticked() -> bool:
+        seen.add(redis.get(KEY_HEARTBEAT))
+        return len(seen) > count
+
+    wait_for(ticked, interval=0.02, what=f"{count} reconcile ticks")
+
+
 def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, setup, agent, worker):
     api = api_as(setup.maintainer)
     svc = _deployed(api, setup.project, replicas=2)
@@ -223,7 +239,7 @@ def test_agent_restart_readopts_replicas_and_worker_death_spares_them(api_as, se
     os.killpg(dead, signal.SIGKILL)
     wait_for(lambda: not psutil.pid_exists(dead), what="the killed replica to go")
     agent.start()
-    time.sleep(1.5)  # a few reconcile ticks: nothing may be started twice
+    _ticks(agent, 5)  # a few reconcile ticks: nothing may be started twice
 
     def settled():
         detail = api.get(f"/api/v1/services/{svc['id']}").get_json()
