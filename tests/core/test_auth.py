@@ -176,7 +176,9 @@ def test_expired_token_is_401(app, client, factory):
 
 
 def test_short_ttl_token_expires(database_url, redis_url, factory):
-    short = make_app(database_url, redis_url, TOKEN_TTL_SECONDS=1)
+    # `exp` is whole seconds, so a 1 s token may be valid for only a few milliseconds: on a
+    # busy machine it expired before its first use. A few seconds leave room for that use.
+    short = make_app(database_url, redis_url, TOKEN_TTL_SECONDS=5)
     uid = factory.user()
     c = short.test_client()
     token = c.post(
