@@ -69,13 +69,12 @@ def _clean(request, app) -> Iterator[None]:
 
 
 def _truncate() -> None:
+    # DELETE, children first, on both databases: PostgreSQL's TRUNCATE of every table costs
+    # more than the rows do (it halved the speed of the PostgreSQL pass).
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f'DELETE FROM "{name}"'))
+        for name in tables:
+            conn.execute(text(f'DELETE FROM "{name}"'))
 
 
 @pytest.fixture
