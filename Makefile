@@ -20,7 +20,7 @@ test: install-dev assets chromium
 
 # The fast lane for local work: SQLite only, no browser (e2e) and no real processes (slow).
 test-fast: install-dev assets
-	$(BIN)/python -m pytest -q -m "not e2e and not slow"
+	SPARKI_TEST_DB=sqlite $(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
