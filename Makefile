@@ -1,4 +1,5 @@
-# The README's two commands: `make run` and `make test`. Everything else is a step of those.
+# The README's commands: `make run`, `make test` and `make test-fast`. Everything else is a
+# step of those.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -7,14 +8,19 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 VENDOR := static/vendor
 
-.PHONY: run test install install-dev assets chromium migrate lint clean
+.PHONY: run test test-fast install install-dev assets chromium migrate lint clean
 
 run: install assets
 	$(BIN)/sparki db upgrade
 	$(BIN)/sparki up
 
+# ruff check and ruff format --check, then the whole suite on SQLite and PostgreSQL in parallel.
 test: install-dev assets chromium
 	$(BIN)/python scripts/run_tests.py
+
+# The fast lane for local work: SQLite only, no browser (e2e) and no real processes (slow).
+test-fast: install-dev assets
+	SPARKI_TEST_DB=sqlite $(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

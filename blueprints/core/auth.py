@@ -11,6 +11,7 @@ The kernel stores no accounts: the feature that owns them registers a `Principal
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -23,34 +24,65 @@ from typing import Any, Protocol
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, g, request
+from flask import current_app, g, has_app_context, request
 from flask_login import current_user
 
 from .errors import AuthenticationFailed, PermissionDenied
 from .types import Actor, Org
 
 ROLES = ("admin", "maintainer", "developer", "viewer")
-_hasher = PasswordHasher()  # argon2id: memory-hard
 API_KEY_PREFIX = "sk_"
 
 
+# Verifying reads the algorithm and cost from the hash itself: any hasher will do.
+_VERIFIER = PasswordHasher()
+
+
+@functools.lru_cache(maxsize=8)
+def _hasher_for(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """The argon2id hasher (memory-hard) at the app's ARGON2_* cost, one per parameter set;
+    argon2-cffi's default cost outside an app context."""
+    if not has_app_context():
+        return _VERIFIER
+    cfg = current_app.config
+    return _hasher_for(
+        int(cfg["ARGON2_TIME_COST"]), int(cfg["ARGON2_MEMORY_COST"]), int(cfg["ARGON2_PARALLELISM"])
+    )
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    """An argon2id hash of `password` at the app's ARGON2_* cost.
+
+    The hash records its parameters, so it verifies whatever the cost settings are later.
+    """
+    return _hasher().hash(password)
 
 
 def verify_password(hashed: str, password: str) -> bool:
+    """Whether `password` matches `hashed`, at the cost recorded in the hash; False also for
+    a malformed hash."""
     try:
-        return _hasher.verify(hashed, password)
+        return _VERIFIER.verify(hashed, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-# A hash to verify against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@functools.lru_cache(maxsize=8)
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    """A hash of a random password at the given cost, made on first use, not at import."""
+    hasher = _hasher_for(time_cost, memory_cost, parallelism)
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def burn_password_check(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
+    """Spend the time of one real check, so an unknown email takes as long as a wrong
+    password and timing does not reveal which accounts exist."""
+    hasher = _hasher()
+    verify_password(_dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism), password)
 
 
 def issue_token(user: Actor) -> tuple[str, int]:

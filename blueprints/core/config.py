@@ -7,23 +7,66 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = Path(os.environ.get("SPARKI_INSTANCE_PATH", ROOT / "instance"))
 
 
-def _bool(value: str | None, default: bool = False) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
-def _secret_key() -> str:
+def _bool(value: str) -> bool:
+    word = value.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise ValueError(f"expected one of {sorted(_TRUE | _FALSE)}")
+
+
+def _list(value: str, item: type) -> list:
+    return [item(part.strip()) for part in value.split(",") if part.strip()]
+
+
+_COERCE: dict[str, Callable[[str], Any]] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": _bool,
+    "list[int]": lambda value: _list(value, int),
+    "list[str]": lambda value: _list(value, str),
+}
+
+
+def _coerce(name: str, kind: str, value: str) -> Any:
+    """`value` (an environment string) as `kind`; a bad value names the variable."""
+    try:
+        return _COERCE[kind](value)
+    except ValueError as exc:
+        raise ValueError(
+            f"environment variable {name}={value!r} is not a valid {kind}: {exc}"
+        ) from exc
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    """DATABASE_URL (Heroku-style `postgres://` too) as a SQLAlchemy URL using psycopg 3."""
+    database = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'sparki.db'}"
+    if database.startswith("postgres://"):
+        database = "postgresql://" + database[len("postgres://") :]
+    if database.startswith("postgresql://"):
+        database = "postgresql+psycopg://" + database[len("postgresql://") :]
+    return database
+
+
+def _secret_key(env: Mapping[str, str]) -> str:
     """SECRET_KEY from the environment, else one generated once into instance/."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
+    if env.get("SECRET_KEY"):
+        return env["SECRET_KEY"]
     path = INSTANCE / "secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -33,6 +76,10 @@ def _secret_key() -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+# Fields not read from a variable of their own name (see Config.from_env).
+_DERIVED = {"SQLALCHEMY_DATABASE_URI", "SECRET_KEY"}
 
 
 @dataclass
@@ -85,6 +132,12 @@ class Config:
     # reading is older than NODE_STALE_SECONDS is NotReady.
     NODE_SAMPLE_SECONDS: float = 5.0
     NODE_STALE_SECONDS: float = 30.0
+    # Password hashing (argon2id). The defaults are argon2-cffi's own (RFC 9106's low-memory
+    # profile); tests set them cheap. Hashes record their parameters, so changing these never
+    # invalidates a stored hash: old ones still verify.
+    ARGON2_TIME_COST: int = 3
+    ARGON2_MEMORY_COST: int = 65536  # KiB
+    ARGON2_PARALLELISM: int = 4
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
     # Each service's own browser origin: `<name>-<short id>.<SPARKI_PROXY_DOMAIN>` answered on
@@ -94,56 +147,28 @@ class Config:
     SPARKI_PROXY_DOMAIN: str = "localhost"
 
     @classmethod
-    def from_env(cls, secret_key: str | None = None) -> Config:
-        """Read the environment; `secret_key` (tests) avoids touching instance/."""
-        env = os.environ
-        database = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'sparki.db'}"
-        if database.startswith("postgres://"):
-            database = "postgresql://" + database[len("postgres://") :]
-        if database.startswith("postgresql://"):
-            database = "postgresql+psycopg://" + database[len("postgresql://") :]
-        return cls(
-            SECRET_KEY=secret_key or _secret_key(),
-            API_PORT=int(env.get("API_PORT", "8883")),
-            SQLALCHEMY_DATABASE_URI=database,
-            REDIS_URL=env.get("REDIS_URL", cls.REDIS_URL),
-            CORS_ORIGINS=env.get("CORS_ORIGINS", "*"),
-            RATE_LIMIT_PER_KEY=env.get("RATE_LIMIT_PER_KEY", cls.RATE_LIMIT_PER_KEY),
-            RATE_LIMIT_PER_USER=env.get("RATE_LIMIT_PER_USER", cls.RATE_LIMIT_PER_USER),
-            LOGIN_RATE_LIMIT=env.get("LOGIN_RATE_LIMIT", cls.LOGIN_RATE_LIMIT),
-            SPARKI_ADMIN_EMAIL=env.get("SPARKI_ADMIN_EMAIL", ""),
-            SPARKI_ADMIN_PASSWORD=env.get("SPARKI_ADMIN_PASSWORD", ""),
-            SPARKI_ADMIN_ORG=env.get("SPARKI_ADMIN_ORG", "Default"),
-            SPARKI_RUNTIME=env.get("SPARKI_RUNTIME", "local"),
-            SPARKI_CLUSTER_NAME=env.get("SPARKI_CLUSTER_NAME", "sparki-local"),
-            WEBHOOK_ALLOW_PRIVATE=_bool(env.get("WEBHOOK_ALLOW_PRIVATE")),
-            WEBHOOK_RETRY_SCHEDULE=[
-                int(x)
-                for x in env.get(
-                    "WEBHOOK_RETRY_SCHEDULE", "0,5,300,1800,7200,18000,36000,36000"
-                ).split(",")
-            ],
-            WEBHOOK_TIMEOUT_SECONDS=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "15")),
-            WEBHOOK_DISABLE_AFTER_SECONDS=int(
-                env.get("WEBHOOK_DISABLE_AFTER_SECONDS", str(5 * 86400))
-            ),
-            WEBHOOK_LEASE_SECONDS=int(env.get("WEBHOOK_LEASE_SECONDS", "60")),
-            WEBHOOK_INLINE_SECONDS=float(env.get("WEBHOOK_INLINE_SECONDS", "2")),
-            LOG_LEVEL=env.get("LOG_LEVEL", "INFO"),
-            NODE_SAMPLE_SECONDS=float(env.get("NODE_SAMPLE_SECONDS", cls.NODE_SAMPLE_SECONDS)),
-            NODE_STALE_SECONDS=float(env.get("NODE_STALE_SECONDS", cls.NODE_STALE_SECONDS)),
-            DEPLOY_READY_TIMEOUT=float(env.get("DEPLOY_READY_TIMEOUT", cls.DEPLOY_READY_TIMEOUT)),
-            AGENT_RECONCILE_INTERVAL=float(
-                env.get("AGENT_RECONCILE_INTERVAL", cls.AGENT_RECONCILE_INTERVAL)
-            ),
-            AGENT_PROBE_INTERVAL=float(env.get("AGENT_PROBE_INTERVAL", cls.AGENT_PROBE_INTERVAL)),
-            AGENT_DATA_DIR=env.get("AGENT_DATA_DIR", ""),
-            SERVICE_PORT_RANGE=env.get("SERVICE_PORT_RANGE", cls.SERVICE_PORT_RANGE),
-            LOG_STREAM_MAXLEN=int(env.get("LOG_STREAM_MAXLEN", cls.LOG_STREAM_MAXLEN)),
-            LOG_STREAM_KEEPALIVE=float(env.get("LOG_STREAM_KEEPALIVE", cls.LOG_STREAM_KEEPALIVE)),
-            SPARKI_PROXY_PORT=int(env.get("SPARKI_PROXY_PORT", cls.SPARKI_PROXY_PORT)),
-            SPARKI_PROXY_DOMAIN=env.get("SPARKI_PROXY_DOMAIN", cls.SPARKI_PROXY_DOMAIN),
-        )
+    def from_env(
+        cls, secret_key: str | None = None, environ: Mapping[str, str] | None = None
+    ) -> Config:
+        """Every field from the environment variable of the same name, coerced to its type.
+
+        Unset or empty variables keep the default. Lists are comma-separated
+        (`RQ_QUEUES=default,deploys`); booleans are 1/0, true/false, yes/no, on/off. The
+        database comes from DATABASE_URL (normalised for psycopg 3); SECRET_KEY is
+        `secret_key` (tests: instance/ is never touched), else the environment's, else one
+        generated once into instance/. Raises ValueError naming the variable on a bad value.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in _DERIVED:
+                continue
+            raw = env.get(f.name, "")
+            if raw.strip():
+                values[f.name] = _coerce(f.name, str(f.type), raw)
+        values["SQLALCHEMY_DATABASE_URI"] = _database_url(env)
+        values["SECRET_KEY"] = secret_key or _secret_key(env)
+        return cls(**values)
 
     def as_flask(self) -> dict:
         return {k: v for k, v in asdict(self).items() if k.isupper()}

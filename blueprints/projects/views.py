@@ -14,6 +14,7 @@ from blueprints.users.models import User
 
 from . import domain
 from .forms import MemberForm, ProjectForm
+from .models import PROJECT_STATUSES
 from .schemas import ProjectQuery
 
 bp = Blueprint("projects", __name__, template_folder="templates")
@@ -42,6 +43,7 @@ def index():
         "projects/_table.html",
         page=page,
         status=query.get("status") or "",
+        statuses=PROJECT_STATUSES,
         form=ProjectForm(),
         can_create=domain.can_manage(org, actor),
     )

@@ -17,7 +17,7 @@ from blueprints.projects.domain import list_projects
 
 from . import domain
 from .forms import DeployForm, ServiceForm, SettingsForm
-from .models import Deployment
+from .models import SERVICE_STATUSES, Deployment
 from .schemas import ServiceQuery
 
 bp = Blueprint("services", __name__, template_folder="templates")
@@ -59,6 +59,7 @@ def index():
         form=form,
         projects=form.project_id.choices,
         can_create=domain.can_manage(org, actor),
+        statuses=SERVICE_STATUSES,
         **ctx,
     )
 

@@ -9,6 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.core.api import page_params, paginate
+from blueprints.core.auth import ROLES
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import limiter
 from blueprints.core.htmx import apply_domain_error, page_actor, render, triggered
@@ -78,7 +79,9 @@ def _users_context(org, actor, args):
 def index():
     org, actor = page_actor()
     ctx = _users_context(org, actor, request.args)
-    return render("users/index.html", "users/_table.html", form=UserCreateForm(), **ctx)
+    return render(
+        "users/index.html", "users/_table.html", form=UserCreateForm(), roles=ROLES, **ctx
+    )
 
 
 @bp.post("/users")

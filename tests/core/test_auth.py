@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import PASSWORD, make_app
 from tests.core.helpers import assert_error
+from tests.support.waiting import wait_past
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 
@@ -175,7 +176,9 @@ def test_expired_token_is_401(app, client, factory):
 
 
 def test_short_ttl_token_expires(database_url, redis_url, factory):
-    short = make_app(database_url, redis_url, TOKEN_TTL_SECONDS=1)
+    # `exp` is whole seconds, so a 1 s token may be valid for only a few milliseconds: on a
+    # busy machine it expired before its first use. A few seconds leave room for that use.
+    short = make_app(database_url, redis_url, TOKEN_TTL_SECONDS=5)
     uid = factory.user()
     c = short.test_client()
     token = c.post(
@@ -183,7 +186,7 @@ def test_short_ttl_token_expires(database_url, redis_url, factory):
     ).json["token"]
     bearer = {"Authorization": f"Bearer {token}"}
     assert c.get("/api/v1/users/me", headers=bearer).status_code == 200
-    time.sleep(2.1)
+    wait_past(jwt.decode(token, options={"verify_signature": False})["exp"])
     assert_error(c.get("/api/v1/users/me", headers=bearer), 401, "authentication_failed")
 
 

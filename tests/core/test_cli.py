@@ -117,6 +117,7 @@ def test_every_command_answers_help(app, args):
             assert name in result.output
 
 
+@pytest.mark.slow
 def test_console_script_help_and_create_admin(database_url, redis_url, app, tmp_path):
     env = {
         **os.environ,

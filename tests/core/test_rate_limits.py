@@ -196,7 +196,7 @@ def two_servers(database_url, redis_url, app):
             )
             urls.append(f"http://127.0.0.1:{port}")
         for proc, url in zip(procs, urls, strict=True):
-            wait_port(int(url.rsplit(":", 1)[1]), timeout=30)
+            wait_port(int(url.rsplit(":", 1)[1]), timeout=90)
             assert proc.poll() is None
         yield urls
     finally:
@@ -218,7 +218,7 @@ def test_two_web_processes_share_the_limit(two_servers, factory, app):
     statuses, remaining = [], []
     for i in range(7):
         url = (a, b)[i % 2]
-        r = requests.get(f"{url}/api/v1/users/me", headers={"X-API-Key": key}, timeout=10)
+        r = requests.get(f"{url}/api/v1/users/me", headers={"X-API-Key": key}, timeout=60)
         statuses.append(r.status_code)
         remaining.append(r.headers.get("X-RateLimit-Remaining"))
         if r.status_code == 200:

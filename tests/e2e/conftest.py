@@ -6,11 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-pytestmark = pytest.mark.e2e
+# Each test module carries `pytestmark = pytest.mark.e2e` itself: a conftest's pytestmark
+# marks nothing, so `-m "not e2e"` would select these tests anyway.
 
 
 def pytest_collection_modifyitems(config, items):
@@ -18,7 +20,7 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="no chromium binary (make test installs Debian's package)")
     for item in items:
-        if "/e2e/" in str(item.fspath):
+        if item.get_closest_marker("e2e") is not None:
             item.add_marker(skip)
 
 
@@ -39,6 +41,18 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-dev-shm-usage",
         ],
     }
+
+
+# Limits for a busy machine (CI, or both database passes at once): a passing test returns as
+# soon as its condition holds, so only a real failure ever waits this long.
+expect.set_options(timeout=30_000)
+
+
+@pytest.fixture
+def context(context):
+    context.set_default_timeout(60_000)
+    context.set_default_navigation_timeout(60_000)
+    return context
 
 
 @pytest.fixture(scope="session")

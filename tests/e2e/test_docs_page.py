@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
 
 
 def test_docs_page_renders_openapi_without_network(page, live_server):

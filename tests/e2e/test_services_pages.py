@@ -16,6 +16,8 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import screenshot
 from tests.services.conftest import AgentProcess, WorkerProcess, kill_replicas, replica_processes
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture
 def runtime(live_server):
@@ -65,18 +67,18 @@ def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(
     page.click("#deploy-button")
     progress = page.locator(".deploy-progress").first
     expect(progress).to_contain_text("in-progress")
-    expect(progress.locator("[data-status]")).to_have_text("success", timeout=40_000)
+    expect(progress.locator("[data-status]")).to_have_text("success", timeout=120_000)
     expect(progress.locator(".p-ready")).to_have_text("2")
-    expect(page.locator("#service-status")).to_have_text("running", timeout=10_000)
-    expect(page.locator("#replicas tbody tr")).to_have_count(2, timeout=10_000)
-    expect(page.locator("#logs")).to_contain_text("is ready", timeout=15_000)
+    expect(page.locator("#service-status")).to_have_text("running", timeout=60_000)
+    expect(page.locator("#replicas tbody tr")).to_have_count(2, timeout=60_000)
+    expect(page.locator("#logs")).to_contain_text("is ready", timeout=60_000)
 
     # Through the proxy, and the access line shows up in the live log without a reload.
     answer = page.request.get(
         f"{live_server.url}/api/v1/services/{service_id}/proxy/?from=e2e", headers=key
     )
     assert answer.status == 200 and "Directory listing" in answer.text()
-    expect(page.locator("#logs")).to_contain_text("GET /?from=e2e", timeout=15_000)
+    expect(page.locator("#logs")).to_contain_text("GET /?from=e2e", timeout=60_000)
     page.click("#check-health")
     expect(page.locator("#check-outcome")).to_contain_text("healthy")
     screenshot(page, "service-detail")
@@ -85,20 +87,20 @@ def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(
     page.fill("#deploy-form input[name=image]", "app:v2")
     page.click("#deploy-button")
     progress = page.locator(".deploy-progress").first
-    expect(progress.locator("[data-status]")).to_have_text("success", timeout=40_000)
-    expect(page.locator("#current-revision")).to_have_text("2", timeout=10_000)
+    expect(progress.locator("[data-status]")).to_have_text("success", timeout=120_000)
+    expect(page.locator("#current-revision")).to_have_text("2", timeout=60_000)
 
     # A broken command: the deploy fails, the old replicas keep serving.
     page.fill("#deploy-form input[name=image]", "app:broken")
     page.fill("#deploy-form textarea[name=command]", "echo 'cannot start' >&2; exit 1")
     page.click("#deploy-button")
     progress = page.locator(".deploy-progress").first
-    expect(progress.locator("[data-status]")).to_have_text("failed", timeout=40_000)
+    expect(progress.locator("[data-status]")).to_have_text("failed", timeout=120_000)
     expect(progress).to_contain_text("crash-looping")
     expect(page.locator("#logs")).to_contain_text("cannot start")
     still = page.request.get(f"{live_server.url}/api/v1/services/{service_id}/proxy/", headers=key)
     assert still.status == 200
-    expect(page.locator("#deployments")).to_contain_text("failed", timeout=10_000)
+    expect(page.locator("#deployments")).to_contain_text("failed", timeout=60_000)
     expect(page.locator("#current-image")).to_have_text("app:v2")
     screenshot(page, "service-deploy-failed")
 
@@ -106,8 +108,8 @@ def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator("#deployments tr", has_text="app:v1").locator("button.rollback").click()
     expect(page.locator("#action-message")).to_contain_text("Rolling back to app:v1")
-    expect(page.locator("#action-result [data-status]")).to_have_text("success", timeout=40_000)
-    expect(page.locator("#current-revision")).to_have_text("4", timeout=10_000)
+    expect(page.locator("#action-result [data-status]")).to_have_text("success", timeout=120_000)
+    expect(page.locator("#current-revision")).to_have_text("4", timeout=60_000)
     expect(page.locator("#deployments tbody tr").first).to_contain_text("rollback")
     screenshot(page, "service-rollback")
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
 
 
 def test_admin_walks_through_users_keys_and_settings(page, log_in, factory, live_server):

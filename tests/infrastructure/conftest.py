@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from blueprints.core.extensions import get_redis
 from blueprints.services.runtime.local_node import start_node_reporter
+from tests.support.waiting import PATIENCE, wait_until
 
 NODE = "test-node"
 SAMPLE_SECONDS = 0.5
 
 
-def wait_for(check: Callable[[], object], timeout: float = 15.0, every: float = 0.1):
+def wait_for(check: Callable[[], object], timeout: float = PATIENCE, every: float = 0.1):
     """Poll `check` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last: {value!r})")
-        time.sleep(every)
+    return wait_until(check, timeout=timeout, interval=every)
 
 
 @pytest.fixture

@@ -13,16 +13,16 @@ from tests.infrastructure.conftest import NODE, wait_for
 
 
 def _seed_history(app, hours: float, every: int) -> float:
-    """Real readings of this host, stamped across the last `hours`."""
+    """A real reading of this host, restamped across the last `hours` (sampling the host for
+    each point cost seconds on a busy machine; the windows look only at timestamps)."""
     with app.app_context():
         redis = get_redis()
         redis.sadd("sparki:nodes", NODE)
         redis.set(f"sparki:node:{NODE}:info", "{}")
-        sampler = HostSampler("/")
+        real = HostSampler("/").sample()
         now = time.time()
         for age in range(int(hours * 3600), 0, -every):
-            reading = sampler.sample()
-            reading["ts"] = now - age
+            reading = {**real, "ts": now - age}
             record_sample(redis, NODE, reading, sample_seconds=5)
     return now
 

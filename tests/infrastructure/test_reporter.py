@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from blueprints.core.extensions import get_redis
 from blueprints.services.runtime.local_node import (
@@ -32,6 +33,7 @@ def _node(client, name=NODE):
     )
 
 
+@pytest.mark.slow
 def test_busy_loop_raises_cpu_utilization(node_ready):
     def cpu() -> float:
         return node_ready.get("/api/v1/infrastructure/metrics").json["cluster"]["cpu"][
@@ -44,7 +46,7 @@ def test_busy_loop_raises_cpu_utilization(node_ready):
     ]
     try:
         # Every core busy: the host-wide figure nears 100 % whatever else the machine does.
-        wait_for(lambda: cpu() >= 85.0, timeout=10)
+        wait_for(lambda: cpu() >= 85.0)
     finally:
         for proc in spinners:
             proc.kill()
@@ -53,15 +55,17 @@ def test_busy_loop_raises_cpu_utilization(node_ready):
 
 def test_node_turns_not_ready_when_the_reporter_stops(node_ready, reporter, app, monkeypatch):
     monkeypatch.setitem(app.config, "NODE_STALE_SECONDS", 2)
-    assert _node(node_ready)["status"] == "Ready"
+    # Ready first: on a busy machine the reporter thread may lag a 2 s window for a moment.
+    wait_for(lambda: _node(node_ready)["status"] == "Ready")
     reporter.halt()
-    wait_for(lambda: _node(node_ready)["status"] == "NotReady", timeout=5)
+    wait_for(lambda: _node(node_ready)["status"] == "NotReady")
     cluster = node_ready.get("/api/v1/infrastructure/cluster").json
     assert cluster["nodes"] == {"total": 1, "ready": 0, "notReady": 1}
     assert cluster["status"] == "unavailable"
     assert node_ready.get("/api/v1/infrastructure/metrics").json["nodes"] == []
 
 
+@pytest.mark.slow
 def test_killed_agent_turns_not_ready_within_the_stale_window(
     app, api_as, factory, monkeypatch, redis_url
 ):
@@ -83,7 +87,7 @@ def test_killed_agent_turns_not_ready_within_the_stale_window(
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         killed = time.monotonic()
-        wait_for(lambda: _node(client, "agent-node")["status"] == "NotReady", timeout=6)
+        wait_for(lambda: _node(client, "agent-node")["status"] == "NotReady")
         assert time.monotonic() - killed < 6
     finally:
         if proc.poll() is None:
@@ -94,12 +98,13 @@ def test_killed_agent_turns_not_ready_within_the_stale_window(
 def test_history_is_bounded_and_downsampled(ctx):
     """Readings older than an hour leave the raw series; minutes older than a day go too."""
     redis = get_redis()
-    sampler = HostSampler("/")
+    # One real reading (sampling the host costs tens of milliseconds, more on a busy machine),
+    # restamped: trimming and downsampling look only at the timestamps.
+    real = HostSampler("/").sample()
     now = time.time()
-    # Real readings, stamped as if taken over the last 26 hours, every 5 minutes ...
+    # Readings stamped as if taken over the last 26 hours, every 5 minutes ...
     for age in range(26 * 3600, 0, -300):
-        reading = sampler.sample()
-        reading["ts"] = now - age
+        reading = {**real, "ts": now - age}
         record_sample(redis, NODE, reading, sample_seconds=5)
     latest = now - 300  # the newest reading: trimming is relative to it
     raw = redis.zrange(node_key(NODE, "raw"), 0, -1, withscores=True)
@@ -111,8 +116,7 @@ def test_history_is_bounded_and_downsampled(ctx):
     assert all(score % 60 == 0 for _, score in minutes)
     # ... then a burst at a fast rate: the raw hour is capped by count as well.
     for i in range(30):
-        reading = sampler.sample()
-        reading["ts"] = now + i
+        reading = {**real, "ts": now + i}
         record_sample(redis, NODE, reading, sample_seconds=3600 / 20)
     assert redis.zcard(node_key(NODE, "raw")) <= 20 + 60
 

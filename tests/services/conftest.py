@@ -16,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.support.waiting import PATIENCE, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 SPARKI = str(Path(sys.executable).parent / "sparki")
 READY_TIMEOUT = 8  # seconds a new replica gets to answer its health path in these tests
@@ -23,19 +25,12 @@ READY_TIMEOUT = 8  # seconds a new replica gets to answer its health path in the
 
 def wait_for(
     predicate: Callable[[], object],
-    timeout: float = 20.0,
+    timeout: float = PATIENCE,
     interval: float = 0.1,
     what: str = "condition",
 ):
     """Poll `predicate` until it returns something truthy (bounded; no long sleeps)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+    return wait_until(predicate, timeout=timeout, interval=interval, what=what)
 
 
 def _child_env(app, **extra: str) -> dict[str, str]:
@@ -75,6 +70,15 @@ def kill_replicas(data_dir: str) -> None:
     psutil.wait_procs(replica_processes(data_dir), timeout=5)
 
 
+def _port_range() -> str:
+    """A block of 100 ports of this test session's own (the SQLite and PostgreSQL passes of
+    `make test` in different halves): two agents side by side probe a port free and both hand
+    it to a replica before either binds it, so sessions must not share ports."""
+    half = 0 if os.environ.get("SPARKI_TEST_DB", "sqlite") == "sqlite" else 4
+    lo = 43100 + (half + os.getpid() % 4) * 100
+    return f"{lo}-{lo + 99}"
+
+
 class AgentProcess:
     """`sparki agent` in a subprocess; `restart()` kills and starts it again (re-adoption)."""
 
@@ -89,7 +93,7 @@ class AgentProcess:
             AGENT_DATA_DIR=self.data_dir,
             AGENT_RECONCILE_INTERVAL="0.2",
             AGENT_PROBE_INTERVAL="0.5",
-            SERVICE_PORT_RANGE="43100-43999",
+            SERVICE_PORT_RANGE=_port_range(),
         )
         self.proc = subprocess.Popen([SPARKI, "agent"], cwd=str(ROOT), env=env)
         from blueprints.core.extensions import get_redis

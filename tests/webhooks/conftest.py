@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from blueprints.core.extensions import db, get_redis
+from tests.support.waiting import PATIENCE
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Receiver:
         with self.lock:
             self.replies.extend(replies)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+    def wait_for(self, count: int, timeout: float = PATIENCE) -> list[Received]:
         deadline = time.monotonic() + timeout
         with self.lock:
             while len(self.requests) < count:
@@ -103,7 +104,7 @@ def work(app) -> Callable[..., None]:
     """Run queued jobs (and due scheduled ones) in-process until `until()` or a deadline."""
     from blueprints.core.jobs import SparkiSimpleWorker, get_queue
 
-    def run(until: Callable[[], bool] | None = None, timeout: float = 15.0) -> None:
+    def run(until: Callable[[], bool] | None = None, timeout: float = PATIENCE) -> None:
         deadline = time.monotonic() + timeout
         while True:
             with app.app_context():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import time
 
+import pytest
 from redis import Redis
 from sqlalchemy import select
 
@@ -15,7 +15,10 @@ from blueprints.core.extensions import db, get_redis
 from blueprints.core.jobs import SparkiSimpleWorker, get_queue
 from blueprints.webhooks.models import Delivery
 from tests.support.services import free_port, wait_port
+from tests.support.waiting import wait_past, wait_until
 from tests.webhooks.conftest import Reply
+
+pytestmark = pytest.mark.slow  # a real Redis, restarted
 
 
 def _redis(port: int) -> subprocess.Popen:
@@ -47,6 +50,19 @@ def _work(app) -> None:
         worker.flask_app = app
         worker.work(burst=True, with_scheduler=True)
         db.session.remove()
+
+
+def _due(app, webhook_id) -> float:
+    """When the last attempt is scheduled (epoch seconds)."""
+    with app.app_context():
+        last = (
+            db.session.execute(
+                select(Delivery).where(Delivery.webhook_id == webhook_id).order_by(Delivery.attempt)
+            )
+            .scalars()
+            .all()[-1]
+        )
+        return last.scheduled_at.timestamp()
 
 
 def _statuses(app, webhook_id):
@@ -87,7 +103,7 @@ def test_pending_retry_survives_a_redis_restart(app, factory, receiver, monkeypa
                 org, db.session.get(User, admin_id), url=receiver.url, events=["user.created"]
             )
             webhook_id = webhook.id
-            time.sleep(0.01)  # the event comes after the endpoint
+            wait_past(webhook.created_at.timestamp())  # the event comes after the endpoint
             _new_user(
                 org,
                 email="late@example.com",
@@ -96,16 +112,17 @@ def test_pending_retry_survives_a_redis_restart(app, factory, receiver, monkeypa
                 roles=["viewer"],
             )
             db.session.commit()  # the dispatcher queues the relay in this Redis
-        deadline = time.monotonic() + 15
-        while _statuses(own, webhook_id) != ["failed", "pending"]:
-            assert time.monotonic() < deadline, _statuses(own, webhook_id)
+
+        def attempt_2_pending():
             _work(own)
-            time.sleep(0.05)
+            return _statuses(own, webhook_id) == ["failed", "pending"]
+
+        wait_until(attempt_2_pending, interval=0.05, what="attempt 2 to be scheduled")
         # attempt 2 now waits in RQ's scheduled registry; Redis restarts and forgets it
         redis.terminate()
         redis.wait(10)
         redis = _redis(port)
-        time.sleep(1.2)  # attempt 2 falls due
+        wait_past(_due(own, webhook_id))  # attempt 2 falls due
         _work(own)  # the new Redis has nothing to run
         assert _statuses(own, webhook_id) == ["failed", "pending"]
         with own.app_context():

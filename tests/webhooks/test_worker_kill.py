@@ -16,11 +16,14 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from sqlalchemy import select
 
 from blueprints.core.extensions import db
 from blueprints.webhooks.models import Delivery
 from tests.webhooks.conftest import Reply
+
+pytestmark = pytest.mark.slow  # real worker and scheduler processes
 
 ROOT = Path(__file__).resolve().parents[2]
 SPARKI = str(Path(sys.executable).parent / "sparki")
@@ -90,7 +93,7 @@ def test_sigkill_mid_delivery_still_delivers(
     procs = [worker]
     try:
         ping = api.post(f"/api/v1/webhooks/{hook['id']}/ping").json
-        receiver.wait_for(1, timeout=30)
+        receiver.wait_for(1, timeout=90)
         # The worker and its work horse (RQ puts the horse in a session of its own), as a
         # crash or an OOM kill would take them, while the request is in flight.
         family = psutil.Process(worker.pid).children(recursive=True)
@@ -101,12 +104,12 @@ def test_sigkill_mid_delivery_still_delivers(
         first = _rows(app, hook["id"])[0]
         assert first.status == "sending" and first.id == ping["id"]
         # the lease (4 s) must lapse before the sweep may call the attempt lost
-        _wait(lambda: time.time() - first.started_at.timestamp() > 4.2, 10, "the lease")
+        _wait(lambda: time.time() - first.started_at.timestamp() > 4.2, 60, "the lease")
 
         procs.append(_spawn(["worker"], env, tmp_path))
         procs.append(_spawn(["scheduler"], env, tmp_path))
-        receiver.wait_for(2, timeout=40)
-        _wait(lambda: _rows(app, hook["id"])[-1].status == "succeeded", 20, "success")
+        receiver.wait_for(2, timeout=120)
+        _wait(lambda: _rows(app, hook["id"])[-1].status == "succeeded", 60, "success")
     finally:
         for proc in procs:
             _stop(proc)
