@@ -332,15 +332,9 @@ def _sandbox_proxy_answers(response: Response) -> Response:
 def proxy(service_id, path):
     service, principal = _proxy_service(service_id)
     require_write_rights(service, principal, request.method)
-    fwd = Forward(
-        method=request.method,
+    fwd = Forward.of_request(
+        request,
         path=path,
-        query=request.query_string,
-        headers=list(request.headers.items()),
-        body=request.get_data() if request.method not in ("GET", "HEAD") else None,
-        remote_addr=request.remote_addr or "",
-        host=request.host,
-        scheme=request.scheme,
         prefix=url_for("api.services_api.proxy_root", service_id=service.id),
         sandbox=True,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 
 import requests
 from flask import Response
@@ -65,6 +66,22 @@ class Forward:
     prefix: str = ""
     drop_cookies: frozenset[str] = field(default_factory=frozenset)
     sandbox: bool = True
+
+    @classmethod
+    def of_request(cls, req: Any, *, path: str, prefix: str, **options: Any) -> Forward:
+        """The Forward for Flask request `req`, with `path` below the service's root."""
+        return cls(
+            method=req.method,
+            path=path,
+            query=req.query_string,
+            headers=list(req.headers.items()),
+            body=req.get_data() if req.method not in ("GET", "HEAD") else None,
+            remote_addr=req.remote_addr or "",
+            host=req.host,
+            scheme=req.scheme,
+            prefix=prefix,
+            **options,
+        )
 
 
 def require_write_rights(service: Service, principal: Principal | None, method: str) -> None:

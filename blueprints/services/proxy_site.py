@@ -241,15 +241,9 @@ class ServiceSite:
             principal = Principal(user=user, via="service-cookie")
         require_write_rights(service, principal, request.method)
         config = self.app.config
-        fwd = Forward(
-            method=request.method,
+        fwd = Forward.of_request(
+            request,
             path=request.path,
-            query=request.query_string,
-            headers=list(request.headers.items()),
-            body=request.get_data() if request.method not in ("GET", "HEAD") else None,
-            remote_addr=request.remote_addr or "",
-            host=request.host,
-            scheme=request.scheme,
             prefix="",
             drop_cookies=frozenset(
                 {
