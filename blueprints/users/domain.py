@@ -493,7 +493,7 @@ def change_password(
     user = get_in_org(User, org, actor.id)
     if not verify_password(user.password_hash, current_password or ""):
         raise InvalidRequest(
-            "The current password is wrong", field="current_password", reason="wrong"
+            "The current password is wrong", field="currentPassword", reason="wrong"
         )
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
