@@ -101,10 +101,14 @@ def refresh():
     description="For a cookie session. Bearer tokens end with logout-everywhere or expiry.",
 )
 def logout():
+    if current_principal().via != "session":
+        return {
+            "success": False,
+            "message": "No session to end: bearer tokens end with logout-everywhere or expiry,"
+            " API keys by revoking them",
+        }
     org, actor = api_actor()
-    sid = sessions.current_session_id()
-    if current_principal().via == "session" and sid is not None:
-        domain.end_session(org, actor, sid)
+    domain.end_session(org, actor, sessions.current_session_id())
     sessions.end_current()
     return {"success": True, "message": "Logged out"}
 

@@ -395,6 +395,7 @@ def delete_user(org: Organization, actor: User, user_id: str) -> None:
         )
     db.session.delete(user)
     db.session.commit()
+    sessions.end_all(user_id)
 
 
 # --- API keys ------------------------------------------------------------------------------

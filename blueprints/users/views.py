@@ -340,6 +340,7 @@ def end_session(session_id):
     ending_own = session_id == sessions.current_session_id()
     domain.end_session(org, actor, session_id)
     if ending_own:
+        sessions.end_current()
         logout_user()
         return hx_redirect_or(url_for("users.login"), redirect(url_for("users.login")))
     return _sessions_table(org, actor)

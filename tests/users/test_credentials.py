@@ -82,6 +82,14 @@ def test_api_logout_ends_the_session(app, factory):
     _refused(app, saved)
 
 
+def test_api_logout_with_a_token_says_what_ends_tokens(client, factory, api_as):
+    api = api_as(factory.user())
+    r = api.post("/api/v1/auth/logout")
+    assert r.status_code == 200 and r.json["success"] is False
+    assert "logout-everywhere" in r.json["message"]
+    assert api.get("/api/v1/users/me").status_code == 200
+
+
 def test_a_remember_cookie_does_not_revive_a_session(app, factory):
     from flask_login.utils import encode_cookie
 
