@@ -193,12 +193,10 @@ def api_as(app, factory):
 def login_as(app):
     """`login_as(user_id)` → a test client with a logged-in browser session."""
 
+    from tests.support.sessions import session_client
+
     def make(user_id: str):
-        c = app.test_client()
-        with c.session_transaction() as sess:
-            sess["_user_id"] = user_id
-            sess["_fresh"] = True
-        return c
+        return session_client(app, user_id)
 
     return make
 

@@ -5,8 +5,13 @@ the rate limiter's key function, and one way to check a role (`require_role`), u
 domain functions.
 
 The kernel stores no accounts: the feature that owns them registers a `PrincipalLoader`
-(how to load a user by id and an API key by hash) from its `register(app, api)` with
+(how to load a user by id and an API key by hash or id) from its `register(app, api)` with
 `register_principal_loader`, which also serves Flask-Login's session user loader.
+
+Sessions and tokens end on the server: a session counts only while it is registered
+(core.sessions) and began in the user's current `credentials_epoch`; a bearer token carries
+the epoch it was minted in (`epc`) and, when minted from an API key, that key's id (`kid`),
+and is refused once the epoch moved on or the key was revoked.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, has_app_context, request
 from flask_login import current_user
 
+from . import sessions
 from .errors import AuthenticationFailed, PermissionDenied
 from .types import Actor, Org
 
@@ -85,17 +91,25 @@ def burn_password_check(password: str) -> None:
     verify_password(_dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism), password)
 
 
-def issue_token(user: Actor) -> tuple[str, int]:
+def issue_token(user: Actor, *, api_key: ApiKeyRecord | None = None) -> tuple[str, int]:
+    """A bearer token for `user` and its lifetime in seconds.
+
+    It dies with the user's credentials epoch and, when `api_key` is given (a token minted
+    by a key), with that key: revoking the key refuses the token at once.
+    """
     ttl = int(current_app.config["TOKEN_TTL_SECONDS"])
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "sub": user.id,
         "org": user.org_id,
         "iat": now,
         "exp": now + ttl,
         "typ": "access",
         "jti": secrets.token_hex(8),
+        "epc": int(user.credentials_epoch or 0),
     }
+    if api_key is not None:
+        claims["kid"] = api_key.id
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256"), ttl
 
 
@@ -141,11 +155,13 @@ class PrincipalLoader:
     """How the kernel finds who acts; registered by the feature that owns accounts.
 
     `user(user_id)` returns the user with that id (active or not) or None; `api_key(key_hash)`
-    returns the key stored under that SHA-256 hex hash (revoked or not) or None.
+    returns the key stored under that SHA-256 hex hash (revoked or not) or None;
+    `api_key_by_id(key_id)` the key with that id (revoked or not) or None.
     """
 
     user: Callable[[str], Actor | None]
     api_key: Callable[[str], ApiKeyRecord | None]
+    api_key_by_id: Callable[[str], ApiKeyRecord | None]
 
 
 _LOADER_KEY = "sparki_principal_loader"
@@ -167,8 +183,16 @@ def _loader() -> PrincipalLoader:
 
 
 def _session_user(user_id: str) -> Actor | None:
-    """Flask-Login's user loader: the session's user while it exists and is active."""
-    return _load_user(user_id)
+    """Flask-Login's user loader: the session's user while it exists and is active, the
+    session is registered (not logged out or ended) and began in the user's current epoch.
+
+    Flask-Login's remember cookie comes through here too and carries no registered session,
+    so it can never revive one.
+    """
+    user = _load_user(user_id)
+    if user is None or not sessions.is_live(user.id, int(user.credentials_epoch or 0)):
+        return None
+    return user
 
 
 @dataclass
@@ -223,6 +247,24 @@ def _from_api_key(raw: str) -> Principal:
     return Principal(user=user, via="key", api_key=key)
 
 
+def _from_token(value: str) -> Principal:
+    claims = decode_token(value)
+    user = _load_user(claims["sub"], claims["org"])
+    if user is None:
+        raise AuthenticationFailed("The token's user no longer exists or is inactive")
+    if claims.get("epc") != int(user.credentials_epoch or 0):
+        raise AuthenticationFailed(
+            "The token was ended by a logout everywhere or a password, role or status change;"
+            " log in again"
+        )
+    key = None
+    if "kid" in claims:
+        key = _loader().api_key_by_id(str(claims["kid"]))
+        if key is None or key.revoked_at is not None or key.user_id != user.id:
+            raise AuthenticationFailed("The API key this token was minted from has been revoked")
+    return Principal(user=user, via="token", api_key=key)
+
+
 def resolve_principal() -> Principal | None:
     """Authenticate the current request once (cached on `g`).
 
@@ -254,11 +296,7 @@ def _resolve() -> Principal | None:
         value = value.strip()
         if value.startswith(API_KEY_PREFIX):
             return _from_api_key(value)
-        claims = decode_token(value)
-        user = _load_user(claims["sub"], claims["org"])
-        if user is None:
-            raise AuthenticationFailed("The token's user no longer exists or is inactive")
-        return Principal(user=user, via="token")
+        return _from_token(value)
     if current_user and current_user.is_authenticated:
         return Principal(user=current_user._get_current_object(), via="session")
     return None

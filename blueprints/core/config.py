@@ -96,6 +96,8 @@ class Config:
     RATELIMIT_ENABLED: bool = True
     LOGIN_RATE_LIMIT: str = "20/minute"
     TOKEN_TTL_SECONDS: int = 3600
+    # A dashboard session not seen for this long ends on the server (core.sessions).
+    SESSION_IDLE_SECONDS: int = 7 * 86400
     IDEMPOTENCY_TTL_SECONDS: int = 24 * 3600
     SPARKI_ADMIN_EMAIL: str = ""
     SPARKI_ADMIN_PASSWORD: str = ""

@@ -28,6 +28,7 @@ class Actor(Protocol):
     org_id: str
     email: str
     roles: list[str]
+    credentials_epoch: int  # sessions and tokens from an earlier epoch are refused
 
     @property
     def is_admin(self) -> bool: ...

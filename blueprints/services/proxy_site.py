@@ -127,12 +127,19 @@ def mint_access_token(service: Service, user: User) -> str:
     """A signed, single-use token (valid TOKEN_SECONDS) letting `user` sign in on the
     service's host; good for that service and host only."""
     host = service_host(service, current_app.config).rsplit(":", 1)[0]
-    payload = {"u": user.id, "s": service.id, "h": host, "n": secrets.token_hex(12)}
+    payload = {
+        "u": user.id,
+        "s": service.id,
+        "h": host,
+        "n": secrets.token_hex(12),
+        "e": int(user.credentials_epoch or 0),
+    }
     return _serializer(_TOKEN_SALT).dumps(payload)
 
 
-def redeem_access_token(service: Service, token: str, host: str) -> str:
-    """The user id in a valid token for this service and host, spending the token.
+def redeem_access_token(service: Service, token: str, host: str) -> tuple[str, int]:
+    """The user id and credentials epoch in a valid token for this service and host,
+    spending the token.
 
     Raises AuthenticationFailed when the token is forged, expired, already used or meant for
     another service or host."""
@@ -146,19 +153,25 @@ def redeem_access_token(service: Service, token: str, host: str) -> str:
         raise AuthenticationFailed("The sign-in link is for another service")
     if not get_redis().set(f"sparki:service-token:{claims['n']}", "1", nx=True, ex=120):
         raise AuthenticationFailed("The sign-in link was already used; open the service again")
-    return str(claims["u"])
+    return str(claims["u"]), claims.get("e")
 
 
-def _active_member(service: Service, user_id: str) -> User | None:
+def _active_member(service: Service, user_id: str, epoch: Any) -> User | None:
+    """The user, while active in the service's organization and still in the credentials
+    epoch the sign-in began in (a password, role or status change or "log out everywhere"
+    ends service sign-ins too)."""
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.org_id != service.org_id:
+        return None
+    if epoch != int(user.credentials_epoch or 0):
         return None
     return user
 
 
 def access_cookie_user(service: Service, value: str | None) -> User | None:
     """The user an access cookie was issued to, if it is valid for this service (signed,
-    younger than ACCESS_COOKIE_SECONDS, the user still active in the service's organization)."""
+    younger than ACCESS_COOKIE_SECONDS, the user still active in the service's organization
+    and in the credentials epoch it was issued in)."""
     if not value:
         return None
     try:
@@ -167,7 +180,7 @@ def access_cookie_user(service: Service, value: str | None) -> User | None:
         return None
     if not isinstance(claims, dict) or claims.get("s") != service.id:
         return None
-    return _active_member(service, str(claims.get("u", "")))
+    return _active_member(service, str(claims.get("u", "")), claims.get("e"))
 
 
 # --- the dashboard's side ------------------------------------------------------------------------
@@ -258,10 +271,10 @@ class ServiceSite:
         return forward(service, fwd)
 
     def sign_in(self, service: Service, host: str) -> Response:
-        user_id = redeem_access_token(service, request.args.get("token", ""), host)
-        if _active_member(service, user_id) is None:
+        user_id, epoch = redeem_access_token(service, request.args.get("token", ""), host)
+        if _active_member(service, user_id, epoch) is None:
             raise AuthenticationFailed("The sign-in link's user is no longer active")
-        value = _serializer(_COOKIE_SALT).dumps({"u": user_id, "s": service.id})
+        value = _serializer(_COOKIE_SALT).dumps({"u": user_id, "s": service.id, "e": epoch})
         response = redirect(iri_to_uri(safe_next(request.args.get("next"))))
         response.headers["Cache-Control"] = "no-store"
         response.set_cookie(

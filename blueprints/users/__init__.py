@@ -12,10 +12,13 @@ def register(app, api) -> None:
     """Attach this feature's blueprints, nav links, events, commands and the principal loader."""
     from . import api as users_api
     from .cli import admin_from_config_on_up, create_admin_command
-    from .domain import load_api_key, load_user
+    from .domain import load_api_key, load_api_key_by_id, load_user
     from .views import bp
 
-    register_principal_loader(app, PrincipalLoader(user=load_user, api_key=load_api_key))
+    register_principal_loader(
+        app,
+        PrincipalLoader(user=load_user, api_key=load_api_key, api_key_by_id=load_api_key_by_id),
+    )
     register_event_types(app, "user.created")
     app.register_blueprint(bp)
     for child in users_api.BLUEPRINTS:
@@ -23,5 +26,6 @@ def register(app, api) -> None:
     add_nav(app, "Users", "users.index", 80)
     add_nav(app, "API keys", "users.api_keys", 85)
     add_nav(app, "Organization", "users.organization", 90)
+    add_nav(app, "Account", "users.account", 95)
     app.cli.add_command(create_admin_command)
     add_up_hook(app, admin_from_config_on_up)

@@ -7,6 +7,7 @@ from flask import current_app
 from flask_limiter.util import get_remote_address
 from sqlalchemy import text
 
+from blueprints.core import sessions
 from blueprints.core.api import api_actor, auth_required, current_principal, paginate
 from blueprints.core.auth import issue_token
 from blueprints.core.errors import ServiceUnavailable
@@ -22,8 +23,12 @@ from .schemas import (
     ApiKeyQuery,
     HealthOut,
     LoginIn,
+    LogoutEverywhereOut,
     OrganizationOut,
     OrganizationUpdate,
+    PasswordChangedOut,
+    PasswordChangeIn,
+    SessionsOut,
     TokenOut,
     UserCreate,
     UserOut,
@@ -73,10 +78,52 @@ def login(body):
 @auth_bp.post("/auth/refresh")
 @auth_required()
 @auth_bp.output(TokenOut)
-@auth_bp.doc(summary="A fresh token for the authenticated user")
+@auth_bp.doc(
+    summary="A fresh token for the authenticated user",
+    description=(
+        "Every token ends with the user's credentials: a password, role or status change and"
+        " `POST /auth/logout-everywhere` refuse it at once (401). A token refreshed with an API"
+        " key (or from a token that was) is bound to that key: revoking the key refuses the"
+        " token and every token refreshed from it at once (401)."
+    ),
+)
 def refresh():
-    token, ttl = issue_token(current_principal().user)
+    principal = current_principal()
+    token, ttl = issue_token(principal.user, api_key=principal.api_key)
     return {"token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+@auth_bp.post("/auth/logout")
+@auth_required()
+@auth_bp.output(SuccessOut)
+@auth_bp.doc(
+    summary="End this dashboard session on the server",
+    description="For a cookie session. Bearer tokens end with logout-everywhere or expiry.",
+)
+def logout():
+    if current_principal().via != "session":
+        return {
+            "success": False,
+            "message": "No session to end: bearer tokens end with logout-everywhere or expiry,"
+            " API keys by revoking them",
+        }
+    org, actor = api_actor()
+    domain.end_session(org, actor, sessions.current_session_id())
+    sessions.end_current()
+    return {"success": True, "message": "Logged out"}
+
+
+@auth_bp.post("/auth/logout-everywhere")
+@auth_required()
+@auth_bp.output(LogoutEverywhereOut)
+@auth_bp.doc(
+    summary="End every session and bearer token of the authenticated user",
+    description="API keys keep working: revoke them with `DELETE /api-keys/{key_id}`.",
+)
+def logout_everywhere():
+    org, actor = api_actor()
+    ended = domain.log_out_everywhere(org, actor)
+    return {"success": True, "message": "Every session and token ended", "sessions_ended": ended}
 
 
 @bp.get("/users/me")
@@ -85,6 +132,55 @@ def refresh():
 @bp.doc(summary="The authenticated user")
 def me():
     return current_principal().user
+
+
+@bp.get("/users/me/sessions")
+@auth_required()
+@bp.output(SessionsOut)
+@bp.doc(summary="Your live dashboard sessions, most recently seen first")
+def my_sessions():
+    org, actor = api_actor()
+    return {"data": domain.list_sessions(org, actor, current=sessions.current_session_id())}
+
+
+@bp.delete("/users/me/sessions/<session_id>")
+@auth_required()
+@bp.output(SuccessOut)
+@bp.doc(summary="End one of your dashboard sessions")
+def end_my_session(session_id):
+    org, actor = api_actor()
+    domain.end_session(org, actor, session_id)
+    return {"success": True, "message": f"Session {session_id} ended"}
+
+
+@bp.post("/users/me/password")
+@auth_required()
+@bp.input(PasswordChangeIn, arg_name="body")
+@bp.output(PasswordChangedOut)
+@bp.doc(
+    summary="Change your own password (the current one required)",
+    description=(
+        "Ends every other session and every bearer token of yours. A session caller's session"
+        " stays; a bearer-token caller gets a fresh token in `token`. API keys stay."
+    ),
+)
+def change_my_password(body):
+    org, actor = api_actor()
+    principal = current_principal()
+    keep = sessions.current_session_id() if principal.via == "session" else None
+    user = domain.change_password(
+        org,
+        actor,
+        current_password=body["current_password"],
+        new_password=body["new_password"],
+        keep_session=keep,
+    )
+    out = {"success": True, "message": "Password changed", "token": None, "expires_in": None}
+    if keep is not None:
+        sessions.renew_epoch(user.credentials_epoch)
+    elif principal.via == "token":
+        out["token"], out["expires_in"] = issue_token(user, api_key=principal.api_key)
+    return out
 
 
 @bp.get("/users")

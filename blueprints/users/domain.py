@@ -9,12 +9,15 @@ NotFound (404), Conflict (409), all from blueprints.core.errors.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.core import sessions
 from blueprints.core.auth import (
     ROLES,
     burn_password_check,
@@ -25,7 +28,7 @@ from blueprints.core.auth import (
     require_role,
     verify_password,
 )
-from blueprints.core.errors import AuthenticationFailed, Conflict, InvalidRequest
+from blueprints.core.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped, utcnow
@@ -80,6 +83,11 @@ def load_api_key(key_hash: str) -> ApiKey | None:
     return db.session.execute(
         select(ApiKey).where(ApiKey.key_hash == key_hash)
     ).scalar_one_or_none()
+
+
+def load_api_key_by_id(key_id: str) -> ApiKey | None:
+    """The API key with id `key_id`, revoked or not; None when unknown."""
+    return db.session.get(ApiKey, key_id)
 
 
 # --- who may do what: predicates for pages, beside the require_* checks ----------------------
@@ -316,7 +324,9 @@ def _admin_count(org: Organization, exclude: str) -> int:
 def update_user(org: Organization, actor: User, user_id: str, **changes: Any) -> User:
     """Apply `changes` (email, name, password, roles, active) to a user.
 
-    Anyone may change their own name and password; everything else needs an admin.
+    Anyone may change their own name and password; everything else needs an admin. A new
+    password, a change of roles or of status ends every session and token of the user
+    (the caller's own too: the account page's change_password keeps the caller's session).
     Raises NotFound, PermissionDenied, Conflict (email taken, or the org would lose its
     last active admin) and InvalidRequest (blank name, short password, bad roles).
     """
@@ -337,9 +347,11 @@ def update_user(org: Organization, actor: User, user_id: str, **changes: Any) ->
         if not changes["name"].strip():
             raise InvalidRequest("The name may not be empty", field="name", reason="empty")
         user.name = changes["name"].strip()
+    ends_credentials = False
     if changes.get("password") is not None:
         _check_password(changes["password"])
         user.password_hash = hash_password(changes["password"])
+        ends_credentials = True
     demoting = (changes.get("roles") is not None and "admin" not in changes["roles"]) or (
         changes.get("active") is False
     )
@@ -350,11 +362,24 @@ def update_user(org: Organization, actor: User, user_id: str, **changes: Any) ->
             reason="last admin",
         )
     if changes.get("roles") is not None:
-        user.roles = _check_roles(changes["roles"])
+        roles = _check_roles(changes["roles"])
+        ends_credentials |= roles != list(user.roles or [])
+        user.roles = roles
     if changes.get("active") is not None:
+        ends_credentials |= bool(changes["active"]) != bool(user.active)
         user.active = bool(changes["active"])
+    if ends_credentials:
+        _bump_epoch(user)
     _commit_unique("email", "email")
+    if ends_credentials:
+        sessions.end_all(user.id)
     return user
+
+
+def _bump_epoch(user: User) -> None:
+    """Move the user to a new credentials epoch: every session and token from before it is
+    refused from now on (core.auth compares the epoch on every request)."""
+    user.credentials_epoch = int(user.credentials_epoch or 0) + 1
 
 
 def delete_user(org: Organization, actor: User, user_id: str) -> None:
@@ -370,6 +395,7 @@ def delete_user(org: Organization, actor: User, user_id: str) -> None:
         )
     db.session.delete(user)
     db.session.commit()
+    sessions.end_all(user_id)
 
 
 # --- API keys ------------------------------------------------------------------------------
@@ -434,3 +460,83 @@ def revoke_api_key(org: Organization, actor: User, key_id: str) -> ApiKey:
         key.revoked_at = utcnow()
         db.session.commit()
     return key
+
+
+# --- the account: own password and sessions --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One of the actor's live dashboard sessions, as the account page and the API show it."""
+
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    user_agent: str
+    client: str
+    current: bool  # the session this request came through
+
+
+def change_password(
+    org: Organization,
+    actor: User,
+    *,
+    current_password: str,
+    new_password: str,
+    keep_session: str | None = None,
+) -> User:
+    """Change the actor's own password, proving the current one; ends every other session
+    and every token of the actor. `keep_session` (a session id) stays alive: the caller
+    then records the user's new epoch in it (core.sessions.renew_epoch).
+
+    Raises InvalidRequest for a wrong current password or a short new one.
+    """
+    user = get_in_org(User, org, actor.id)
+    if not verify_password(user.password_hash, current_password or ""):
+        raise InvalidRequest(
+            "The current password is wrong", field="currentPassword", reason="wrong"
+        )
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    _bump_epoch(user)
+    db.session.commit()
+    sessions.end_all(user.id, keep=keep_session)
+    return user
+
+
+def list_sessions(
+    org: Organization, actor: User, *, current: str | None = None
+) -> list[SessionView]:
+    """The actor's live dashboard sessions, most recently seen first; `current` (a session
+    id) is marked as the caller's own."""
+    return [
+        SessionView(
+            id=r.id,
+            created_at=r.created_at,
+            last_seen_at=r.last_seen_at,
+            user_agent=r.user_agent,
+            client=r.client,
+            current=r.id == current,
+        )
+        for r in sessions.for_user(actor.id)
+    ]
+
+
+def end_session(org: Organization, actor: User, session_id: str) -> None:
+    """End one of the actor's own sessions (their current one too).
+
+    Raises NotFound for an ended, unknown or someone else's session.
+    """
+    record = sessions.get(session_id)
+    if record is None or record.user_id != actor.id:
+        raise NotFound(f"No live session '{session_id}'", field="id", reason="not found")
+    sessions.end(session_id)
+
+
+def log_out_everywhere(org: Organization, actor: User) -> int:
+    """End every session and bearer token of the actor (API keys stay; revoke them apart).
+    Returns how many sessions ended."""
+    user = get_in_org(User, org, actor.id)
+    _bump_epoch(user)
+    db.session.commit()
+    return sessions.end_all(user.id)

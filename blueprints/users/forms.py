@@ -11,7 +11,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.core.auth import ROLES
@@ -59,4 +59,19 @@ class OrganizationForm(FlaskForm):
     max_services = IntegerField("Max services", validators=[Optional(), NumberRange(0, 100_000)])
     active_service_limit = IntegerField(
         "Active service limit", validators=[Optional(), NumberRange(0, 100_000)]
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    """The account page's own-password change: the current password proves who asks."""
+
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=1024)]
+    )
+    new_password = PasswordField(
+        "New password", validators=[DataRequired(), Length(min=8, max=1024)]
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords differ")],
     )

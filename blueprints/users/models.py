@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.extensions import db
@@ -43,6 +43,9 @@ class User(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, UserMixin, db.Model)
     roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["viewer"])
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Bumped by a password, role or status change and by "log out everywhere": every session
+    # and bearer token records the epoch it began in and is refused once it differs.
+    credentials_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from blueprints.core.auth import ROLES
-from blueprints.core.schemas import PageQuery, Schema, Timestamp, fields, validators
+from blueprints.core.schemas import PageQuery, Schema, SuccessOut, Timestamp, fields, validators
 
 from .models import DEFAULT_LIMITS, DEFAULT_MODULES
 
@@ -114,3 +114,42 @@ class HealthOut(Schema):
     status = fields.String()
     checks = fields.Dict()
     timestamp = Timestamp()
+
+
+class SessionOut(Schema):
+    id = fields.String()
+    created_at = Timestamp()
+    last_seen_at = Timestamp()
+    user_agent = fields.String()
+    client = fields.String(metadata={"description": "The client's address."})
+    current = fields.Boolean(metadata={"description": "The session this request came through."})
+
+
+class SessionsOut(Schema):
+    data = fields.List(fields.Nested(SessionOut))
+
+
+class PasswordChangeIn(Schema):
+    current_password = fields.String(
+        required=True, load_only=True, validate=validators.Length(min=1, max=1024)
+    )
+    new_password = fields.String(
+        required=True, load_only=True, validate=validators.Length(min=8, max=1024)
+    )
+
+
+class PasswordChangedOut(Schema):
+    success = fields.Boolean()
+    message = fields.String()
+    token = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "For a bearer-token caller, a fresh token: the one used is ended."
+            " Null for session and API-key callers (the session and the key stay)."
+        },
+    )
+    expires_in = fields.Integer(allow_none=True)
+
+
+class LogoutEverywhereOut(SuccessOut):
+    sessions_ended = fields.Integer()

@@ -8,14 +8,28 @@ from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
+from blueprints.core import sessions
 from blueprints.core.api import page_params, paginate
 from blueprints.core.auth import ROLES
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import limiter
-from blueprints.core.htmx import apply_domain_error, page_actor, render, triggered
+from blueprints.core.htmx import (
+    apply_domain_error,
+    hx_redirect_or,
+    page_actor,
+    render,
+    triggered,
+)
 
 from . import domain
-from .forms import ApiKeyForm, LoginForm, OrganizationForm, UserCreateForm, UserRolesForm
+from .forms import (
+    ApiKeyForm,
+    LoginForm,
+    OrganizationForm,
+    PasswordChangeForm,
+    UserCreateForm,
+    UserRolesForm,
+)
 from .schemas import UserQuery
 
 bp = Blueprint("users", __name__, template_folder="templates")
@@ -49,6 +63,7 @@ def login():
             status = 401
         else:
             login_user(user)
+            sessions.begin(user.id, user.credentials_epoch)
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
@@ -58,6 +73,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end_current()  # the cookie, even if copied, no longer opens anything
     logout_user()
     flash("You have been logged out.", "info")
     return redirect(url_for("users.login"))
@@ -257,3 +273,85 @@ def organization():
         saved=saved,
         can_edit=domain.can_change_organization(actor),
     ), status
+
+
+# --- the account page: own password and sessions ---------------------------------------------
+
+
+def _sessions_table(org, actor) -> str:
+    return render(
+        "users/_sessions.html",
+        "users/_sessions.html",
+        sessions=domain.list_sessions(org, actor, current=sessions.current_session_id()),
+    )
+
+
+@bp.get("/account")
+@login_required
+def account():
+    org, actor = page_actor()
+    current = sessions.current_session_id()
+    return render(
+        "users/account.html",
+        "users/_sessions.html",
+        form=PasswordChangeForm(),
+        sessions=domain.list_sessions(org, actor, current=current),
+    )
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    org, actor = page_actor()
+    form = PasswordChangeForm()
+    status, changed = 400, False
+    if form.validate_on_submit():
+        try:
+            user = domain.change_password(
+                org,
+                actor,
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+                keep_session=sessions.current_session_id(),
+            )
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            status = exc.status
+        else:
+            sessions.renew_epoch(user.credentials_epoch)  # this session made the change: keep it
+            form, status, changed = PasswordChangeForm(formdata=None), 200, True
+    body = render(
+        "users/_password_form.html", "users/_password_form.html", form=form, changed=changed
+    )
+    return triggered(body, "sessions-changed", status) if changed else (body, status)
+
+
+@bp.get("/account/sessions")
+@login_required
+def account_sessions():
+    org, actor = page_actor()
+    return _sessions_table(org, actor)
+
+
+@bp.post("/account/sessions/<session_id>/end")
+@login_required
+def end_session(session_id):
+    org, actor = page_actor()
+    ending_own = session_id == sessions.current_session_id()
+    domain.end_session(org, actor, session_id)
+    if ending_own:
+        sessions.end_current()
+        logout_user()
+        return hx_redirect_or(url_for("users.login"), redirect(url_for("users.login")))
+    return _sessions_table(org, actor)
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    org, actor = page_actor()
+    domain.log_out_everywhere(org, actor)
+    sessions.end_current()
+    logout_user()
+    flash("You have been logged out everywhere.", "info")
+    return hx_redirect_or(url_for("users.login"), redirect(url_for("users.login")))

@@ -22,6 +22,7 @@ from blueprints.core.events import emit, event_types
 from blueprints.core.extensions import db
 from blueprints.core.jobs import build_cron_scheduler, periodic_jobs
 from tests.conftest import make_app
+from tests.support.sessions import session_client
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "blueprints" / "core"
@@ -256,10 +257,7 @@ def test_a_new_feature_adds_events_card_nav_job_and_cli_through_register(
         emit(db.session.get(Organization, org_id), "probe.happened", {"n": 1})
         db.session.commit()
 
-    client = probe_app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = user_id
-        sess["_fresh"] = True
+    client = session_client(probe_app, user_id)
     home = client.get("/")
     assert home.status_code == 200
     html = home.get_data(as_text=True)

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import PASSWORD, make_app
 from tests.core.helpers import assert_error
+from tests.support.sessions import session_client
 from tests.support.waiting import wait_past
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
@@ -275,11 +276,7 @@ def csrf_app(database_url, redis_url, app):
 
 
 def _session_client(csrf_app, uid):
-    c = csrf_app.test_client()
-    with c.session_transaction() as sess:
-        sess["_user_id"] = uid
-        sess["_fresh"] = True
-    return c
+    return session_client(csrf_app, uid)
 
 
 def _csrf_token(c) -> str:

@@ -14,6 +14,7 @@ import requests
 from tests.conftest import PASSWORD, make_app
 from tests.core.helpers import assert_error, org_of
 from tests.support.services import free_port, wait_port
+from tests.support.sessions import session_client
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
@@ -118,10 +119,7 @@ def test_per_user_limit_is_shared_by_tokens_and_session(limited, factory):
     fresh = {"Authorization": f"Bearer {factory.token(uid)}"}
     assert c.get("/api/v1/users/me", headers=bearer).status_code == 200
     assert c.get("/api/v1/users/me", headers=fresh).status_code == 200
-    session = limited.test_client()
-    with session.session_transaction() as sess:
-        sess["_user_id"] = uid
-        sess["_fresh"] = True
+    session = session_client(limited, uid)
     r = session.get("/api/v1/users/me")
     assert r.status_code == 200 and r.headers["X-RateLimit-Remaining"] == "1"
     assert c.get("/api/v1/users/me", headers=bearer).status_code == 200

@@ -192,6 +192,22 @@ def test_the_access_cookie_flow_and_its_refusals(app, api_as, login_as, setup):
     assert expired.status_code == 401 and b"expired" in expired.data
 
 
+def test_the_access_cookie_and_an_unused_link_end_with_the_users_credentials(
+    app, api_as, login_as, setup
+):
+    """Log out everywhere (or a password, role or status change) ends service sign-ins too."""
+    shop = _service(api_as(setup.maintainer), setup.project, name="shop")
+    shop_host = _host(app, shop["id"])
+    site, answer, _ = _open(app, login_as, setup.viewer, shop["id"])
+    assert answer.status_code == 302
+    assert site.get("/", base_url=f"http://{shop_host}").status_code == 503  # signed in
+    unused = _open(app, login_as, setup.viewer, shop["id"])[2]
+    assert api_as(setup.viewer).post("/api/v1/auth/logout-everywhere").status_code == 200
+    assert site.get("/", base_url=f"http://{shop_host}").status_code == 401
+    late = app.test_client().get(f"{unused.path}?{unused.query}", base_url=f"http://{shop_host}")
+    assert late.status_code == 401
+
+
 def test_open_redirects_only_to_the_services_own_host(app, api_as, login_as, setup):
     api = api_as(setup.maintainer)
     shop = _service(api, setup.project, name="shop")
