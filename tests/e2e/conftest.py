@@ -94,3 +94,16 @@ def screenshot(page, name: str) -> None:
     )
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def choose_filter(page, selector: str, value: str) -> None:
+    """Pick a list page's filter and wait for the table it swaps in.
+
+    htmx binds the filter form once the page has loaded; on a busy machine a choice made
+    right after a navigation came before that and changed nothing.
+    """
+    page.wait_for_load_state("load")
+    with page.expect_response(
+        lambda r: r.request.method == "GET" and r.request.headers.get("hx-request") == "true"
+    ):
+        page.select_option(selector, value)

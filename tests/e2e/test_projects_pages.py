@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import choose_filter, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +55,6 @@ def test_maintainer_manages_a_project(page, log_in, factory, live_server):
     page.click("#archive-project")
     expect(page.locator("h1")).to_contain_text("archived")
     page.click("nav >> text=Projects")
-    page.select_option("#status-filter", "archived")
+    choose_filter(page, "#status-filter", "archived")
     expect(page.locator("#projects")).to_contain_text("Storefront")
     screenshot(page, "projects")
