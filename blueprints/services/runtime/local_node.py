@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import platform
 import socket
 import threading
@@ -33,6 +32,8 @@ from typing import Any
 import psutil
 from redis import Redis
 
+from blueprints.core.config import Config
+
 from .base import NodeInfo, NodeMetrics, ResourceFigure
 
 log = logging.getLogger("sparki.runtime.node")
@@ -40,8 +41,9 @@ log = logging.getLogger("sparki.runtime.node")
 KEY_NODES = "sparki:nodes"
 RAW_SECONDS = 3600  # the last hour at the sampling rate
 MINUTE_SECONDS = 24 * 3600  # a day at one-minute resolution
-DEFAULT_SAMPLE_SECONDS = 5.0
-DEFAULT_STALE_SECONDS = 30.0
+# Outside an app (a reporter started by hand), the settings' own defaults apply.
+DEFAULT_SAMPLE_SECONDS = Config.NODE_SAMPLE_SECONDS
+DEFAULT_STALE_SECONDS = Config.NODE_STALE_SECONDS
 
 
 def node_key(name: str, part: str) -> str:
@@ -241,7 +243,7 @@ def _sample_seconds(explicit: float | None) -> float:
             return float(current_app.config["NODE_SAMPLE_SECONDS"])
     except ImportError:
         pass
-    return float(os.environ.get("NODE_SAMPLE_SECONDS", DEFAULT_SAMPLE_SECONDS))
+    return DEFAULT_SAMPLE_SECONDS
 
 
 def start_node_reporter(
