@@ -20,3 +20,21 @@ def text_problem(value: str) -> str | None:
     if _SURROGATE.search(value):
         return "must not contain an unpaired UTF-16 surrogate"
     return None
+
+
+def refuse_unsafe_url_text() -> None:
+    """Before each request: a path parameter or query value holding NUL (`%00`) is a 400
+    naming it, before a lookup sends it to the database (PostgreSQL answers NUL with an
+    error: a 500). Bodies are checked by the schemas and forms; URL decoding already turns
+    invalid UTF-8 into U+FFFD, so a URL cannot carry a surrogate."""
+    from flask import request
+
+    from .errors import InvalidRequest
+    from .schemas import camel
+
+    values = [(camel(k), v) for k, v in (request.view_args or {}).items()]
+    values += list(request.args.items(multi=True))
+    for name, value in values:
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise InvalidRequest(f"'{name}' {problem}", field=name, reason=problem)

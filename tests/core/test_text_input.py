@@ -232,3 +232,23 @@ def test_pages_show_a_field_error_and_store_nothing(app, login_as, admin, projec
         html = r.get_data(as_text=True)
         assert "must not contain a NUL character" in html, (path, field, html[-2000:])
         assert api.get(f"/api/v1{path}").get_json()["pagination"]["total"] == before, path
+
+
+@pytest.mark.parametrize(
+    "path,field",
+    [
+        ("/api/v1/projects/a%00b", "projectId"),
+        ("/api/v1/services/a%00b", "serviceId"),
+        ("/api/v1/webhooks/a%00b", "webhookId"),
+        ("/api/v1/users/a%00b", "userId"),
+        ("/api/v1/deployments/a%00b", "deploymentId"),
+        ("/api/v1/events?type=a%00b", "type"),
+    ],
+)
+def test_nul_in_a_path_parameter_or_query_is_400_not_a_database_error(api_as, admin, path, field):
+    assert_error(api_as(admin).get(path), 400, "invalid_request", field=field)
+
+
+def test_nul_in_a_page_url_is_a_400_page(login_as, admin):
+    for path in ("/projects/a%00b", "/services/a%00b", "/projects?q=a%00b"):
+        assert login_as(admin).get(path).status_code == 400, path
