@@ -16,6 +16,7 @@ from marshmallow import EXCLUDE, RAISE, pre_load
 
 from . import fields
 from .models import iso_utc
+from .text import camel
 
 __all__ = [
     "Schema",
@@ -28,11 +29,6 @@ __all__ = [
     "validators",
     "camel",
 ]
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class Schema(_Schema):

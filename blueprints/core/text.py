@@ -13,6 +13,12 @@ import re
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def camel(name: str) -> str:
+    """`snake_case` as the API names it: `camelCase`."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def text_problem(value: str) -> str | None:
     """Why `value` cannot be stored as text (None when it can)."""
     if "\x00" in value:
@@ -30,7 +36,6 @@ def refuse_unsafe_url_text() -> None:
     from flask import request
 
     from .errors import InvalidRequest
-    from .schemas import camel
 
     values = [(camel(k), v) for k, v in (request.view_args or {}).items()]
     values += list(request.args.items(multi=True))
