@@ -21,6 +21,7 @@ from blueprints.core.cli import register_cli as register_kernel_commands
 from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from blueprints.core.htmx import register_template_helpers
+from blueprints.core.text import refuse_unsafe_url_text
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -137,6 +138,8 @@ def register_request_hooks(app: APIFlask) -> None:
     def assign_request_id() -> None:
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if _REQUEST_ID.match(given) else f"req-{secrets.token_hex(8)}"
+
+    app.before_request(refuse_unsafe_url_text)
 
     @app.after_request
     def add_request_id(response):

@@ -138,6 +138,71 @@ def _start_private_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
     raise click.ClickException(f"the private Redis did not start on port {port}")
 
 
+def private_redis_file(app: Flask) -> Path:
+    """Where a running `sparki up` records its private Redis's URL (0600, removed on exit)."""
+    return Path(app.instance_path) / "redis" / "url"
+
+
+def _record_private_redis(path: Path, url: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(url + "\n")
+    os.replace(partial, path)  # readers see the whole URL or no file
+
+
+def _forget_private_redis(path: Path, url: str) -> None:
+    """Remove the record if it is still ours (a later `sparki up` may have replaced it)."""
+    try:
+        if path.read_text().strip() == url:
+            path.unlink()
+    except OSError:
+        pass
+
+
+def _redis_answers(url: str) -> bool:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return bool(client.ping())
+    except RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def use_installation_redis(app: Flask) -> str:
+    """Point `app` at the Redis holding this installation's replicas, and return its URL.
+
+    For commands acting on replicas (`sparki agent`, `--stop-replicas`): REDIS_URL when it is
+    set; otherwise the private Redis of the `sparki up` running from this instance folder, as
+    it recorded it. Never the default 127.0.0.1:6379, which on a shared machine may belong to
+    another installation (its replicas are not ours to stop or adopt). Raises a
+    ClickException when REDIS_URL is unset and no running `sparki up` is found.
+    """
+    from .config import Config
+
+    configured = app.config["REDIS_URL"]
+    if os.environ.get("REDIS_URL") or configured != Config.REDIS_URL:
+        return configured
+    path = private_redis_file(app)
+    try:
+        url = path.read_text().strip()
+    except OSError:
+        url = ""
+    if not url or not _redis_answers(url):
+        raise click.ClickException(
+            f"no REDIS_URL and no running `sparki up` found in {app.instance_path}: "
+            "start `sparki up`, or set REDIS_URL to the Redis this installation uses"
+        )
+    app.config["REDIS_URL"] = url
+    app.extensions.pop("sparki_redis", None)  # a client made for the default URL
+    return url
+
+
 def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
     proc.terminate()
     try:
@@ -168,10 +233,13 @@ def up_command(procfile: str, stop_services: bool) -> None:
     env = dict(os.environ)
     manager = Manager()
     redis_proc = None
+    url_file = private_redis_file(current_app)
     if not os.environ.get("REDIS_URL"):
-        data_dir = Path(current_app.instance_path) / "redis"
+        data_dir = url_file.parent
         data_dir.mkdir(parents=True, exist_ok=True)
         redis_proc, env["REDIS_URL"] = _start_private_redis(data_dir)
+        # Commands run beside this one (`sparki agent --stop-replicas`) find it here.
+        _record_private_redis(url_file, env["REDIS_URL"])
         click.echo(f"sparki: private Redis on {env['REDIS_URL']} (pid {redis_proc.pid})")
     try:
         env.setdefault("API_PORT", str(current_app.config["API_PORT"]))
@@ -188,5 +256,6 @@ def up_command(procfile: str, stop_services: bool) -> None:
             )
     finally:
         if redis_proc is not None:
+            _forget_private_redis(url_file, env["REDIS_URL"])
             _stop(redis_proc)
     sys.exit(manager.returncode)

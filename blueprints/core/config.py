@@ -147,6 +147,9 @@ class Config:
     # a real domain is expected behind a reverse proxy on 80/443).
     SPARKI_PROXY_PORT: int = 8884
     SPARKI_PROXY_DOMAIN: str = "localhost"
+    # The address the web process (gunicorn, Procfile) listens on, for both ports: loopback
+    # unless opened on purpose.
+    SPARKI_BIND: str = "127.0.0.1"
 
     @classmethod
     def from_env(

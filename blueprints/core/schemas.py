@@ -1,6 +1,8 @@
 """Schema building blocks: camelCase JSON, UTC timestamps, pagination envelopes.
 
 The same schemas validate input (unknown fields → 400) and document the API in OpenAPI.
+`fields` is Sparki's field vocabulary (`core.fields`): its `String` (and `Email`, `URL`)
+refuse NUL and unpaired surrogates, so every schema built from it does too.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from apiflask import Schema as _Schema
-from apiflask import fields, validators
+from apiflask import validators
 from marshmallow import EXCLUDE, RAISE, pre_load
 
+from . import fields
 from .models import iso_utc
+from .text import camel
 
 __all__ = [
     "Schema",
@@ -25,11 +29,6 @@ __all__ = [
     "validators",
     "camel",
 ]
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class Schema(_Schema):

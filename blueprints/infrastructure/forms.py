@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import FloatField
 from wtforms.validators import InputRequired, NumberRange
 
+from blueprints.core.forms import Form
 
-class ThresholdsForm(FlaskForm):
+
+class ThresholdsForm(Form):
     cpu_percent = FloatField("CPU %", validators=[InputRequired(), NumberRange(1, 100)])
     memory_percent = FloatField("Memory %", validators=[InputRequired(), NumberRange(1, 100)])
     disk_percent = FloatField("Disk %", validators=[InputRequired(), NumberRange(1, 100)])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from blueprints.core.forms import Form
 
 from .models import CI_PROVIDERS, PROJECT_ROLES, VISIBILITIES
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
     visibility = SelectField(
@@ -25,7 +26,7 @@ class ProjectForm(FlaskForm):
     )
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     user_id = SelectField("User", validators=[DataRequired()])
     role = SelectField(
         "Project role", choices={r: r.title() for r in PROJECT_ROLES}, default="contributor"

@@ -22,8 +22,13 @@ def agent_command(stop_replicas: bool) -> None:
     Replicas outlive the agent (like containers outlive their engine's CLI); a restarted
     agent adopts them. `--stop-replicas` stops them all instead (the next start restores them).
     """
+    from blueprints.core.cli import use_installation_redis
+
     from .runtime.agent import run_agent, stop_all_replicas
 
+    # This installation's replicas are recorded in its own Redis, never in whichever
+    # answers on the default address.
+    use_installation_redis(current_app._get_current_object())
     if stop_replicas:
         try:
             click.echo(f"stopped {stop_all_replicas(current_app._get_current_object())} replicas")

@@ -19,6 +19,7 @@ from blueprints.core.events import emit
 from blueprints.core.extensions import db
 from blueprints.core.jobs import enqueue
 from blueprints.core.models import get_in_org, scoped, utcnow
+from blueprints.core.text import text_problem
 from blueprints.core.types import Actor, Org
 from blueprints.projects import domain as projects_domain
 from blueprints.projects.domain import (
@@ -42,8 +43,9 @@ from .rollout import desired_state, set_spec
 from .runtime import get_runtime
 from .runtime.base import LogEntry, ProbeResult, ReplicaStatus
 
-NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# Matched with fullmatch: `$` also matches before a final newline ("ABC\n" passed).
+NAME_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+ENV_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 RESERVED_ENV = {"PORT"}
 MAX_REPLICAS = 20
 ACTIVE = ("running", "deploying")
@@ -66,7 +68,7 @@ EDITABLE = {
 def _validate(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
         values["name"] = (values["name"] or "").strip().lower()
-        if not NAME_RE.match(values["name"]):
+        if not NAME_RE.fullmatch(values["name"]):
             raise InvalidRequest(
                 "A service name is 1-63 lowercase letters, digits or dashes, starting and "
                 "ending with a letter or digit",
@@ -95,6 +97,7 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
             raise InvalidRequest(
                 "The command is longer than 4000 characters", field="command", reason="too long"
             )
+        _require_text(values["command"], "command")
     if "env" in values:
         values["env"] = _validate_env(values["env"])
     if "replicas" in values:
@@ -132,7 +135,7 @@ def _validate_env(env: Any) -> dict[str, str]:
         raise InvalidRequest("At most 100 environment variables", field="env", reason="too many")
     clean: dict[str, str] = {}
     for key, value in env.items():
-        if not isinstance(key, str) or not ENV_KEY_RE.match(key):
+        if not isinstance(key, str) or not ENV_KEY_RE.fullmatch(key):
             raise InvalidRequest(
                 f"'{key}' is not a valid environment variable name",
                 field=f"env.{key}",
@@ -146,8 +149,17 @@ def _validate_env(env: Any) -> dict[str, str]:
             raise InvalidRequest(
                 f"The value of {key} must be a string", field=f"env.{key}", reason="not a string"
             )
+        _require_text(str(value), f"env.{key}")
         clean[key] = str(value)
     return clean
+
+
+def _require_text(value: str, field: str) -> None:
+    """Refuse what no process can be given (`exec` refuses NUL) nor a table store; the API's
+    schemas refuse it first, this covers every other caller (pages, the CLI, env values)."""
+    problem = text_problem(value)
+    if problem:
+        raise InvalidRequest(f"'{field}' {problem}", field=field, reason=problem)
 
 
 def _validate_replicas(replicas: Any) -> None:

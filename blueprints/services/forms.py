@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from blueprints.core.forms import Form
 
 from .models import SERVICE_TYPES
 
@@ -13,7 +14,7 @@ STRATEGY_CHOICES = {"rolling-update": "Rolling update", "recreate": "Recreate"}
 AUTH_CHOICES = {"private": "Private (credentials needed)", "public": "Public (anyone)"}
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(Form):
     project_id = SelectField("Project", validators=[DataRequired()], choices={})
     name = StringField(
         "Name",
@@ -46,14 +47,14 @@ class ServiceForm(FlaskForm):
     url_auth = SelectField("Proxy access", choices=AUTH_CHOICES, default="private")
 
 
-class DeployForm(FlaskForm):
+class DeployForm(Form):
     image = StringField("Image", validators=[Optional(), Length(max=255)])
     command = TextAreaField("Command", validators=[Optional(), Length(max=4000)])
     replicas = IntegerField("Replicas", validators=[Optional(), NumberRange(1, 20)])
     strategy = SelectField("Strategy", choices=STRATEGY_CHOICES, default="rolling-update")
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     url_auth = SelectField("Proxy access", choices=AUTH_CHOICES)
     health_check_path = StringField(
         "Health check path", validators=[DataRequired(), Length(max=255)]

@@ -34,6 +34,18 @@ class Observation:
     replicas: Sequence[ReplicaStatus] = field(default_factory=tuple)
 
 
+def runtime_failure(replicas: Sequence[ReplicaStatus]) -> str | None:
+    """The first thing the runtime reported it could not do for one of `replicas` ("<pod>
+    could not start replica: …"), or None.
+
+    Such a failure is the runtime's, not the program's, and waiting does not cure it (a
+    working directory gone, a command `exec` refuses): a rollout meeting one on a new
+    replica fails at once with it as the reason, and a service's health names it.
+    """
+    failed = next((r for r in replicas if r.failure), None)
+    return f"{failed.pod} {failed.failure}" if failed else None
+
+
 def assess(service: Service, seen: Observation) -> tuple[str, str]:
     """(status, reason) of `service` given what the driver sees; pure."""
     desired = seen.desired
@@ -44,7 +56,9 @@ def assess(service: Service, seen: Observation) -> tuple[str, str]:
         return "hibernated", "the service is stopped"
     if ready:
         return "healthy", f"{ready} of {desired} replicas ready"
-    detail = next((r.message for r in seen.replicas if r.message), "")
+    detail = runtime_failure(seen.replicas) or next(
+        (r.message for r in seen.replicas if r.message), ""
+    )
     return "unhealthy", f"0 of {desired} replicas ready" + (f" ({detail})" if detail else "")
 
 

@@ -22,6 +22,7 @@ from blueprints.core.jobs import periodic
 from blueprints.core.models import utcnow
 
 from .domain import enqueue_deployment
+from .health import runtime_failure
 from .models import Deployment, Revision, Service
 from .rollout import desired_state, next_step, set_spec
 from .runtime import get_runtime
@@ -124,6 +125,9 @@ def _wait_ready(
             db.session.commit()
         if progress["ready"] >= want:
             return
+        failure = runtime_failure(mine)
+        if failure:  # the runtime could not run it: no point waiting, and say why
+            raise RolloutFailed(f"a new replica of revision {target.revision} failed: {failure}")
         looping = next(
             (r for r in mine if r.state == "crashed" and r.restarts >= CRASH_LIMIT), None
         )

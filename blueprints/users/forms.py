@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.core.auth import ROLES
+from blueprints.core.forms import Form
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -25,12 +25,12 @@ class MultiCheckboxField(SelectMultipleField):
 ROLE_CHOICES = {r: r.title() for r in ROLES}  # shorthand dict: value -> label
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
@@ -42,17 +42,17 @@ class UserCreateForm(FlaskForm):
     )
 
 
-class UserRolesForm(FlaskForm):
+class UserRolesForm(Form):
     roles = MultiCheckboxField(
         "Roles", choices=ROLE_CHOICES, validators=[DataRequired(message="Pick at least one role")]
     )
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     schedules = BooleanField("Schedules (sources, workflows, schedules, tasks)")
     crm = BooleanField("CRM (customers and orders)")

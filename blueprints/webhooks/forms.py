@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, StringField, URLField
 from wtforms.validators import DataRequired, Length
 
+from blueprints.core.forms import Form
 from blueprints.users.forms import MultiCheckboxField
 
 from .domain import groups, subscribable
@@ -21,7 +21,7 @@ def event_choices() -> dict[str, str]:
     }
 
 
-class WebhookForm(FlaskForm):
+class WebhookForm(Form):
     url = URLField("Endpoint URL", validators=[DataRequired(), Length(max=2000)])
     description = StringField("Description", validators=[Length(max=200)])
     events = MultiCheckboxField(
@@ -32,7 +32,7 @@ class WebhookForm(FlaskForm):
     active = BooleanField("Active", default=True)
 
 
-class WebhookEditForm(FlaskForm):
+class WebhookEditForm(Form):
     url = URLField("Endpoint URL", validators=[DataRequired(), Length(max=2000)])
     description = StringField("Description", validators=[Length(max=200)])
     events = MultiCheckboxField(
@@ -42,7 +42,7 @@ class WebhookEditForm(FlaskForm):
     )
 
 
-class RecoverForm(FlaskForm):
+class RecoverForm(Form):
     since = DateTimeLocalField(
         "Failed since (UTC)",
         format="%Y-%m-%dT%H:%M",

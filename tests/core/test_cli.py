@@ -220,3 +220,90 @@ def test_no_env_admin_without_both_settings(database_url, redis_url, app):
     assert _ensure(database_url, redis_url, SPARKI_ADMIN_EMAIL="first@example.com") is None
     assert _ensure(database_url, redis_url, SPARKI_ADMIN_PASSWORD="long-enough") is None
     assert _users(app) == []
+
+
+# --- commands acting on replicas find this installation's Redis -----------------------------
+
+
+def _replica_env(database_url: str, instance: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "cli-test-secret-key-long-enough",
+            "PYTHONPATH": str(ROOT),
+            "SPARKI_INSTANCE_PATH": str(instance),
+            "AGENT_DATA_DIR": str(instance / "agent"),
+        }
+    )
+    return env
+
+
+def _stop_replicas(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SPARKI, "agent", "--stop-replicas"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.slow
+def test_stop_replicas_without_redis_url_refuses_when_no_sparki_up_runs(database_url, tmp_path):
+    """It used to read the default 127.0.0.1:6379 (another installation's Redis on a shared
+    machine), say "stopped 0 replicas" and leave this installation's replicas running."""
+    from tests.support.services import free_port
+
+    instance = tmp_path / "instance"
+    env = _replica_env(database_url, instance)
+    expected = f"no REDIS_URL and no running `sparki up` found in {instance}"
+    r = _stop_replicas(env)
+    assert r.returncode != 0 and expected in r.stderr, (r.stdout, r.stderr)
+    assert "stopped" not in r.stdout
+    # A record left by a `sparki up` that died: its Redis no longer answers.
+    (instance / "redis").mkdir(parents=True)
+    (instance / "redis" / "url").write_text(f"redis://127.0.0.1:{free_port()}/0\n")
+    r = _stop_replicas(env)
+    assert r.returncode != 0 and expected in r.stderr, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_stop_replicas_without_redis_url_uses_the_private_redis_sparki_up_recorded(
+    app, database_url, redis_url, tmp_path
+):
+    import json
+
+    import psutil
+
+    from blueprints.core.extensions import get_redis
+    from blueprints.services.runtime.local import KEY_REPLICAS
+    from blueprints.services.runtime.reconcile import ReplicaRecord
+
+    instance = tmp_path / "instance"
+    (instance / "redis").mkdir(parents=True)
+    (instance / "redis" / "url").write_text(redis_url + "\n")  # as a running `sparki up` does
+    replica = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    try:
+        record = ReplicaRecord(
+            pod="web-r1-abcdef",
+            service_id="svc-test",
+            org_id="org-test",
+            set_key="dep-test",
+            revision=1,
+            port=0,
+            state="running",
+            pid=replica.pid,
+            create_time=psutil.Process(replica.pid).create_time(),
+        )
+        with app.app_context():
+            get_redis().hset(KEY_REPLICAS, record.pod, json.dumps(record.to_dict()))
+        r = _stop_replicas(_replica_env(database_url, instance))
+        assert r.returncode == 0 and "stopped 1 replicas" in r.stdout, (r.stdout, r.stderr)
+        assert replica.wait(10) is not None
+    finally:
+        if replica.poll() is None:
+            replica.kill()
+            replica.wait(5)

@@ -118,6 +118,20 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
         for w in wanted:
             assert w in running, f"{w} not started: {running}\n{_log(log)}"
 
+        # Commands run beside it (`sparki agent --stop-replicas`) find its private Redis here.
+        url_file = tmp_path / "instance" / "redis" / "url"
+        assert url_file.stat().st_mode & 0o777 == 0o600
+        assert f"private Redis on {url_file.read_text().strip()} " in _log(log)
+        # Both of gunicorn's ports listen on loopback only (SPARKI_BIND is unset).
+        listening = {
+            (c.laddr.ip, c.laddr.port)
+            for p in children
+            if "gunicorn" in _describe(p)
+            for c in p.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        }
+        assert listening == {("127.0.0.1", port), ("127.0.0.1", proxy_port)}
+
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         gone, alive = psutil.wait_procs([parent, *children], timeout=30)
@@ -126,6 +140,7 @@ def test_sparki_up_serves_and_stops_every_process(tmp_path, redis_url):
         assert elapsed < 30
         print(f"sparki up stopped {len(children)} processes in {elapsed:.1f}s")
         assert proc.wait(5) is not None
+        assert not url_file.exists()
         # Redis stops last: nothing still running lost its connection during the shutdown.
         assert "Connection refused" not in _log(log), _log(log)
     finally:
@@ -142,3 +157,30 @@ def _log(fh) -> str:
     fh.flush()
     fh.seek(0)
     return fh.read()[-6000:]
+
+
+def _web_binds() -> list[str]:
+    web = next(
+        line.split(":", 1)[1]
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )
+    words = web.split()
+    return [words[i + 1] for i, word in enumerate(words) if word == "--bind"]
+
+
+def test_gunicorn_binds_loopback_unless_sparki_bind_opens_it():
+    """Both ports (the dashboard's and the services' proxy port) used to bind 0.0.0.0."""
+    binds = _web_binds()
+    assert binds == [
+        "${SPARKI_BIND:-127.0.0.1}:${API_PORT:-8883}",
+        "${SPARKI_BIND:-127.0.0.1}:${SPARKI_PROXY_PORT:-8884}",
+    ]
+    # What the shell that runs the Procfile line makes of them.
+    script = "echo " + " ".join(binds)
+    env = {"PATH": os.environ.get("PATH", "")}
+    out = subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True)
+    assert out.stdout.split() == ["127.0.0.1:8883", "127.0.0.1:8884"]
+    opened = {**env, "SPARKI_BIND": "0.0.0.0", "API_PORT": "9000"}
+    out = subprocess.run(["/bin/sh", "-c", script], env=opened, capture_output=True, text=True)
+    assert out.stdout.split() == ["0.0.0.0:9000", "0.0.0.0:8884"]

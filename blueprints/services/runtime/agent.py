@@ -8,6 +8,12 @@ surplus, restarts crashed replicas with backoff. What it observes is handed to t
 feature (`services.health`), which decides what it means. Its records live in Redis, so a restarted
 agent re-adopts live processes by pid (verified with the process's create time) instead of
 starting duplicates; the web app and the worker dying never touches a replica.
+
+One service never stops the others: whatever fails while acting on one replica (starting,
+stopping, probing it, reading its output) is caught, recorded on that replica as its
+`failure` (reported like any observation; the services feature decides what it means), and
+logged once; the loop goes on with every other replica. A desired state the agent cannot
+read keeps the service running as it was.
 """
 
 from __future__ import annotations
@@ -79,6 +85,8 @@ class Agent:
         self.token = secrets.token_hex(8)
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
         self._last_health = 0.0
+        # (replica or service, action) -> the failure last logged for it: each is logged once.
+        self._failing: dict[tuple[str, str], str] = {}
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         (self.data_dir / "work").mkdir(parents=True, exist_ok=True)
 
@@ -160,19 +168,19 @@ class Agent:
         }
         actions = plan(desired, list(self.records.values()), now)
         for pod in actions.stop:
-            self.stop_replica(self.records[pod], now)
+            self._attempt(self.records[pod], "stop", self.stop_replica, self.records[pod], now)
         for pod in actions.restart:
             rec = self.records[pod]
             spec = self.specs.get(rec.service_id)
             set_spec = self._set(spec, rec.set_key)
             if spec and set_spec:
                 rec.restarts += 1
-                self.start_process(rec, spec, set_spec)
+                self.start_process(rec, spec, set_spec)  # records its own failure
         for sid, key in actions.start:
             spec = self.specs[sid]
             set_spec = self._set(spec, key)
             if set_spec:
-                self.start_replica(spec, set_spec)
+                self.start_replica(spec, set_spec)  # records its own failure
         self.finish_stops(time.time())
         self.probe(time.time())
         if time.time() - self._last_health >= self.health_interval:
@@ -185,10 +193,57 @@ class Agent:
         try:
             with self.app.app_context():
                 rows = db.session.execute(select(RuntimeDesiredState)).scalars().all()
-                self.specs = {row.service_id: dict(row.spec or {}) for row in rows}
+                found = {row.service_id: dict(row.spec or {}) for row in rows}
                 db.session.remove()
         except Exception:  # database unreachable: keep running what we know
             log.exception("agent: could not read the desired state; keeping the last one")
+            return
+        specs = {}
+        for sid, spec in found.items():
+            try:
+                _check_spec(sid, spec)
+            except (KeyError, TypeError, ValueError) as exc:
+                # Keep running what this service ran; every other service goes on.
+                self._log_once(sid, "read the desired state of", f"service {sid}: {exc!r}")
+                if sid in self.specs:
+                    specs[sid] = self.specs[sid]
+                continue
+            self._failing.pop((sid, "read the desired state of"), None)
+            specs[sid] = spec
+        self.specs = specs
+
+    # --- failures of one replica ---------------------------------------------------------------
+    def _log_once(self, subject: str, action: str, why: str) -> bool:
+        """Log `why` unless it is what was last logged for (subject, action); True if logged."""
+        if self._failing.get((subject, action)) == why:
+            return False
+        self._failing[(subject, action)] = why
+        log.warning("agent: could not %s %s: %s", action, subject, why)
+        return True
+
+    def _failed(self, rec: ReplicaRecord, action: str, exc: BaseException) -> str:
+        """Record on `rec` that `action` failed (logged once per distinct failure)."""
+        why = f"could not {action} replica: {exc}"[:1000]
+        rec.failure = rec.message = why
+        if self._log_once(rec.pod, action, why):
+            self.say(rec, "error", f"[sparki] {rec.pod} {why}")
+        return why
+
+    def _succeeded(self, rec: ReplicaRecord, action: str) -> None:
+        why = self._failing.pop((rec.pod, action), None)
+        if why is not None and rec.failure == why:
+            rec.failure = ""
+
+    def _attempt(self, rec: ReplicaRecord, action: str, fn: Any, *args: Any) -> bool:
+        """`fn(*args)` for one replica; a failure is recorded on it instead of raised, so the
+        agent goes on with every other replica (and service)."""
+        try:
+            fn(*args)
+        except Exception as exc:  # noqa: BLE001 (one replica's failure must not stop the rest)
+            self._failed(rec, action, exc)
+            return False
+        self._succeeded(rec, action)
+        return True
 
     @staticmethod
     def _set(spec: dict[str, Any] | None, key: str) -> dict[str, Any] | None:
@@ -270,28 +325,39 @@ class Agent:
         self.start_process(rec, spec, set_spec)
         return rec
 
-    def start_process(
+    def _spawn(
         self, rec: ReplicaRecord, spec: dict[str, Any], set_spec: dict[str, Any]
-    ) -> None:
-        now = time.time()
+    ) -> subprocess.Popen:
         rec.port = self._free_port()
         workdir = self.data_dir / "work" / rec.service_id
         workdir.mkdir(parents=True, exist_ok=True)
+        Path(rec.log_out).parent.mkdir(parents=True, exist_ok=True)
+        with open(rec.log_out, "ab") as out, open(rec.log_err, "ab") as err:
+            return subprocess.Popen(
+                ["/bin/sh", "-c", set_spec["command"]],
+                cwd=str(workdir),
+                env=self._env(spec, set_spec, rec),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+                close_fds=True,
+            )
+
+    def start_process(
+        self, rec: ReplicaRecord, spec: dict[str, Any], set_spec: dict[str, Any]
+    ) -> None:
+        """Start `rec`'s process; whatever fails (a missing or blocked working directory, a
+        command or env `exec` refuses, no free port) leaves it crashed with the real reason
+        as its `failure`, retried after the crash backoff."""
+        now = time.time()
         try:
-            with open(rec.log_out, "ab") as out, open(rec.log_err, "ab") as err:
-                proc = subprocess.Popen(
-                    ["/bin/sh", "-c", set_spec["command"]],
-                    cwd=str(workdir),
-                    env=self._env(spec, set_spec, rec),
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    start_new_session=True,
-                    close_fds=True,
-                )
-        except OSError as exc:
-            self._crashed(rec, now, None, f"could not start: {exc}")
+            proc = self._spawn(rec, spec, set_spec)
+        except Exception as exc:  # noqa: BLE001 (recorded on the replica, never raised)
+            why = self._failed(rec, "start", exc)
+            self._crashed(rec, now, None, why, announce=False)
             return
+        self._succeeded(rec, "start")
         self.procs[rec.pod] = proc
         try:
             rec.create_time = psutil.Process(proc.pid).create_time()
@@ -307,13 +373,16 @@ class Agent:
             f"{rec.port}, pid {proc.pid}",
         )
 
-    def _crashed(self, rec: ReplicaRecord, now: float, code: int | None, why: str) -> None:
+    def _crashed(
+        self, rec: ReplicaRecord, now: float, code: int | None, why: str, *, announce: bool = True
+    ) -> None:
         rec.crash_streak += 1
         wait = backoff_seconds(rec.crash_streak)
         rec.state, rec.ready, rec.pid, rec.create_time = "crashed", False, None, None
         rec.last_exit_code, rec.next_start_at = code, now + wait
         rec.message = why
-        self.say(rec, "error", f"[sparki] {rec.pod} {why}; restarting in {wait:.0f}s")
+        if announce:
+            self.say(rec, "error", f"[sparki] {rec.pod} {why}; restarting in {wait:.0f}s")
 
     def stop_replica(self, rec: ReplicaRecord, now: float) -> None:
         if rec.state == "crashed" or not rec.pid:
@@ -325,34 +394,39 @@ class Agent:
 
     def observe(self, now: float) -> None:
         for rec in list(self.records.values()):
-            if rec.state == "crashed":
-                continue
-            if self._alive(rec):
-                continue
-            proc = self.procs.pop(rec.pod, None)
-            code = proc.returncode if proc is not None else None
-            self._kill_group(rec, signal.SIGKILL)  # leftovers of the group
-            if rec.state == "stopping":
-                self._forget(rec)
-            else:
-                self._crashed(
-                    rec, now, code, f"exited with code {code}" if code is not None else "exited"
-                )
+            self._attempt(rec, "observe", self._observe, rec, now)
+
+    def _observe(self, rec: ReplicaRecord, now: float) -> None:
+        if rec.state == "crashed" or self._alive(rec):
+            return
+        proc = self.procs.pop(rec.pod, None)
+        code = proc.returncode if proc is not None else None
+        self._kill_group(rec, signal.SIGKILL)  # leftovers of the group
+        if rec.state == "stopping":
+            self._forget(rec)
+        else:
+            self._crashed(
+                rec, now, code, f"exited with code {code}" if code is not None else "exited"
+            )
 
     def finish_stops(self, now: float) -> None:
         for rec in list(self.records.values()):
-            if rec.state != "stopping":
-                continue
-            if not self._alive(rec):
-                self.procs.pop(rec.pod, None)
-                self._forget(rec)
-            elif rec.stop_deadline and now >= rec.stop_deadline:
-                self._kill_group(rec, signal.SIGKILL)
+            if rec.state == "stopping":
+                self._attempt(rec, "stop", self._finish_stop, rec, now)
+
+    def _finish_stop(self, rec: ReplicaRecord, now: float) -> None:
+        if not self._alive(rec):
+            self.procs.pop(rec.pod, None)
+            self._forget(rec)
+        elif rec.stop_deadline and now >= rec.stop_deadline:
+            self._kill_group(rec, signal.SIGKILL)
 
     def _forget(self, rec: ReplicaRecord) -> None:
-        self._tail(rec)
+        self._attempt(rec, "read the output of", self._tail, rec)  # its last lines, if it can
         self.records.pop(rec.pod, None)
         self.procs.pop(rec.pod, None)
+        for key in [k for k in self._failing if k[0] == rec.pod]:
+            del self._failing[key]
         for path in (rec.log_out, rec.log_err):
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -371,7 +445,7 @@ class Agent:
 
     def tail_logs(self) -> None:
         for rec in list(self.records.values()):
-            self._tail(rec)
+            self._attempt(rec, "read the output of", self._tail, rec)
 
     def _tail(self, rec: ReplicaRecord) -> None:
         entries = []
@@ -415,42 +489,48 @@ class Agent:
 
     # --- health --------------------------------------------------------------------------------
     def probe(self, now: float) -> None:
-        jobs = []
-        for rec in self.records.values():
-            if rec.state not in ("starting", "running") or not rec.pid:
-                continue
-            spec = self.specs.get(rec.service_id)
-            if spec is None:
-                continue
-            if spec.get("type", "web") == "worker":
-                if not rec.ready and now - (rec.started_at or now) >= 1.0:
-                    rec.ready, rec.state, rec.ready_at = True, "running", now
-                continue
-            due = rec.last_probe_at is None or (
-                now - rec.last_probe_at >= (self.probe_interval if rec.ready else 0)
-            )
-            if due:
-                path = spec.get("health_check_path") or "/"
-                jobs.append((rec, self.pool.submit(self._http_ok, rec.port, path)))
+        jobs: list[tuple[ReplicaRecord, Any]] = []
+        for rec in list(self.records.values()):
+            self._attempt(rec, "probe", self._submit_probe, rec, now, jobs)
         for rec, future in jobs:
             try:
                 ok, why = future.result(timeout=5)
             except Exception as exc:  # noqa: BLE001
                 ok, why = False, type(exc).__name__
-            rec.last_probe_at = time.time()
-            if ok:
-                if not rec.ready:
-                    rec.ready_at = rec.last_probe_at
-                    self.say(rec, "info", f"[sparki] {rec.pod} is ready ({why})")
-                rec.ready, rec.state, rec.probe_failures, rec.message = True, "running", 0, ""
-                if rec.ready_at and rec.last_probe_at - rec.ready_at >= 10:
-                    rec.crash_streak = 0
-            else:
-                rec.probe_failures += 1
-                rec.message = f"health check: {why}"
-                if rec.ready and rec.probe_failures >= 3:
-                    rec.ready = False
-                    self.say(rec, "warn", f"[sparki] {rec.pod} failed 3 health checks ({why})")
+            self._attempt(rec, "probe", self._probed, rec, ok, why)
+
+    def _submit_probe(self, rec: ReplicaRecord, now: float, jobs: list) -> None:
+        if rec.state not in ("starting", "running") or not rec.pid:
+            return
+        spec = self.specs.get(rec.service_id)
+        if spec is None:
+            return
+        if spec.get("type", "web") == "worker":
+            if not rec.ready and now - (rec.started_at or now) >= 1.0:
+                rec.ready, rec.state, rec.ready_at = True, "running", now
+            return
+        due = rec.last_probe_at is None or (
+            now - rec.last_probe_at >= (self.probe_interval if rec.ready else 0)
+        )
+        if due:
+            path = spec.get("health_check_path") or "/"
+            jobs.append((rec, self.pool.submit(self._http_ok, rec.port, path)))
+
+    def _probed(self, rec: ReplicaRecord, ok: bool, why: str) -> None:
+        rec.last_probe_at = time.time()
+        if ok:
+            if not rec.ready:
+                rec.ready_at = rec.last_probe_at
+                self.say(rec, "info", f"[sparki] {rec.pod} is ready ({why})")
+            rec.ready, rec.state, rec.probe_failures, rec.message = True, "running", 0, ""
+            if rec.ready_at and rec.last_probe_at - rec.ready_at >= 10:
+                rec.crash_streak = 0
+        else:
+            rec.probe_failures += 1
+            rec.message = f"health check: {why}"
+            if rec.ready and rec.probe_failures >= 3:
+                rec.ready = False
+                self.say(rec, "warn", f"[sparki] {rec.pod} failed 3 health checks ({why})")
 
     @staticmethod
     def _http_ok(port: int, path: str) -> tuple[bool, str]:
@@ -484,7 +564,12 @@ class Agent:
     def clean_workdirs(self) -> None:
         """Remove the working directories of services that no longer run here."""
         keep = set(self.specs) | {r.service_id for r in self.records.values()}
-        for path in (self.data_dir / "work").iterdir():
+        try:
+            found = list((self.data_dir / "work").iterdir())
+        except OSError as exc:  # removed under us: the next start makes it again
+            self._log_once(str(self.data_dir / "work"), "list", repr(exc))
+            return
+        for path in found:
             if path.is_dir() and path.name not in keep:
                 shutil.rmtree(path, ignore_errors=True)
 
@@ -500,6 +585,16 @@ class Agent:
         pipe.set(KEY_HEARTBEAT, time.time())
         pipe.set(KEY_NODE, self.node)
         pipe.execute()
+
+
+def _check_spec(service_id: str, spec: dict[str, Any]) -> None:
+    """Raise KeyError/TypeError/ValueError unless `spec` has what the agent reads from it."""
+    if spec.get("service_id") != service_id or not isinstance(spec.get("org_id"), str):
+        raise ValueError("the spec names another service or no organization")
+    for s in spec.get("sets", []):
+        if not isinstance(s["key"], str) or not isinstance(s["command"], str):
+            raise TypeError("a replica set needs a key and a command")
+        int(s["revision"]), int(s["replicas"])
 
 
 def run_agent(app: Flask) -> None:

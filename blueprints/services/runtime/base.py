@@ -104,6 +104,11 @@ class ReplicaStatus:
     last_probe_at: datetime | None
     last_exit_code: int | None = None
     message: str = ""
+    #: What the runtime itself failed to do for this replica, with the error (e.g. "could not
+    #: start replica: [Errno 2] No such file or directory: '/srv/work'"); empty when nothing
+    #: failed. Not the program's doing (an exit, a failed health check: see `message`) but
+    #: the driver's; what it means for the service is decided by the services feature.
+    failure: str = ""
 
 
 @dataclass

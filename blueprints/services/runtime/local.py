@@ -60,6 +60,7 @@ def replica_status(rec: ReplicaRecord, node_name: str) -> ReplicaStatus:
         last_probe_at=_when(rec.last_probe_at),
         last_exit_code=rec.last_exit_code,
         message=rec.message,
+        failure=rec.failure,
     )
 
 

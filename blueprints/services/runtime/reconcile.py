@@ -44,6 +44,7 @@ class ReplicaRecord:
     probe_failures: int = 0
     last_exit_code: int | None = None
     message: str = ""
+    failure: str = ""  # what the agent itself could not do for this replica (start it...)
     log_out: str = ""
     log_err: str = ""
     off_out: int = 0
