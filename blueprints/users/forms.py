@@ -62,7 +62,7 @@ class OrganizationForm(Form):
     )
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(Form):
     """The account page's own-password change: the current password proves who asks."""
 
     current_password = PasswordField(
