@@ -8,6 +8,8 @@ and the sandbox that keeps whatever a service serves out of the dashboard's orig
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
@@ -44,6 +46,14 @@ NOT_FORWARDED = HOP_BY_HOP | {"host", "authorization", "x-api-key", "content-len
 # origin, so they can neither read the dashboard nor send its cookies. No allow-same-origin.
 SANDBOX_CSP = "sandbox allow-scripts allow-forms allow-popups allow-downloads"
 UPSTREAM_TIMEOUT = (5, 120)  # seconds: connect, then between bytes
+# What an HTTP/1.1 server may send (RFC 9110 field names are tokens; values printable, with
+# tabs): a replica's header outside these would make the server refuse the whole answer.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\xa0-\xff]*$")
+# The attribute names of a Set-Cookie, after the first `name=value` pair.
+_COOKIE_ATTRIBUTE = re.compile(r";\s*([^=;]*?)\s*(?==|;|$)")
+
+log = logging.getLogger("sparki.services.proxy")
 
 
 @dataclass
@@ -93,17 +103,21 @@ def require_write_rights(service: Service, principal: Principal | None, method: 
     require_deploy_rights(service.project, principal.user, "send writes to this service")
 
 
+class NoReadyReplica(ServiceUnavailable):
+    """A web service with no replica ready to answer (stopped, starting, or failing)."""
+
+
 def target_of(service: Service) -> str:
     """The base URL (`http://127.0.0.1:<port>`) of a ready replica of a web service.
 
-    Raises NotFound for a worker service, ServiceUnavailable when no replica is ready."""
+    Raises NotFound for a worker service, NoReadyReplica when no replica is ready."""
     if service.type != "web":
         raise NotFound(
             f"Service '{service.name}' is a worker and answers no HTTP", details={"id": service.id}
         )
     target = get_runtime().proxy_target(service.id)
     if target is None:
-        raise ServiceUnavailable(
+        raise NoReadyReplica(
             f"Service '{service.name}' has no ready replica", details={"status": service.status}
         )
     return target
@@ -141,26 +155,69 @@ def request_headers(fwd: Forward) -> dict[str, str]:
 
 
 def _host_only(set_cookie: str) -> bool:
-    """True when a Set-Cookie names no Domain: a service may set cookies on its own host only,
-    never on a parent domain shared with other services or the dashboard."""
+    """True when a Set-Cookie surely names no Domain: a service may set cookies on its own host
+    only, never on a parent domain shared with other services or the dashboard.
+
+    Fails closed: a header with a `Domain` attribute in any spelling, or one that does not
+    parse as a single cookie (unknown flags, spaces, unmatched quotes, non-ASCII), is not
+    host-only."""
+    if not set_cookie.isascii() or not set_cookie.isprintable():
+        return False
+    attributes = {name.lower() for name in _COOKIE_ATTRIBUTE.findall(set_cookie)} - {""}
+    if "domain" in attributes:
+        return False
     try:
         parsed = SimpleCookie()
         parsed.load(set_cookie)
     except CookieError:
         return False
-    return all(not morsel["domain"] for morsel in parsed.values())
+    if len(parsed) != 1:  # nothing understood, or more than the one cookie a header sets
+        return False
+    (morsel,) = parsed.values()
+    # SimpleCookie skips what it does not understand: it must have read the whole header.
+    return not morsel["domain"] and _rebuilt_attributes(morsel) == attributes
+
+
+def _rebuilt_attributes(morsel: Any) -> set[str]:
+    """The attribute names SimpleCookie understood in `morsel`, spelled as in the header."""
+    return {key for key, value in morsel.items() if value not in ("", False)}
+
+
+def cookie_name(set_cookie: str) -> str:
+    """The name a Set-Cookie header sets (as a browser reads it: before `=`, trimmed)."""
+    return set_cookie.split(";", 1)[0].split("=", 1)[0].strip()
+
+
+def sendable(key: str, value: str) -> bool:
+    """True when a server can send this header as it is: the name a token, the value
+    Latin-1 printable (no control characters, no line breaks)."""
+    return bool(_HEADER_NAME.match(key)) and bool(_HEADER_VALUE.match(value))
+
+
+def _keep_set_cookie(value: str, fwd: Forward) -> bool:
+    """Set-Cookie passes on a service's own origin only: host-only, and not named like one
+    of Sparki's cookies (the session, remember and access cookies)."""
+    if fwd.sandbox or not _host_only(value):
+        return False
+    name = cookie_name(value).lower()
+    return all(name != own.lower() for own in fwd.drop_cookies)
 
 
 def response_headers(raw: Mapping[str, str] | Iterable[tuple[str, str]], fwd: Forward):
     """The replica's headers as the browser gets them: no hop-by-hop headers, redirects kept
-    under `prefix`, cookies kept off the dashboard's origin, the sandbox added there."""
+    under `prefix`, cookies kept off the dashboard's origin, the sandbox added there. A header
+    the server could not send (control characters, bad names) is dropped, so one odd header
+    does not turn the whole answer into a server error."""
     items = raw.items() if isinstance(raw, Mapping) else raw
     out: list[tuple[str, str]] = []
     for key, value in items:
         lower = key.lower()
         if lower in HOP_BY_HOP:
             continue
-        if lower == "set-cookie" and (fwd.sandbox or not _host_only(value)):
+        if not sendable(key, value):
+            log.info("dropped a header the replica sent that cannot be sent on: %r", key)
+            continue
+        if lower == "set-cookie" and not _keep_set_cookie(value, fwd):
             continue
         if lower == "location" and value.startswith("/") and not value.startswith("//"):
             value = fwd.prefix + value

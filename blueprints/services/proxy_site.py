@@ -13,7 +13,9 @@ dashboard's session:
 2. the service host checks the token, sets its own signed cookie (host-only, HttpOnly,
    SameSite=Lax, 1 h, carrying the user and the service) and redirects to `next`;
 3. each request to the service host is checked against that cookie; writes need a role that
-   may deploy in the service's project.
+   may deploy in the service's project, and come from the service's own origin: with a
+   configured domain every service is the same site, so SameSite=Lax alone would let one
+   service's page make the browser post to another with that one's cookie.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 import re
 import secrets
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 from flask_login import current_user, login_required
@@ -32,13 +34,20 @@ from markupsafe import escape
 from werkzeug.urls import iri_to_uri
 
 from blueprints.core.auth import Principal
-from blueprints.core.errors import AuthenticationFailed, DomainError, NotFound
+from blueprints.core.errors import AuthenticationFailed, DomainError, NotFound, PermissionDenied
 from blueprints.core.extensions import db, get_redis
 from blueprints.users.models import User
 
 from . import domain
 from .models import Service
-from .proxy import PROXY_METHODS, Forward, forward, require_write_rights
+from .proxy import (
+    PROXY_METHODS,
+    SAFE_METHODS,
+    Forward,
+    NoReadyReplica,
+    forward,
+    require_write_rights,
+)
 
 AUTH_PATH = "/.sparki/auth"
 ACCESS_COOKIE = "sparki_access"
@@ -114,6 +123,41 @@ def safe_next(value: str | None) -> str:
     ):
         return "/"
     return value
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host[:port]` of a URL or Origin value, lower-cased, without the scheme's
+    default port; None for anything that is no http(s) origin (`null`, garbage)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
+    if scheme not in ("http", "https") or not host:
+        return None
+    if port is not None and port != {"http": 80, "https": 443}[scheme]:
+        host += f":{port}"
+    return f"{scheme}://{host}"
+
+
+def own_origins(req: Any) -> set[str]:
+    """The origin the browser saw this service host at: its Host, with the request's scheme
+    or the one a reverse proxy in front reports (TLS ends there)."""
+    forwarded = req.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    schemes = {req.scheme} | ({forwarded} if forwarded in ("http", "https") else set())
+    origins = {origin_of(f"{scheme}://{req.host}") for scheme in schemes}
+    return {origin for origin in origins if origin}
+
+
+def is_cross_origin(req: Any) -> bool:
+    """True when the browser says the request comes from another origin: an `Origin` header
+    other than the service's own (`null` included) or, without one, a `Referer` from another
+    origin. Without either, the request is not a browser's cross-origin write."""
+    origin = req.headers.get("Origin")
+    if origin is None:
+        origin = req.headers.get("Referer") or None
+    return origin is not None and origin_of(origin) not in own_origins(req)
 
 
 # --- tokens and cookies --------------------------------------------------------------------------
@@ -251,6 +295,10 @@ class ServiceSite:
                 raise AuthenticationFailed(
                     f"Service '{service.name}' is private: open it from the Sparki dashboard"
                 )
+            if request.method not in SAFE_METHODS and is_cross_origin(request):
+                raise PermissionDenied(
+                    f"Service '{service.name}' takes writes from its own pages only"
+                )
             principal = Principal(user=user, via="service-cookie")
         require_write_rights(service, principal, request.method)
         config = self.app.config
@@ -268,7 +316,15 @@ class ServiceSite:
             ),
             sandbox=False,
         )
-        return forward(service, fwd)
+        try:
+            return forward(service, fwd)
+        except NoReadyReplica:
+            return _page(
+                503,
+                f"Service {service.name} is not running",
+                f"Service {service.name} is not running - start it from the dashboard.",
+                {"Retry-After": "5"},
+            )
 
     def sign_in(self, service: Service, host: str) -> Response:
         user_id, epoch = redeem_access_token(service, request.args.get("token", ""), host)
@@ -290,8 +346,10 @@ class ServiceSite:
 
 
 class HostDispatch:
-    """WSGI middleware: service hosts go to `ServiceSite`, everything else to the dashboard;
-    the proxy port (when it is not the dashboard's port) serves service hosts only."""
+    """WSGI middleware: service hosts go to `ServiceSite`, everything else to the dashboard.
+    When the two ports differ, each serves its own hosts only: the proxy port no dashboard
+    host, the dashboard port no service host. The port is the one the request arrived on
+    (`SERVER_PORT`), never a header the client chose."""
 
     def __init__(self, app: Flask, dashboard: Any) -> None:
         self.app = app
@@ -300,10 +358,14 @@ class HostDispatch:
 
     def __call__(self, environ: dict[str, Any], start_response: Any):
         config = self.app.config
+        proxy_port, api_port = str(config["SPARKI_PROXY_PORT"]), str(config["API_PORT"])
+        port = environ.get("SERVER_PORT")
         if _hostname(environ).endswith("." + proxy_domain(config)):
+            if port == api_port and api_port != proxy_port:
+                refused = _page(404, "Not found", "This port serves the Sparki dashboard only")
+                return refused(environ, start_response)
             return self.site(environ, start_response)
-        proxy_port = str(config["SPARKI_PROXY_PORT"])
-        if environ.get("SERVER_PORT") == proxy_port and proxy_port != str(config["API_PORT"]):
+        if port == proxy_port and proxy_port != api_port:
             refused = Response(
                 "This port serves Sparki services on their own hosts only.\n",
                 status=404,

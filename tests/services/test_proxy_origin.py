@@ -261,3 +261,242 @@ def test_real_replica_through_both_ways(app, client, api_as, login_as, setup, ag
     writer, answer, _ = _open(app, login_as, setup.developer, sid, "/")
     resp = writer.post("/orders", base_url=f"http://{host}", data=b"{}")
     assert resp.status_code == 201 and resp.get_json()["method"] == "POST"
+
+
+# --- a reviewer's findings on the service origin ------------------------------------------------
+
+
+def _signed_in(app, login_as, user_id, sid):
+    site, answer, _ = _open(app, login_as, user_id, sid)
+    assert answer.status_code == 302
+    return site
+
+
+def test_cross_origin_writes_with_the_access_cookie_are_refused(
+    app, api_as, login_as, setup, monkeypatch
+):
+    """With a domain of its own all services are one site, so SameSite=Lax lets service A's
+    page make the browser post to private service B with B's cookie: the service host checks
+    Origin (or, without it, Referer) on every write the access cookie authenticates."""
+    monkeypatch.setitem(app.config, "SPARKI_PROXY_DOMAIN", "apps.example.com")
+    api = api_as(setup.maintainer)
+    echoa = _service(api, setup.project, name="echoa", auth="public")
+    echob = _service(api, setup.project, name="echob")
+    host_a, host_b = _host(app, echoa["id"]), _host(app, echob["id"])
+    assert host_b.endswith(".apps.example.com")
+    site = _signed_in(app, login_as, setup.developer, echob["id"])  # may deploy: may write
+
+    def send(method, **headers):
+        return site.open("/x", method=method, base_url=f"http://{host_b}", headers=headers)
+
+    cross = [
+        {"Origin": f"http://{host_a}:8953"},
+        {"Origin": f"http://{host_a}"},
+        {"Origin": "null"},
+        {"Origin": ""},
+        {"Origin": f"https://{host_b}"},  # another scheme is another origin
+        {"Origin": f"http://{host_b}:8953"},  # another port too
+        {"Referer": f"http://{host_a}/page"},
+        {"Origin": f"http://{host_a}", "Referer": f"http://{host_b}/"},  # Origin decides
+    ]
+    for headers in cross:
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            resp = send(method, **headers)
+            assert resp.status_code == 403, (method, headers, resp.status_code)
+            assert b"its own pages only" in resp.data
+            assert resp.headers["Content-Security-Policy"] == "default-src 'none'"
+    # Its own origin, in any spelling the browser may use, reaches the forwarder (nothing runs).
+    same = [
+        {},
+        {"Origin": f"http://{host_b}"},
+        {"Origin": f"HTTP://{host_b.upper()}:80"},
+        {"Referer": f"http://{host_b}/form?a=1"},
+        {"Origin": f"https://{host_b}", "X-Forwarded-Proto": "https"},  # TLS ends in front
+    ]
+    for headers in same:
+        assert send("POST", **headers).status_code == 503, headers
+    # Reads are not writes; a public service takes anyone's writes (no cookie involved).
+    assert send("GET", Origin=f"http://{host_a}").status_code == 503
+    anyone = app.test_client().post(
+        "/x", base_url=f"http://{host_a}", headers={"Origin": f"http://{host_b}"}
+    )
+    assert anyone.status_code == 503
+
+
+@pytest.mark.parametrize(
+    "set_cookie",
+    [
+        "a=1; Domain=example.com; X",
+        "a=1; Path=/; Domain=.example.com; Partitioned",
+        "a=1 2; Domain=example.com",
+        'a="1; Domain=example.com',
+        "a=\u00e9; Domain=example.com",
+        "a=1; domain = example.com",
+        "a=1; DOMAIN=example.com; HttpOnly",
+        "a=1; X",  # unparsable: fail closed
+        'a="1',
+        "a=1 2",
+        "novalue",
+        "session=forged; Path=/",  # named like Sparki's own cookies
+        "remember_token=forged",
+        "sparki_access=forged; HttpOnly",
+        " Sparki_Access =forged",
+    ],
+)
+def test_the_service_origin_drops_risky_set_cookies(set_cookie):
+    from blueprints.services.proxy import Forward, response_headers
+
+    fwd = Forward(
+        method="GET",
+        path="/",
+        sandbox=False,
+        drop_cookies=frozenset({"session", "remember_token", "sparki_access"}),
+    )
+    kept = response_headers([("Set-Cookie", set_cookie), ("Set-Cookie", "ok=1; Path=/")], fwd)
+    assert kept == [("Set-Cookie", "ok=1; Path=/")]
+
+
+def test_the_service_origin_keeps_ordinary_host_only_cookies():
+    from blueprints.services.proxy import Forward, response_headers
+
+    fwd = Forward(method="GET", path="/", sandbox=False, drop_cookies=frozenset({"session"}))
+    ordinary = [
+        "theme=dark",
+        "cart=42; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=60",
+        "id=abc; Expires=Wed, 21 Oct 2037 07:28:00 GMT; Path=/",
+        'quoted="a b"; Path=/',
+        "sessionid=x",  # not one of Sparki's names
+    ]
+    headers = [("Set-Cookie", value) for value in ordinary]
+    assert response_headers(headers, fwd) == headers
+
+
+class _RawReplica:
+    """A replica that answers every request with `raw` bytes as they are (a socket server,
+    so it can send what no HTTP library would)."""
+
+    def __init__(self, raw: bytes) -> None:
+        import socket
+        import threading
+
+        self.raw = raw
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                conn.sendall(self.raw)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_replica_headers_the_server_would_refuse_are_dropped(app, api_as, setup, monkeypatch):
+    """gunicorn answers a bare 500 (no envelope, no CSP) for a header with control characters
+    or a bad name: such headers never leave the forwarder, and the answer stays intact."""
+    from gunicorn.http.message import TOKEN_RE
+    from gunicorn.http.wsgi import HEADER_VALUE_RE
+
+    from blueprints.services import proxy
+
+    replica = _RawReplica(
+        b"HTTP/1.1 200 OK\r\n"
+        b"Content-Type: text/plain\r\n"
+        b"Content-Length: 2\r\n"
+        b"Set-Cookie: a=\x7f\r\n"
+        b"X-Ctl: one\x01two\r\n"
+        b"X-Esc: \x1b[31m\r\n"
+        b"X-C1: \x85\r\n"
+        b"Bad(Name): v\r\n"
+        b"Bad/Name: v\r\n"
+        b"X-Latin: caf\xe9\r\n"
+        b"X-Good: ok\r\n"
+        b"Connection: close\r\n"
+        b"\r\n"
+        b"ok"
+    )
+    monkeypatch.setattr(proxy, "target_of", lambda service: replica.url)
+    try:
+        svc = _service(api_as(setup.maintainer), setup.project, name="odd", auth="public")
+        host = _host(app, svc["id"])
+        resp = app.test_client().get("/", base_url=f"http://{host}")
+        assert resp.status_code == 200 and resp.data == b"ok"
+        assert resp.headers["X-Good"] == "ok" and resp.headers["X-Latin"] == "caf\u00e9"
+        for name in ("Set-Cookie", "X-Ctl", "X-Esc", "X-C1", "Bad(Name)", "Bad/Name"):
+            assert name not in resp.headers, name
+        for name, value in resp.headers.items():  # what gunicorn checks before sending
+            assert TOKEN_RE.fullmatch(name) and HEADER_VALUE_RE.fullmatch(value), (name, value)
+            value.encode("latin-1")
+        # The dashboard-origin proxy uses the same engine.
+        api = api_as(setup.maintainer)
+        resp = api.get(f"/api/v1/services/{svc['id']}/proxy/")
+        assert resp.status_code == 200 and "X-Ctl" not in resp.headers
+    finally:
+        replica.close()
+
+
+def test_non_latin1_and_multiline_header_values_are_dropped():
+    from blueprints.services.proxy import Forward, response_headers
+
+    fwd = Forward(method="GET", path="/", sandbox=False)
+    odd = [("X-A", "\u20ac"), ("X-B", "a\r\nX-Injected: 1"), ("X-C", "a\nb"), ("X-D", "a\x00")]
+    assert response_headers([*odd, ("X-Ok", "fine")], fwd) == [("X-Ok", "fine")]
+
+
+def test_service_hosts_are_not_answered_on_the_dashboard_port(
+    app, client, api_as, setup, monkeypatch
+):
+    """The mirror of the proxy port refusing the dashboard's host: a request that arrived on
+    API_PORT for a service host gets 404, decided by the listening port, not the Host."""
+    api = api_as(setup.maintainer)
+    public = _service(api, setup.project, name="echoa", auth="public")
+    label = _host(app, public["id"]).split(":")[0]
+    dash = app.config["API_PORT"]
+    for path in ("/login", "/", "/x"):
+        resp = client.get(path, base_url=f"http://{label}:{dash}")
+        assert resp.status_code == 404 and b"dashboard only" in resp.data, path
+        assert resp.headers["Content-Security-Policy"] == "default-src 'none'"
+    # A Host naming the proxy port changes nothing: the request still arrived on API_PORT.
+    arrived_on_api_port = {"SERVER_PORT": str(dash)}
+    resp = client.get(
+        "/", base_url=f"http://{label}:{PROXY_PORT}", environ_overrides=arrived_on_api_port
+    )
+    assert resp.status_code == 404
+    # On the proxy port (or any other, as behind a reverse proxy) the service answers.
+    assert client.get("/", base_url=f"http://{label}:{PROXY_PORT}").status_code == 503
+    assert client.get("/", base_url=f"http://{label}").status_code == 503
+    # One port for both: the service host is answered there.
+    monkeypatch.setitem(app.config, "SPARKI_PROXY_PORT", dash)
+    assert client.get("/", base_url=f"http://{label}:{dash}").status_code == 503
+
+
+def test_a_stopped_service_answers_a_page_saying_so(app, api_as, login_as, setup):
+    api = api_as(setup.maintainer)
+    public = _service(api, setup.project, name="docs", auth="public")
+    private = _service(api, setup.project, name="shop")
+    site = _signed_in(app, login_as, setup.viewer, private["id"])
+    answers = {
+        "docs": app.test_client().get("/a", base_url=f"http://{_host(app, public['id'])}"),
+        "shop": site.get("/", base_url=f"http://{_host(app, private['id'])}"),
+    }
+    for name, resp in answers.items():
+        assert resp.status_code == 503 and resp.mimetype == "text/html"
+        text = resp.get_data(as_text=True)
+        assert f"Service {name} is not running - start it from the dashboard" in text
+        assert resp.headers["Content-Security-Policy"] == "default-src 'none'"
+    # The dashboard-origin API keeps its JSON envelope.
+    resp = api.get(f"/api/v1/services/{public['id']}/proxy/")
+    assert resp.status_code == 503 and resp.get_json()["error"] == "service_unavailable"
