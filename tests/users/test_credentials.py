@@ -671,3 +671,24 @@ def test_sessions_carry_a_short_client_label(app, factory, agent, label):
     assert session["userAgent"] == agent
     page = browser.get("/account").get_data(as_text=True)
     assert f">{label}</span>" in page
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        (" " * 12, "This field is required"),  # the form already refuses blank text
+        (PASSWORD, "differ from the current"),
+    ],
+)
+def test_account_page_refuses_the_same_new_passwords_on_the_field(app, factory, new, message):
+    factory.user(email="pagerules@example.com")
+    browser = _browser_login(app, "pagerules@example.com")
+    r = browser.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": new, "confirm": new},
+        headers={"HX-Request": "true"},
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and message in page
+    assert 'id="new_password-error"' in page  # shown on the new password's field
+    _works(app, _cookie(browser))
