@@ -10,8 +10,9 @@ The kernel stores no accounts: the feature that owns them registers a `Principal
 
 Sessions and tokens end on the server: a session counts only while it is registered
 (core.sessions) and began in the user's current `credentials_epoch`; a bearer token carries
-the epoch it was minted in (`epc`) and, when minted from an API key, that key's id (`kid`),
-and is refused once the epoch moved on or the key was revoked.
+the epoch it was minted in (`epc`); when minted from an API key, that key's id (`kid`); when
+minted from a dashboard session, that session's public id (`sid`). It is refused once the
+epoch moved on, the key was revoked or the session is no longer registered.
 """
 
 from __future__ import annotations
@@ -70,10 +71,12 @@ def hash_password(password: str) -> str:
 
 def verify_password(hashed: str, password: str) -> bool:
     """Whether `password` matches `hashed`, at the cost recorded in the hash; False also for
-    a malformed hash."""
+    a malformed hash or a password no hash can match (one UTF-8 cannot encode)."""
     try:
         return _VERIFIER.verify(hashed, password)
     except (VerificationError, InvalidHashError):
+        return False
+    except ValueError:  # e.g. a lone surrogate, which UTF-8 cannot encode: never a match
         return False
 
 
@@ -91,11 +94,15 @@ def burn_password_check(password: str) -> None:
     verify_password(_dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism), password)
 
 
-def issue_token(user: Actor, *, api_key: ApiKeyRecord | None = None) -> tuple[str, int]:
+def issue_token(
+    user: Actor, *, api_key: ApiKeyRecord | None = None, session_id: str | None = None
+) -> tuple[str, int]:
     """A bearer token for `user` and its lifetime in seconds.
 
-    It dies with the user's credentials epoch and, when `api_key` is given (a token minted
-    by a key), with that key: revoking the key refuses the token at once.
+    It dies with the user's credentials epoch; when `api_key` is given (a token minted by a
+    key), with that key: revoking the key refuses the token at once; when `session_id` is
+    given (a token minted from a dashboard session), with that session: logging it out,
+    ending it or letting it go idle refuses the token at once.
     """
     ttl = int(current_app.config["TOKEN_TTL_SECONDS"])
     now = int(time.time())
@@ -110,6 +117,8 @@ def issue_token(user: Actor, *, api_key: ApiKeyRecord | None = None) -> tuple[st
     }
     if api_key is not None:
         claims["kid"] = api_key.id
+    if session_id is not None:
+        claims["sid"] = session_id
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm="HS256"), ttl
 
 
@@ -202,6 +211,9 @@ class Principal:
     user: Any  # an Actor with its `organization` (the users feature's User)
     via: str  # "session" | "token" | "key"
     api_key: ApiKeyRecord | None = None
+    # The dashboard session acted through, or the one a token was minted from: a token
+    # refreshed by this principal is bound to it.
+    session_id: str | None = None
 
     @property
     def org(self) -> Org:
@@ -262,7 +274,14 @@ def _from_token(value: str) -> Principal:
         key = _loader().api_key_by_id(str(claims["kid"]))
         if key is None or key.revoked_at is not None or key.user_id != user.id:
             raise AuthenticationFailed("The API key this token was minted from has been revoked")
-    return Principal(user=user, via="token", api_key=key)
+    sid = claims.get("sid")
+    if sid is not None:
+        record = sessions.get(str(sid))
+        if record is None or record.user_id != user.id:
+            raise AuthenticationFailed(
+                "The dashboard session this token was minted from has ended; log in again"
+            )
+    return Principal(user=user, via="token", api_key=key, session_id=sid)
 
 
 def resolve_principal() -> Principal | None:
@@ -298,7 +317,11 @@ def _resolve() -> Principal | None:
             return _from_api_key(value)
         return _from_token(value)
     if current_user and current_user.is_authenticated:
-        return Principal(user=current_user._get_current_object(), via="session")
+        return Principal(
+            user=current_user._get_current_object(),
+            via="session",
+            session_id=sessions.current_session_id(),
+        )
     return None
 
 

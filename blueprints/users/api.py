@@ -10,7 +10,7 @@ from sqlalchemy import text
 from blueprints.core import sessions
 from blueprints.core.api import api_actor, auth_required, current_principal, paginate
 from blueprints.core.auth import issue_token
-from blueprints.core.errors import ServiceUnavailable
+from blueprints.core.errors import InvalidRequest, ServiceUnavailable
 from blueprints.core.extensions import db, get_redis, limiter
 from blueprints.core.models import utcnow
 from blueprints.core.schemas import SuccessOut, page_of
@@ -35,6 +35,38 @@ from .schemas import (
     UserQuery,
     UserUpdate,
 )
+
+# The error envelope every failure answers with (core.errors), for the responses below.
+_ENVELOPE = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "example": "invalid_request"},
+        "message": {"type": "string"},
+        "details": {
+            "type": "object",
+            "description": "`field` names the input at fault, `reason` says why.",
+        },
+        "requestId": {"type": "string", "nullable": True},
+    },
+    "required": ["error", "message", "details"],
+}
+_AUTH_ERRORS = {
+    401: "No credentials, or they were wrong, expired, or ended (`authentication_failed`)",
+    429: "Too many requests; wait `Retry-After` seconds (`rate_limit_exceeded`)",
+}
+
+
+def _errors(**described: str) -> dict[int, dict]:
+    """OpenAPI error responses (`e400="..."`) in the envelope, with 401 and 429 always."""
+    given = {int(code[1:]): text for code, text in described.items()}
+    return {
+        code: {
+            "description": text,
+            "content": {"application/json": {"schema": _ENVELOPE}},
+        }
+        for code, text in sorted({**_AUTH_ERRORS, **given}.items())
+    }
+
 
 bp = APIBlueprint("users_api", __name__, tag="Users")
 auth_bp = APIBlueprint("auth_api", __name__, tag="Auth")
@@ -84,12 +116,18 @@ def login(body):
         "Every token ends with the user's credentials: a password, role or status change and"
         " `POST /auth/logout-everywhere` refuse it at once (401). A token refreshed with an API"
         " key (or from a token that was) is bound to that key: revoking the key refuses the"
-        " token and every token refreshed from it at once (401)."
+        " token and every token refreshed from it at once (401). Likewise a token refreshed"
+        " from a dashboard session (or from a token that was) is bound to that session: once"
+        " it is logged out, ended or idle, the token and every token refreshed from it are"
+        " refused (401)."
     ),
+    responses=_errors(),
 )
 def refresh():
     principal = current_principal()
-    token, ttl = issue_token(principal.user, api_key=principal.api_key)
+    token, ttl = issue_token(
+        principal.user, api_key=principal.api_key, session_id=principal.session_id
+    )
     return {"token": token, "token_type": "Bearer", "expires_in": ttl}
 
 
@@ -98,15 +136,23 @@ def refresh():
 @auth_bp.output(SuccessOut)
 @auth_bp.doc(
     summary="End this dashboard session on the server",
-    description="For a cookie session. Bearer tokens end with logout-everywhere or expiry.",
+    description=(
+        "For a cookie session only. A bearer-token or API-key caller gets 400"
+        " (`invalid_request`): tokens end by expiry or with `POST /auth/logout-everywhere`,"
+        " API keys by revoking them (`DELETE /api-keys/{key_id}`)."
+    ),
+    responses=_errors(
+        e400="Called with a bearer token or an API key, not a session (`invalid_request`)",
+        e403="A session caller without a valid CSRF token (`insufficient_permissions`)",
+    ),
 )
 def logout():
     if current_principal().via != "session":
-        return {
-            "success": False,
-            "message": "No session to end: bearer tokens end with logout-everywhere or expiry,"
-            " API keys by revoking them",
-        }
+        raise InvalidRequest(
+            "No session to end: bearer tokens end by expiry or with"
+            " POST /api/v1/auth/logout-everywhere, API keys by revoking them",
+            reason="not a session",
+        )
     org, actor = api_actor()
     domain.end_session(org, actor, sessions.current_session_id())
     sessions.end_current()
@@ -119,6 +165,9 @@ def logout():
 @auth_bp.doc(
     summary="End every session and bearer token of the authenticated user",
     description="API keys keep working: revoke them with `DELETE /api-keys/{key_id}`.",
+    responses=_errors(
+        e403="A session caller without a valid CSRF token (`insufficient_permissions`)"
+    ),
 )
 def logout_everywhere():
     org, actor = api_actor()
@@ -137,7 +186,7 @@ def me():
 @bp.get("/users/me/sessions")
 @auth_required()
 @bp.output(SessionsOut)
-@bp.doc(summary="Your live dashboard sessions, most recently seen first")
+@bp.doc(summary="Your live dashboard sessions, most recently seen first", responses=_errors())
 def my_sessions():
     org, actor = api_actor()
     return {"data": domain.list_sessions(org, actor, current=sessions.current_session_id())}
@@ -146,7 +195,13 @@ def my_sessions():
 @bp.delete("/users/me/sessions/<session_id>")
 @auth_required()
 @bp.output(SuccessOut)
-@bp.doc(summary="End one of your dashboard sessions")
+@bp.doc(
+    summary="End one of your dashboard sessions",
+    responses=_errors(
+        e403="A session caller without a valid CSRF token (`insufficient_permissions`)",
+        e404="No live session of yours has that id: ended, unknown or someone else's",
+    ),
+)
 def end_my_session(session_id):
     org, actor = api_actor()
     domain.end_session(org, actor, session_id)
@@ -161,7 +216,15 @@ def end_my_session(session_id):
     summary="Change your own password (the current one required)",
     description=(
         "Ends every other session and every bearer token of yours. A session caller's session"
-        " stays; a bearer-token caller gets a fresh token in `token`. API keys stay."
+        " stays; a bearer-token caller gets a fresh token in `token` (bound to no session:"
+        " the current password proved who asks). API keys stay. A wrong current password is"
+        " a 400 naming `currentPassword`."
+    ),
+    responses=_errors(
+        e400="`currentPassword` is missing or wrong, or `newPassword` is short, blank, holds"
+        " NUL or an unpaired surrogate, or equals the current one; `details.field` names which"
+        " (`invalid_request`)",
+        e403="A session caller without a valid CSRF token (`insufficient_permissions`)",
     ),
 )
 def change_my_password(body):
@@ -215,7 +278,18 @@ def create_user(body):
 @auth_required()
 @bp.input(UserUpdate, arg_name="body")
 @bp.output(UserOut)
-@bp.doc(summary="Change a user (admin; anyone may change their own name and password)")
+@bp.doc(
+    summary="Change a user (admin; anyone may change their own name)",
+    description=(
+        "Your own password changes only with `POST /users/me/password`, which needs the"
+        " current one: `password` for yourself here is a 400 naming `password`."
+    ),
+    responses=_errors(
+        e400="Bad input, or your own `password` (`invalid_request`)",
+        e403="Your role may not change this user (`insufficient_permissions`)",
+        e404="No such user in your organization (`not_found`)",
+    ),
+)
 def update_user(user_id, body):
     org, actor = api_actor()
     return domain.update_user(org, actor, user_id, **body)

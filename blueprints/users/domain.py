@@ -32,7 +32,9 @@ from blueprints.core.errors import AuthenticationFailed, Conflict, InvalidReques
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped, utcnow
+from blueprints.core.text import text_problem
 
+from .agents import client_label
 from .models import DEFAULT_LIMITS, DEFAULT_MODULES, ApiKey, Organization, User
 
 MIN_PASSWORD = 8
@@ -43,13 +45,21 @@ def _slugify(name: str) -> str:
     return slug[:60] or "org"
 
 
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
+def _check_password(password: str, field: str = "password") -> None:
+    """A new password must be long enough, not blank, and text argon2 and a form can carry
+    (no NUL, no unpaired surrogate); InvalidRequest naming `field` otherwise."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
         raise InvalidRequest(
             f"The password must have at least {MIN_PASSWORD} characters",
-            field="password",
+            field=field,
             reason="too short",
         )
+    if not password.strip():
+        raise InvalidRequest("The password may not be only whitespace", field=field, reason="blank")
+    problem = text_problem(password)
+    if problem:
+        raise InvalidRequest(f"The password {problem}", field=field, reason=problem)
 
 
 def _check_roles(roles: list[str]) -> list[str]:
@@ -324,7 +334,9 @@ def _admin_count(org: Organization, exclude: str) -> int:
 def update_user(org: Organization, actor: User, user_id: str, **changes: Any) -> User:
     """Apply `changes` (email, name, password, roles, active) to a user.
 
-    Anyone may change their own name and password; everything else needs an admin. A new
+    Anyone may change their own name; everything else needs an admin. One's own password
+    changes only through `change_password`, which proves the current one (a stolen token or
+    key must not become a permanent takeover); admins change other users' passwords here. A new
     password, a change of roles or of status ends every session and token of the user
     (the caller's own too: the account page's change_password keeps the caller's session).
     Raises NotFound, PermissionDenied, Conflict (email taken, or the org would lose its
@@ -332,6 +344,13 @@ def update_user(org: Organization, actor: User, user_id: str, **changes: Any) ->
     """
     user = get_in_org(User, org, user_id)
     self_edit = user.id == actor.id
+    if self_edit and changes.get("password") is not None:
+        raise InvalidRequest(
+            "Change your own password with POST /api/v1/users/me/password (the current"
+            " password is required)",
+            field="password",
+            reason="own password",
+        )
     if not self_edit or set(changes) - {"name", "password"}:
         require_role(actor, action="change other users, roles or status")
     if "email" in changes and changes["email"] is not None:
@@ -473,6 +492,7 @@ class SessionView:
     created_at: datetime
     last_seen_at: datetime
     user_agent: str
+    client_label: str  # "Chrome on Linux": the user agent, short
     client: str
     current: bool  # the session this request came through
 
@@ -489,14 +509,21 @@ def change_password(
     and every token of the actor. `keep_session` (a session id) stays alive: the caller
     then records the user's new epoch in it (core.sessions.renew_epoch).
 
-    Raises InvalidRequest for a wrong current password or a short new one.
+    Raises InvalidRequest naming `currentPassword` when it is wrong, and naming
+    `newPassword` when the new one is short, blank, holds NUL or equals the current one.
     """
     user = get_in_org(User, org, actor.id)
     if not verify_password(user.password_hash, current_password or ""):
         raise InvalidRequest(
             "The current password is wrong", field="currentPassword", reason="wrong"
         )
-    _check_password(new_password)
+    _check_password(new_password, field="newPassword")
+    if new_password == current_password:
+        raise InvalidRequest(
+            "The new password must differ from the current one",
+            field="newPassword",
+            reason="unchanged",
+        )
     user.password_hash = hash_password(new_password)
     _bump_epoch(user)
     db.session.commit()
@@ -515,6 +542,7 @@ def list_sessions(
             created_at=r.created_at,
             last_seen_at=r.last_seen_at,
             user_agent=r.user_agent,
+            client_label=client_label(r.user_agent),
             client=r.client,
             current=r.id == current,
         )

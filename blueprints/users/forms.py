@@ -27,13 +27,21 @@ ROLE_CHOICES = {r: r.title() for r in ROLES}  # shorthand dict: value -> label
 
 class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 class UserCreateForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=1024)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=8, max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
     roles = MultiCheckboxField(
         "Roles",
         choices=ROLE_CHOICES,
@@ -66,12 +74,17 @@ class PasswordChangeForm(Form):
     """The account page's own-password change: the current password proves who asks."""
 
     current_password = PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=1024)]
+        "Current password",
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        "New password", validators=[DataRequired(), Length(min=8, max=1024)]
+        "New password",
+        validators=[DataRequired(), Length(min=8, max=1024)],
+        render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("new_password", message="The passwords differ")],
+        render_kw={"autocomplete": "new-password"},
     )

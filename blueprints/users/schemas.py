@@ -121,6 +121,9 @@ class SessionOut(Schema):
     created_at = Timestamp()
     last_seen_at = Timestamp()
     user_agent = fields.String()
+    client_label = fields.String(
+        metadata={"description": "The user agent, short: browser and system (Chrome on Linux)."}
+    )
     client = fields.String(metadata={"description": "The client's address."})
     current = fields.Boolean(metadata={"description": "The session this request came through."})
 

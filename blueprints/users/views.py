@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
@@ -36,13 +37,21 @@ bp = Blueprint("users", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
+    """`target` when it is a same-site relative path ("/users?page=2"), else the dashboard.
+
+    A control character (CR/LF would split the Location header: a 500, or a header
+    injection), a backslash (browsers read "/\\evil" as "//evil"), a scheme or a host never
+    get through.
+    """
     if (
         target
-        and not urlparse(target).netloc
         and target.startswith("/")
         and not target.startswith("//")
+        and not any(ch < " " or ch == "\x7f" or ch == "\\" for ch in target)
     ):
-        return target
+        parts = urlparse(target)
+        if not parts.scheme and not parts.netloc:
+            return target
     return url_for("dashboard.index")
 
 
@@ -62,9 +71,11 @@ def login():
             form.form_errors.append(exc.message)
             status = 401
         else:
+            # The response first: nothing may fail after the session is registered.
+            response = redirect(_safe_next(request.args.get("next")))
             login_user(user)
             sessions.begin(user.id, user.credentials_epoch)
-            return redirect(_safe_next(request.args.get("next")))
+            return response
     elif request.method == "POST":
         status = 400
     return render("users/login.html", form=form), status
@@ -278,6 +289,22 @@ def organization():
 # --- the account page: own password and sessions ---------------------------------------------
 
 
+@dataclass(frozen=True)
+class _FieldError:
+    """A DomainError's message aimed at one of the page form's fields."""
+
+    field: str
+    message: str
+
+
+def _on_password_form(exc: DomainError) -> DomainError | _FieldError:
+    """The domain names the API's fields (camelCase); the page form names them in snake_case."""
+    name = {"currentPassword": "current_password", "newPassword": "new_password"}.get(
+        exc.field or ""
+    )
+    return _FieldError(name, exc.message) if name else exc
+
+
 def _sessions_table(org, actor) -> str:
     return render(
         "users/_sessions.html",
@@ -315,7 +342,7 @@ def change_password():
                 keep_session=sessions.current_session_id(),
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            apply_domain_error(form, _on_password_form(exc))
             status = exc.status
         else:
             sessions.renew_epoch(user.credentials_epoch)  # this session made the change: keep it

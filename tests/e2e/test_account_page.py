@@ -14,6 +14,7 @@ from tests.e2e.conftest import screenshot
 pytestmark = pytest.mark.e2e
 
 NEW_PASSWORD = "a-brand-new-passphrase"
+ANDROID_FIREFOX = "Mozilla/5.0 (Android 14; Mobile; rv:125.0) Gecko/125.0 Firefox/125.0"
 
 
 def _log_in(page, url: str, email: str, password: str = PASSWORD) -> None:
@@ -45,7 +46,7 @@ def test_account_page_ends_sessions_and_changes_the_password(
     factory.user(roles=["viewer"], email="ann@example.com")
     _log_in(page, url, "ann@example.com")
 
-    phone = browser.new_context(user_agent="Ann's phone")
+    phone = browser.new_context(user_agent=ANDROID_FIREFOX)
     try:
         phone_page = phone.new_page()
         _log_in(phone_page, url, "ann@example.com")
@@ -57,7 +58,8 @@ def test_account_page_ends_sessions_and_changes_the_password(
         expect(rows).to_have_count(2)
         expect(page.locator("#sessions tr", has_text="this session")).to_have_count(1)
         screenshot(page, "account")
-        page.locator("#sessions tr", has_text="Ann's phone").locator(".end-session").click()
+        _check_layout(page)
+        page.locator("#sessions tr", has_text="Firefox on Android").locator(".end-session").click()
         expect(page.locator("#sessions tbody tr")).to_have_count(1)
         phone_page.goto(f"{url}/users")
         expect(phone_page).to_have_url(re.compile(r"/login"))
@@ -87,12 +89,43 @@ def test_account_page_ends_sessions_and_changes_the_password(
         phone_cookies = phone.cookies()
         page.goto(f"{url}/account")
         saved = context.cookies()
+        # It asks first: dismissing the question ends nothing.
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.click("#logout-everywhere")
+        expect(page.locator("#sessions tbody tr")).to_have_count(2)
+        assert context.request.get(f"{url}/api/v1/users/me").status == 200
+        page.once("dialog", lambda dialog: dialog.accept())
         page.click("#logout-everywhere")
         expect(page).to_have_url(re.compile(r"/login"))
         _expect_logged_out(browser, url, saved)
         _expect_logged_out(browser, url, phone_cookies)
     finally:
         phone.close()
+
+
+def _check_layout(page) -> None:
+    """At 1280x800: short client labels (the full agent in a tooltip), one-line buttons and
+    dates, and password inputs a password manager understands."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    phone_row = page.locator("#sessions tr", has_text="Firefox on Android")
+    expect(phone_row.locator(".client-label")).to_have_attribute("title", ANDROID_FIREFOX)
+    expect(page.locator("#sessions tr", has_text="this session")).to_contain_text(
+        re.compile(r"(Headless )?Chrom(e|ium) on Linux")
+    )
+    expect(page.locator("#sessions .end-session", has_text="End (this one)")).to_have_count(1)
+    for cell in page.locator("#sessions .end-session, #sessions time").all():
+        box = cell.bounding_box()
+        line = float(cell.evaluate("e => parseFloat(getComputedStyle(e).lineHeight) || 24"))
+        assert box is not None and box["height"] < 2 * line, cell.inner_text()
+    for name, hint in (
+        ("current_password", "current-password"),
+        ("new_password", "new-password"),
+        ("confirm", "new-password"),
+    ):
+        expect(page.locator(f"#password-form input[name={name}]")).to_have_attribute(
+            "autocomplete", hint
+        )
+    screenshot(page, "account-1280")
 
 
 def test_session_cookie_copied_before_logout_opens_nothing_after(

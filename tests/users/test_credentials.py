@@ -82,11 +82,13 @@ def test_api_logout_ends_the_session(app, factory):
     _refused(app, saved)
 
 
-def test_api_logout_with_a_token_says_what_ends_tokens(client, factory, api_as):
-    api = api_as(factory.user())
-    r = api.post("/api/v1/auth/logout")
-    assert r.status_code == 200 and r.json["success"] is False
-    assert "logout-everywhere" in r.json["message"]
+@pytest.mark.parametrize("key", [False, True], ids=["token", "api key"])
+def test_api_logout_with_a_token_or_key_is_a_400_saying_what_ends_them(
+    client, factory, api_as, key
+):
+    api = api_as(factory.user(), key=key)
+    body = assert_error(api.post("/api/v1/auth/logout"), 400, "invalid_request")
+    assert "logout-everywhere" in body["message"] and "expiry" in body["message"]
     assert api.get("/api/v1/users/me").status_code == 200
 
 
@@ -106,13 +108,13 @@ def test_a_remember_cookie_does_not_revive_a_session(app, factory):
 # --- password change ---------------------------------------------------------------------------
 
 
-def test_password_change_ends_old_sessions_and_tokens(app, client, factory):
-    uid = factory.user(roles=["developer"], email="changer@example.com")
+def test_password_change_ends_old_sessions_and_tokens(app, client, factory, api_as):
+    org = factory.org()
+    uid = factory.user(org, roles=["developer"], email="changer@example.com")
+    admin = api_as(factory.user(org, roles=["admin"]))
     saved = _cookie(_browser_login(app, "changer@example.com"))
     token = _token(client, "changer@example.com")
-    r = client.patch(
-        f"/api/v1/users/{uid}", json={"password": NEW_PASSWORD}, headers=_bearer(token)
-    )
+    r = admin.patch(f"/api/v1/users/{uid}", json={"password": NEW_PASSWORD})
     assert r.status_code == 200
     _refused(app, saved)
     _token_refused(client, token)
@@ -375,3 +377,318 @@ def test_account_page_logout_everywhere(app, factory):
     assert r.status_code == 302 and "/login" in r.headers["Location"]
     _refused(app, saved)
     _refused(app, other)
+
+
+# --- a token refreshed from a dashboard session dies with it -----------------------------------
+
+
+def _session_token(browser) -> str:
+    r = browser.post("/api/v1/auth/refresh")
+    assert r.status_code == 200, r.json
+    return r.json["token"]
+
+
+@pytest.mark.parametrize("ending", ["logout", "api logout", "end it", "idle"])
+def test_token_refreshed_from_a_session_dies_with_that_session(app, client, factory, ending):
+    from blueprints.core import sessions
+
+    uid = factory.user(email="bound@example.com")
+    browser = _browser_login(app, "bound@example.com")
+    other = _browser_login(app, "bound@example.com", agent="other")
+    token = _session_token(browser)
+    again = client.post("/api/v1/auth/refresh", headers=_bearer(token)).json["token"]
+    assert client.get("/api/v1/users/me", headers=_bearer(token)).status_code == 200
+    if ending == "logout":
+        assert browser.post("/logout").status_code == 302
+    elif ending == "api logout":
+        assert browser.post("/api/v1/auth/logout").status_code == 200
+    elif ending == "end it":
+        sid = next(
+            s["id"] for s in browser.get("/api/v1/users/me/sessions").json["data"] if s["current"]
+        )
+        assert other.delete(f"/api/v1/users/me/sessions/{sid}").status_code == 200
+    else:  # idle: the registry forgot it, as Redis does when its idle expiry passes
+        with app.app_context():
+            (record,) = [r for r in sessions.for_user(uid) if r.user_agent == "browser"]
+            sessions.end(record.id)
+    for ended in (token, again):
+        _token_refused(client, ended)
+        assert_error(
+            client.post("/api/v1/auth/refresh", headers=_bearer(ended)),
+            401,
+            "authentication_failed",
+        )
+    assert other.get("/api/v1/users/me").status_code == 200
+
+
+def test_token_from_a_session_survives_while_the_session_lives(app, client, factory):
+    factory.user(email="alive@example.com")
+    browser = _browser_login(app, "alive@example.com")
+    token = _session_token(browser)
+    for _ in range(3):
+        token = client.post("/api/v1/auth/refresh", headers=_bearer(token)).json["token"]
+    assert client.get("/api/v1/users/me", headers=_bearer(token)).status_code == 200
+
+
+# --- one's own password needs the current one ------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [False, True], ids=["token", "api key"])
+def test_own_password_cannot_be_patched(client, factory, api_as, key):
+    uid = factory.user(email="takeover@example.com")
+    api = api_as(uid, key=key)
+    body = assert_error(
+        api.patch(f"/api/v1/users/{uid}", json={"password": "hijacked-password"}),
+        400,
+        "invalid_request",
+        field="password",
+    )
+    assert "/users/me/password" in body["message"]
+    assert _token(client, "takeover@example.com")  # the old password still works
+    r = api.patch(f"/api/v1/users/{uid}", json={"name": "Still Me"})
+    assert r.status_code == 200 and r.json["name"] == "Still Me"
+
+
+def test_admin_may_still_set_another_users_password(client, factory, api_as):
+    org = factory.org()
+    admin = api_as(factory.user(org, roles=["admin"]))
+    uid = factory.user(org, email="reset@example.com")
+    assert admin.patch(f"/api/v1/users/{uid}", json={"password": NEW_PASSWORD}).status_code == 200
+    assert _token(client, "reset@example.com", NEW_PASSWORD)
+
+
+def test_admin_cannot_patch_own_password_either(factory, api_as):
+    uid = factory.user(roles=["admin"])
+    assert_error(
+        api_as(uid).patch(f"/api/v1/users/{uid}", json={"password": NEW_PASSWORD}),
+        400,
+        "invalid_request",
+        field="password",
+    )
+
+
+# --- password inputs refuse what argon2 cannot hash -------------------------------------------
+
+LONE = "\ud800"
+
+
+def test_lone_surrogate_in_login_is_a_400(client, factory):
+    factory.user(email="sur@example.com")
+    assert_error(
+        client.post("/api/v1/auth/login", json={"email": "sur@example.com", "password": LONE}),
+        400,
+        "invalid_request",
+        field="password",
+    )
+    assert_error(
+        client.post(
+            "/api/v1/auth/login", json={"email": "nobody@example.com", "password": "x" + LONE}
+        ),
+        400,
+        "invalid_request",
+        field="password",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"currentPassword": LONE, "newPassword": NEW_PASSWORD}, "currentPassword"),
+        ({"currentPassword": PASSWORD, "newPassword": "a-new-one" + LONE}, "newPassword"),
+        ({"currentPassword": PASSWORD, "newPassword": "a-new\u0000-password"}, "newPassword"),
+        ({"currentPassword": PASSWORD, "newPassword": " " * 12}, "newPassword"),
+        ({"currentPassword": PASSWORD, "newPassword": "\t\n  \u3000\u00a0 \r "}, "newPassword"),
+        ({"currentPassword": PASSWORD, "newPassword": PASSWORD}, "newPassword"),
+    ],
+    ids=["surrogate current", "surrogate new", "nul", "spaces", "whitespace", "unchanged"],
+)
+def test_new_password_refuses_bad_values(client, factory, api_as, body, field):
+    uid = factory.user(email="newpw@example.com")
+    assert_error(
+        api_as(uid).post("/api/v1/users/me/password", json=body),
+        400,
+        "invalid_request",
+        field=field,
+    )
+    assert _token(client, "newpw@example.com")  # unchanged
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["long-enough" + LONE, "long\u0000enough", " " * 10],
+    ids=["surrogate", "nul", "blank"],
+)
+def test_user_create_and_patch_refuse_bad_passwords(factory, api_as, password):
+    org = factory.org()
+    admin = api_as(factory.user(org, roles=["admin"]))
+    other = factory.user(org)
+    assert_error(
+        admin.post(
+            "/api/v1/users",
+            json={"email": "new@example.com", "name": "New", "password": password},
+        ),
+        400,
+        "invalid_request",
+        field="password",
+    )
+    assert_error(
+        admin.patch(f"/api/v1/users/{other}", json={"password": password}),
+        400,
+        "invalid_request",
+        field="password",
+    )
+
+
+def test_verify_password_never_raises_on_unencodable_input(app):
+    from blueprints.core.auth import burn_password_check, hash_password, verify_password
+
+    with app.app_context():
+        hashed = hash_password(PASSWORD)
+        assert verify_password(hashed, LONE) is False
+        assert verify_password(hashed, "a\x00b") is False
+        burn_password_check(LONE)
+
+
+def test_login_page_with_a_lone_surrogate_is_a_400_not_a_500(app, factory):
+    """A form body cannot carry a surrogate as UTF-8; raw bytes of one (CESU) reach the form
+    as replacement characters, and a wrong password is still just a wrong password."""
+    factory.user(email="page-sur@example.com")
+    c = app.test_client()
+    r = c.post(
+        "/login",
+        data=b"email=page-sur%40example.com&password=%ED%A0%80",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert r.status_code in (400, 401), r.status_code
+    assert c.get("/users").status_code == 302
+
+
+# --- login's next: control characters, and no phantom session -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "next_",
+    [
+        "%2F%0D%0AX-Injected%3A+1",
+        "%2Fusers%0AX-Injected%3A+1",
+        "%2F%09users",
+        "%2F%5Cevil.example.com",
+        "%2F%2Fevil.example.com",
+        "https%3A%2F%2Fevil.example.com%2F",
+        "%2F%7F",
+    ],
+)
+def test_login_next_with_control_characters_goes_home(app, factory, next_):
+    from blueprints.core import sessions
+
+    uid = factory.user(email="next@example.com")
+    c = app.test_client()
+    r = c.post(f"/login?next={next_}", data={"email": "next@example.com", "password": PASSWORD})
+    assert r.status_code == 302, r.status_code
+    assert r.headers["Location"] == "/"
+    assert "X-Injected" not in r.headers
+    with app.app_context():
+        assert len(sessions.for_user(uid)) == 1  # the one session this login made, live
+    assert c.get("/users").status_code == 200
+
+
+def test_login_next_keeps_a_same_site_path(app, factory):
+    factory.user(email="keep@example.com")
+    r = app.test_client().post(
+        "/login?next=%2Fusers%3Frole%3Dadmin",
+        data={"email": "keep@example.com", "password": PASSWORD},
+    )
+    assert r.status_code == 302 and r.headers["Location"] == "/users?role=admin"
+
+
+# --- the OpenAPI document: errors of the new operations -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        ("/api/v1/users/me/sessions", "get", {"401", "429"}),
+        ("/api/v1/users/me/sessions/{session_id}", "delete", {"401", "403", "404", "429"}),
+        ("/api/v1/users/me/password", "post", {"400", "401", "403", "429"}),
+        ("/api/v1/auth/logout", "post", {"400", "401", "403", "429"}),
+        ("/api/v1/auth/logout-everywhere", "post", {"401", "403", "429"}),
+        ("/api/v1/auth/refresh", "post", {"401", "429"}),
+        ("/api/v1/users/{user_id}", "patch", {"400", "401", "403", "404", "429"}),
+    ],
+)
+def test_new_operations_document_their_errors(client, path, method, codes):
+    op = client.get("/api/v1/openapi.json").json["paths"][path][method]
+    assert codes <= set(op["responses"]), sorted(op["responses"])
+    for code in codes:
+        schema = op["responses"][code]["content"]["application/json"]["schema"]
+        assert {"error", "message", "details"} <= set(schema["properties"]), (code, schema)
+    if path == "/api/v1/users/me/password":
+        assert "currentPassword" in op["responses"]["400"]["description"]
+    if path == "/api/v1/auth/logout":
+        assert "logout-everywhere" in op["description"]
+
+
+# --- the sessions list's short client label ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("agent", "label"),
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/124.0.0.0 Safari/537.36",
+            "Chrome on Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+            " Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.51",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like"
+            " Gecko) Version/17.4 Safari/605.1.15",
+            "Safari on macOS",
+        ),
+        (
+            "Mozilla/5.0 (Android 14; Mobile; rv:125.0) Gecko/125.0 Firefox/125.0",
+            "Firefox on Android",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML,"
+            " like Gecko) CriOS/124.0 Mobile/15E148 Safari/604.1",
+            "Chrome on iOS",
+        ),
+        ("curl/8.5.0", "curl"),
+        ("browser", "browser"),
+        ("", "Unknown client"),
+    ],
+)
+def test_sessions_carry_a_short_client_label(app, factory, agent, label):
+    factory.user(email="ua@example.com")
+    browser = _browser_login(app, "ua@example.com", agent=agent)
+    (session,) = browser.get("/api/v1/users/me/sessions").json["data"]
+    assert session["clientLabel"] == label
+    assert session["userAgent"] == agent
+    page = browser.get("/account").get_data(as_text=True)
+    assert f">{label}</span>" in page
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        (" " * 12, "This field is required"),  # the form already refuses blank text
+        (PASSWORD, "differ from the current"),
+    ],
+)
+def test_account_page_refuses_the_same_new_passwords_on_the_field(app, factory, new, message):
+    factory.user(email="pagerules@example.com")
+    browser = _browser_login(app, "pagerules@example.com")
+    r = browser.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": new, "confirm": new},
+        headers={"HX-Request": "true"},
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and message in page
+    assert 'id="new_password-error"' in page  # shown on the new password's field
+    _works(app, _cookie(browser))

@@ -60,8 +60,9 @@ CASES = {
     "change own password": (
         EVERYONE,
         200,
-        lambda api, t, h: api.patch(
-            f"/api/v1/users/{h['me']}", json={"password": "new-long-password"}
+        lambda api, t, h: api.post(
+            "/api/v1/users/me/password",
+            json={"currentPassword": PASSWORD, "newPassword": "new-long-password"},
         ),
     ),
     "change own roles": (
@@ -162,12 +163,11 @@ def test_forbidden_changes_change_nothing(app, api_as, team):
 def test_own_password_change_works_for_login(client, api_as, team, app):
     dev = api_as(team["developer"])
     email = dev.get("/api/v1/users/me").json["email"]
-    assert (
-        dev.patch(
-            f"/api/v1/users/{team['developer']}", json={"password": "brand-new-password"}
-        ).status_code
-        == 200
+    r = dev.post(
+        "/api/v1/users/me/password",
+        json={"currentPassword": PASSWORD, "newPassword": "brand-new-password"},
     )
+    assert r.status_code == 200
     ok = client.post("/api/v1/auth/login", json={"email": email, "password": "brand-new-password"})
     assert ok.status_code == 200
     old = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
