@@ -340,3 +340,41 @@ def _fold_duplicate_schemas(spec: dict[str, Any]) -> dict[str, Any]:
         return node
 
     return rewrite(spec)
+
+
+# --- documented errors ------------------------------------------------------------------------
+
+ERROR_ENVELOPE = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "example": "invalid_request"},
+        "message": {"type": "string"},
+        "details": {
+            "type": "object",
+            "description": "`field` names the input at fault, `reason` says why.",
+        },
+        "requestId": {"type": "string", "nullable": True},
+    },
+    "required": ["error", "message", "details"],
+}
+_AUTH_ERRORS = {
+    401: "No credentials, or they were wrong, expired, or ended (`authentication_failed`)",
+    429: "Too many requests; wait `Retry-After` seconds (`rate_limit_exceeded`)",
+}
+
+
+def error_responses(**described: str) -> dict[int, dict]:
+    """OpenAPI responses for an operation's errors, each in the error envelope.
+
+    `error_responses(e404="No such service")` -> {401: ..., 404: ..., 429: ...}: keyword
+    `eNNN` is status NNN with its description; 401 and 429 are always there (every API
+    route authenticates and is rate limited). For `@bp.doc(responses=...)`.
+    """
+    given = {int(code[1:]): text for code, text in described.items()}
+    return {
+        code: {
+            "description": text,
+            "content": {"application/json": {"schema": ERROR_ENVELOPE}},
+        }
+        for code, text in sorted({**_AUTH_ERRORS, **given}.items())
+    }

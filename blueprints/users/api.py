@@ -8,7 +8,13 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import text
 
 from blueprints.core import sessions
-from blueprints.core.api import api_actor, auth_required, current_principal, paginate
+from blueprints.core.api import (
+    api_actor,
+    auth_required,
+    current_principal,
+    error_responses,
+    paginate,
+)
 from blueprints.core.auth import issue_token
 from blueprints.core.errors import InvalidRequest, ServiceUnavailable
 from blueprints.core.extensions import db, get_redis, limiter
@@ -37,37 +43,6 @@ from .schemas import (
 )
 
 # The error envelope every failure answers with (core.errors), for the responses below.
-_ENVELOPE = {
-    "type": "object",
-    "properties": {
-        "error": {"type": "string", "example": "invalid_request"},
-        "message": {"type": "string"},
-        "details": {
-            "type": "object",
-            "description": "`field` names the input at fault, `reason` says why.",
-        },
-        "requestId": {"type": "string", "nullable": True},
-    },
-    "required": ["error", "message", "details"],
-}
-_AUTH_ERRORS = {
-    401: "No credentials, or they were wrong, expired, or ended (`authentication_failed`)",
-    429: "Too many requests; wait `Retry-After` seconds (`rate_limit_exceeded`)",
-}
-
-
-def _errors(**described: str) -> dict[int, dict]:
-    """OpenAPI error responses (`e400="..."`) in the envelope, with 401 and 429 always."""
-    given = {int(code[1:]): text for code, text in described.items()}
-    return {
-        code: {
-            "description": text,
-            "content": {"application/json": {"schema": _ENVELOPE}},
-        }
-        for code, text in sorted({**_AUTH_ERRORS, **given}.items())
-    }
-
-
 bp = APIBlueprint("users_api", __name__, tag="Users")
 auth_bp = APIBlueprint("auth_api", __name__, tag="Auth")
 keys_bp = APIBlueprint("keys_api", __name__, tag="API keys")
@@ -121,7 +96,7 @@ def login(body):
         " it is logged out, ended or idle, the token and every token refreshed from it are"
         " refused (401)."
     ),
-    responses=_errors(),
+    responses=error_responses(),
 )
 def refresh():
     principal = current_principal()
@@ -141,7 +116,7 @@ def refresh():
         " (`invalid_request`): tokens end by expiry or with `POST /auth/logout-everywhere`,"
         " API keys by revoking them (`DELETE /api-keys/{key_id}`)."
     ),
-    responses=_errors(
+    responses=error_responses(
         e400="Called with a bearer token or an API key, not a session (`invalid_request`)",
         e403="A session caller without a valid CSRF token (`insufficient_permissions`)",
     ),
@@ -165,7 +140,7 @@ def logout():
 @auth_bp.doc(
     summary="End every session and bearer token of the authenticated user",
     description="API keys keep working: revoke them with `DELETE /api-keys/{key_id}`.",
-    responses=_errors(
+    responses=error_responses(
         e403="A session caller without a valid CSRF token (`insufficient_permissions`)"
     ),
 )
@@ -186,7 +161,9 @@ def me():
 @bp.get("/users/me/sessions")
 @auth_required()
 @bp.output(SessionsOut)
-@bp.doc(summary="Your live dashboard sessions, most recently seen first", responses=_errors())
+@bp.doc(
+    summary="Your live dashboard sessions, most recently seen first", responses=error_responses()
+)
 def my_sessions():
     org, actor = api_actor()
     return {"data": domain.list_sessions(org, actor, current=sessions.current_session_id())}
@@ -197,7 +174,7 @@ def my_sessions():
 @bp.output(SuccessOut)
 @bp.doc(
     summary="End one of your dashboard sessions",
-    responses=_errors(
+    responses=error_responses(
         e403="A session caller without a valid CSRF token (`insufficient_permissions`)",
         e404="No live session of yours has that id: ended, unknown or someone else's",
     ),
@@ -220,7 +197,7 @@ def end_my_session(session_id):
         " the current password proved who asks). API keys stay. A wrong current password is"
         " a 400 naming `currentPassword`."
     ),
-    responses=_errors(
+    responses=error_responses(
         e400="`currentPassword` is missing or wrong, or `newPassword` is short, blank, holds"
         " NUL or an unpaired surrogate, or equals the current one; `details.field` names which"
         " (`invalid_request`)",
@@ -284,7 +261,7 @@ def create_user(body):
         "Your own password changes only with `POST /users/me/password`, which needs the"
         " current one: `password` for yourself here is a 400 naming `password`."
     ),
-    responses=_errors(
+    responses=error_responses(
         e400="Bad input, or your own `password` (`invalid_request`)",
         e403="Your role may not change this user (`insufficient_permissions`)",
         e404="No such user in your organization (`not_found`)",
