@@ -24,7 +24,9 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 UpHook = Callable[[], "str | None"]
+StopServicesHook = Callable[[dict[str, str]], "str | None"]
 _UP_HOOKS_KEY = "sparki_up_hooks"
+_STOP_SERVICES_KEY = "sparki_stop_services_hooks"
 
 
 def make_cli(create_app: Callable[[], Flask]) -> click.Group:
@@ -57,6 +59,25 @@ def add_up_hook(app: Flask, hook: UpHook) -> None:
     hooks: list[UpHook] = app.extensions.setdefault(_UP_HOOKS_KEY, [])
     if hook not in hooks:
         hooks.append(hook)
+
+
+def add_stop_services_hook(app: Flask, hook: StopServicesHook) -> None:
+    """Run `hook(env)` when `sparki up --stop-services` ends, after every process stopped.
+
+    `env` is the environment the processes ran with (REDIS_URL of the private Redis
+    included); a string the hook returns is printed. The services feature registers the one
+    that stops every replica.
+    """
+    hooks: list[StopServicesHook] = app.extensions.setdefault(_STOP_SERVICES_KEY, [])
+    if hook not in hooks:
+        hooks.append(hook)
+
+
+def _run_stop_services_hooks(app: Any, env: dict[str, str]) -> None:
+    for hook in app.extensions.get(_STOP_SERVICES_KEY, ()):
+        message = hook(env)
+        if message:
+            click.echo(f"sparki: {message}")
 
 
 def _run_up_hooks(app: Any) -> None:
@@ -251,9 +272,7 @@ def up_command(procfile: str, stop_services: bool) -> None:
             manager.add_process(name, cmd, env=env)
         manager.loop()
         if stop_services:
-            subprocess.call(
-                [str(Path(sys.executable).parent / "sparki"), "agent", "--stop-replicas"], env=env
-            )
+            _run_stop_services_hooks(current_app, env)
     finally:
         if redis_proc is not None:
             _forget_private_redis(url_file, env["REDIS_URL"])

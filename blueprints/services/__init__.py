@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from blueprints.core.cli import add_stop_services_hook
 from blueprints.core.events import register_event_types
 from blueprints.core.htmx import add_home_card, add_nav
 from blueprints.core.jobs import add_periodic_jobs
@@ -36,6 +37,18 @@ def agent_command(stop_replicas: bool) -> None:
             raise click.ClickException(str(exc)) from exc
         return
     run_agent(current_app._get_current_object())
+
+
+def _stop_replicas_on_exit(env: dict[str, str]) -> str | None:
+    """`sparki up --stop-services`: stop every replica, through the agent command run with the
+    environment the processes had (its REDIS_URL names the installation's Redis)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    sparki = str(Path(sys.executable).parent / "sparki")
+    code = subprocess.call([sparki, "agent", "--stop-replicas"], env=env)
+    return None if code == 0 else f"stopping the replicas failed (exit {code})"
 
 
 def _home_card(org, user) -> dict:
@@ -86,4 +99,5 @@ def register(app, api) -> None:
         api.register_blueprint(child)
     add_nav(app, "Services", "services.index", 20)
     app.cli.add_command(agent_command)
+    add_stop_services_hook(app, _stop_replicas_on_exit)
     add_home_card(app, "services/_home_card.html", _home_card, 20)

@@ -62,3 +62,19 @@ def test_home_cards_show_in_order_once_per_template(app):
         "infrastructure/_home_card.html",
         "webhooks/_home_card.html",
     ]
+
+
+def test_stop_services_hooks_run_with_the_processes_environment(app, capsys):
+    """`sparki up --stop-services` runs what features registered; core names no command."""
+    from flask import Flask
+
+    from blueprints.core.cli import _run_stop_services_hooks, add_stop_services_hook
+    from blueprints.services import _stop_replicas_on_exit
+
+    assert _stop_replicas_on_exit in app.extensions["sparki_stop_services_hooks"]
+    probe = Flask("probe")
+    seen: list[dict[str, str]] = []
+    add_stop_services_hook(probe, lambda env: seen.append(env) or "stopped 2 replicas")
+    _run_stop_services_hooks(probe, {"REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert seen == [{"REDIS_URL": "redis://127.0.0.1:1/0"}]
+    assert "sparki: stopped 2 replicas" in capsys.readouterr().out
