@@ -51,31 +51,11 @@ def _stop_replicas_on_exit(env: dict[str, str]) -> str | None:
     return None if code == 0 else f"stopping the replicas failed (exit {code})"
 
 
-def _home_card(org, user) -> dict:
-    from sqlalchemy import func, select
-
-    from blueprints.core.extensions import db
-
-    from .models import Service
-
-    rows = db.session.execute(
-        select(Service.status, Service.health_status, func.count())
-        .where(Service.org_id == org.id)
-        .group_by(Service.status, Service.health_status)
-    ).all()
-    total = sum(n for _, _, n in rows)
-    return {
-        "total": total,
-        "running": sum(n for s, _, n in rows if s == "running"),
-        "failed": sum(n for s, _, n in rows if s == "failed"),
-        "unhealthy": sum(n for _, h, n in rows if h == "unhealthy"),
-    }
-
-
 def register(app, api) -> None:
     """Attach this feature's blueprints, nav link, home card, events, commands and jobs."""
     from . import api as services_api
     from . import (
+        domain,
         jobs,
         models,  # noqa: F401 (tables for migrations)
         proxy_site,
@@ -100,4 +80,4 @@ def register(app, api) -> None:
     add_nav(app, "Services", "services.index", 20)
     app.cli.add_command(agent_command)
     add_stop_services_hook(app, _stop_replicas_on_exit)
-    add_home_card(app, "services/_home_card.html", _home_card, 20)
+    add_home_card(app, "services/_home_card.html", domain.home_summary, 20)

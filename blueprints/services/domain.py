@@ -948,3 +948,21 @@ def read_logs(
             f"lines must be between 1 and {MAX_LOG_LINES}", field="lines", reason="out of range"
         )
     return get_runtime().read_logs(service.id, lines=lines, since=since)
+
+
+def home_summary(org: Org, actor: Actor) -> dict[str, int]:
+    """The home card's counts: {total, running, failed, unhealthy} services of `org`.
+
+    One grouped query; every role may read it. Raises nothing.
+    """
+    rows = db.session.execute(
+        select(Service.status, Service.health_status, func.count())
+        .where(Service.org_id == org.id)
+        .group_by(Service.status, Service.health_status)
+    ).all()
+    return {
+        "total": sum(n for _, _, n in rows),
+        "running": sum(n for s, _, n in rows if s == "running"),
+        "failed": sum(n for s, _, n in rows if s == "failed"),
+        "unhealthy": sum(n for _, h, n in rows if h == "unhealthy"),
+    }
