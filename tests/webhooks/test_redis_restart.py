@@ -10,7 +10,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from blueprints.core.cli import redis_server_binary
+from blueprints.core.cli import redis_server_command
 from blueprints.core.extensions import db, get_redis
 from blueprints.core.jobs import SparkiSimpleWorker, get_queue
 from blueprints.webhooks.models import Delivery
@@ -23,19 +23,7 @@ pytestmark = pytest.mark.slow  # a real Redis, restarted
 
 def _redis(port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [
-            redis_server_binary(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            tempfile.mkdtemp(prefix="sparki-redis-"),
-        ],
+        redis_server_command(port, tempfile.mkdtemp(prefix="sparki-redis-"), persist=False),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
