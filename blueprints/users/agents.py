@@ -1,8 +1,11 @@
 """A short, human label for a User-Agent string ("Chrome on Linux"), for the sessions list.
 
-Not a full parser: it knows the common browsers' and systems' tokens, in the order that
-tells them apart (Edge and Opera also say "Chrome", Chrome also says "Safari", Android also
-says "Linux"), and falls back to the agent's first product token, then to "Unknown client".
+Not a full parser, on purpose: ua-parser (the kept Browserscope port) was tried, and its
+first parse compiles its whole regex table, 3 to 4 s per process here (its Rust accelerator
+is not installable), too dear for a label on the Account page. This knows the common
+browsers' and systems' tokens, in the order that tells them apart (Edge and Opera also say
+"Chrome", Chrome also says "Safari", Android also says "Linux"), and falls back to the
+agent's first product token, then to "Unknown client".
 """
 
 from __future__ import annotations
