@@ -25,6 +25,7 @@ from sqlalchemy import Select, func, select, tuple_
 from .auth import Principal, resolve_principal
 from .errors import AuthenticationFailed, Conflict, InvalidRequest, ModuleDisabled
 from .extensions import csrf, db, get_redis, limiter
+from .inputs import canonical_json
 from .types import Actor, Org
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -97,9 +98,7 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
     redis = get_redis()
     digest = hashlib.sha256(f"{principal.user.id}:{key}".encode()).hexdigest()
     store_key, lock_key = f"sparki:idem:{digest}", f"sparki:idem-lock:{digest}"
-    fingerprint = hashlib.sha256(
-        request.method.encode() + request.path.encode() + (request.get_data() or b"")
-    ).hexdigest()
+    fingerprint = request_fingerprint()
     stored = redis.get(store_key)
     if stored is None and not redis.set(lock_key, "1", nx=True, ex=120):
         raise Conflict(
@@ -125,6 +124,15 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
         return response
     finally:
         redis.delete(lock_key)
+
+
+def request_fingerprint() -> str:
+    """What makes two POSTs "the same request" for an Idempotency-Key: the method, the path
+    with its query string, and the body as canonical JSON (key order and whitespace do not
+    count; a body that is not JSON counts byte for byte). Hex SHA-256."""
+    target = request.full_path if request.query_string else request.path
+    parts = [request.method.encode(), target.encode(), canonical_json(request.get_data() or b"")]
+    return hashlib.sha256(b"\n".join(parts)).hexdigest()
 
 
 def _replay(record: dict[str, Any], fingerprint: str):

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
+from blueprints.core.fields import INT32_MAX
 from blueprints.core.jobs import enqueue
 from blueprints.core.models import get_in_org, scoped, utcnow
 from blueprints.core.text import text_problem
@@ -761,15 +762,23 @@ def find_revision(service: Service, ref: Any) -> Revision:
     """A revision by number (`3`, `"3"`) or by image tag (`"app:v1"` or just `"v1"`): the
     newest revision with that image.
 
-    Raises InvalidRequest (empty) and NotFound (field `revision`: no such revision).
+    Raises InvalidRequest (empty, or a number out of range) and NotFound (field `revision`:
+    no such revision).
     """
     text = str(ref).strip() if ref is not None else ""
     if not text:
         raise InvalidRequest(
             "Give a revision number or an image tag", field="revision", reason="empty"
         )
-    if text.isdigit():
-        found = _revision(service, int(text))
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
+        number = int(text)
+        if not 1 <= number <= INT32_MAX:
+            raise InvalidRequest(
+                f"A revision number is between 1 and {INT32_MAX}",
+                field="revision",
+                reason="out of range",
+            )
+        found = _revision(service, number)
     else:
         rows = (
             db.session.execute(

@@ -139,11 +139,13 @@ class ServiceListItem(Schema):
 
 
 class RevisionField(fields.Field):
-    """A revision number or an image tag."""
+    """A revision number (1 to 2**31 - 1, the column's range) or an image tag."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError("Give a revision number or an image tag")
+        if isinstance(value, int) and not 1 <= value <= fields.INT32_MAX:
+            raise ValidationError(f"A revision number is between 1 and {fields.INT32_MAX}")
         if isinstance(value, str) and not (1 <= len(value.strip()) <= 255):
             raise ValidationError("Give a revision number or an image tag")
         return value
@@ -162,7 +164,10 @@ class ServiceRollbackIn(Schema):
         required=True,
         metadata={
             "description": "A revision number or an image tag",
-            "oneOf": [{"type": "integer"}, {"type": "string"}],
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": fields.INT32_MAX},
+                {"type": "string", "minLength": 1, "maxLength": 255},
+            ],
         },
     )
     strategy = fields.String(load_default="rolling-update", validate=validators.OneOf(STRATEGIES))
