@@ -32,6 +32,7 @@ from blueprints.projects.domain import (
 from blueprints.users.models import DEFAULT_LIMITS
 
 from .models import (
+    REQUIRED_SPEC_BY_RUNTIME,
     SERVICE_STATUSES,
     SERVICE_TYPES,
     STRATEGIES,
@@ -66,6 +67,18 @@ EDITABLE = {
 # --- validation --------------------------------------------------------------------------------
 
 
+def _require_runtime_spec(**given: str | None) -> None:
+    """Raise InvalidRequest naming the first field the configured runtime needs and lacks."""
+    runtime = current_app.config["SPARKI_RUNTIME"]
+    for field in REQUIRED_SPEC_BY_RUNTIME.get(runtime, ("command",)):
+        if not (given.get(field) or "").strip():
+            raise InvalidRequest(
+                f"A service on the {runtime} runtime needs a {field}",
+                field=field,
+                reason=f"required on the {runtime} runtime",
+            )
+
+
 def _validate(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
         values["name"] = (values["name"] or "").strip().lower()
@@ -90,7 +103,10 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
             )
     if "command" in values:
         values["command"] = (values["command"] or "").strip()
-        if not values["command"]:
+        container = "image" in REQUIRED_SPEC_BY_RUNTIME.get(
+            current_app.config["SPARKI_RUNTIME"], ()
+        )
+        if not values["command"] and not container:
             raise InvalidRequest(
                 "A service needs a command to run", field="command", reason="empty"
             )
@@ -428,8 +444,8 @@ def create_service(
     *,
     project_id: str,
     name: str,
-    image: str,
-    command: str,
+    image: str | None = None,
+    command: str | None = None,
     type: str = "web",
     env: dict[str, str] | None = None,
     replicas: int = 1,
@@ -439,18 +455,24 @@ def create_service(
 ) -> Service:
     """A new, stopped service in a project; nothing runs until it is deployed.
 
+    `type` is a category (`SERVICE_TYPES`). What the spec must give depends on the runtime
+    (`REQUIRED_SPEC_BY_RUNTIME`): on the local runtime a `command` (the `image` is a label,
+    `<name>:local` when omitted); on Kubernetes an `image`.
+
     Raises PermissionDenied (not a maintainer), NotFound (no such project), Conflict (the
-    project is archived, the name is taken, or maxServices is reached) and InvalidRequest.
+    project is archived, the name is taken, or maxServices is reached) and InvalidRequest
+    (including a field the runtime requires that is missing).
     """
     require_manage_rights(actor, "create services")
     project = get_project(org, actor, project_id)
     require_active(project)
+    _require_runtime_spec(image=image, command=command)
     values = _validate(
         {
             "name": name,
             "type": type,
-            "image": image,
-            "command": command,
+            "image": image if image not in (None, "") else f"{(name or '').strip().lower()}:local",
+            "command": command if command is not None else "",
             "env": env or {},
             "replicas": replicas,
             "health_check_path": health_check_path,

@@ -38,9 +38,24 @@ class ServiceUrlSettings(Schema):
 class ServiceCreate(Schema):
     project_id = fields.String(required=True, validate=validators.Length(min=1, max=64))
     name = fields.String(required=True, validate=validators.Length(min=1, max=63))
-    type = fields.String(load_default="web", validate=validators.OneOf(SERVICE_TYPES))
-    image = fields.String(required=True, validate=validators.Length(min=1, max=255))
-    command = fields.String(required=True, validate=validators.Length(min=1, max=4000))
+    type = fields.String(
+        load_default="web",
+        validate=validators.OneOf(SERVICE_TYPES),
+        metadata={"description": "A category; every type but `worker` serves HTTP on $PORT"},
+    )
+    image = fields.String(
+        load_default=None,
+        validate=validators.Length(min=1, max=255),
+        metadata={
+            "description": "What runs. Required on the Kubernetes runtime; on the local runtime "
+            "a label (default `<name>:local`)"
+        },
+    )
+    command = fields.String(
+        load_default=None,
+        validate=validators.Length(min=1, max=4000),
+        metadata={"description": "Run by /bin/sh with $PORT set. Required on the local runtime"},
+    )
     env = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     replicas = fields.Integer(load_default=1, validate=validators.Range(min=1, max=20))
     health_check_path = fields.String(load_default="/", validate=validators.Length(min=1, max=255))
@@ -52,7 +67,10 @@ class ServiceCreate(Schema):
 
 class ServiceUpdate(Schema):
     name = _name
-    type = fields.String(validate=validators.OneOf(SERVICE_TYPES))
+    type = fields.String(
+        validate=validators.OneOf(SERVICE_TYPES),
+        metadata={"description": "A category; every type but `worker` serves HTTP on $PORT"},
+    )
     image = _image
     command = _command
     env = _env
