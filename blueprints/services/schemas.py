@@ -31,6 +31,9 @@ _command = fields.String(
 )
 
 
+_path_doc = {"description": "An HTTP path starting with `/`", "pattern": r"^\s*/\S*\s*$"}
+
+
 class ServiceUrlSettings(Schema):
     auth = fields.String(required=True, validate=validators.OneOf(URL_AUTH))
 
@@ -58,7 +61,9 @@ class ServiceCreate(Schema):
     )
     env = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     replicas = fields.Integer(load_default=1, validate=validators.Range(min=1, max=20))
-    health_check_path = fields.String(load_default="/", validate=validators.Length(min=1, max=255))
+    health_check_path = fields.String(
+        load_default="/", validate=validators.Length(min=1, max=255), metadata=_path_doc
+    )
     port = fields.Integer(
         load_default=None, allow_none=True, validate=validators.Range(min=1, max=65535)
     )
@@ -75,7 +80,9 @@ class ServiceUpdate(Schema):
     command = _command
     env = _env
     replicas = _replicas
-    health_check_path = fields.String(validate=validators.Length(min=1, max=255))
+    health_check_path = fields.String(
+        validate=validators.Length(min=1, max=255), metadata=_path_doc
+    )
     port = fields.Integer(allow_none=True, validate=validators.Range(min=1, max=65535))
     url_settings = fields.Nested(ServiceUrlSettings)
 
