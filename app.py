@@ -21,7 +21,7 @@ from blueprints.core.cli import register_cli as register_kernel_commands
 from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from blueprints.core.htmx import register_template_helpers
-from blueprints.core.text import refuse_unsafe_url_text
+from blueprints.core.inputs import refuse_oversized_and_deep_bodies, refuse_unsafe_url_text
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -140,6 +140,7 @@ def register_request_hooks(app: APIFlask) -> None:
         g.request_id = given if _REQUEST_ID.match(given) else f"req-{secrets.token_hex(8)}"
 
     app.before_request(refuse_unsafe_url_text)
+    app.before_request(refuse_oversized_and_deep_bodies)
 
     @app.after_request
     def add_request_id(response):

@@ -99,6 +99,8 @@ class Config:
     # A dashboard session not seen for this long ends on the server (core.sessions).
     SESSION_IDLE_SECONDS: int = 7 * 86400
     IDEMPOTENCY_TTL_SECONDS: int = 24 * 3600
+    # The largest request body accepted, in bytes (Flask's own setting): larger → 413.
+    MAX_CONTENT_LENGTH: int = 5 * 1024 * 1024
     SPARKI_ADMIN_EMAIL: str = ""
     SPARKI_ADMIN_PASSWORD: str = ""
     SPARKI_ADMIN_ORG: str = "Default"

@@ -17,6 +17,8 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .text import camel
+
 log = logging.getLogger("sparki.errors")
 
 CODES_BY_STATUS = {
@@ -129,6 +131,17 @@ def _html_error(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+def _camel_field(details: dict[str, Any]) -> dict[str, Any]:
+    """`details` with `field` named as the API names it: a domain function's argument
+    (`hysteresis_percent`) or a schema-level check's field is camelCase on the wire. Only the
+    first segment: later ones may be keys the client chose (`env.MY_VAR`)."""
+    field = details.get("field")
+    if not isinstance(field, str) or "_" not in field.split(".", 1)[0]:
+        return details
+    head, dot, rest = field.partition(".")
+    return {**details, "field": camel(head) + dot + rest}
+
+
 def _validation_details(detail: dict[str, Any]) -> dict[str, Any]:
     """Flatten webargs/marshmallow messages into details.field / details.reason."""
     for location, fields in (detail or {}).items():
@@ -199,6 +212,9 @@ def _http_message(exc: HTTPException, status: int) -> tuple[str, dict[str, str]]
         404: f"No route {request.method} {request.path}",
         405: f"Method {request.method} is not allowed on {request.path}",
     }
+    if status == 413:
+        limit = request.max_content_length
+        messages[413] = f"The request body is larger than the limit of {limit} bytes"
     message = messages.get(status) or exc.description or exc.name
     if status == 400 and _is_malformed_json():
         message = "The request body is not valid JSON"
@@ -213,7 +229,11 @@ def register_error_handlers(app: Flask) -> None:
     def handle_domain_error(exc: DomainError):
         if is_api_request():
             return error_response(
-                exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers
+                exc.status,
+                exc.message,
+                code=exc.code,
+                details=_camel_field(exc.details),
+                headers=exc.headers,
             )
         return _html_error(exc.status, exc.message)
 
@@ -252,7 +272,8 @@ def register_error_handlers(app: Flask) -> None:
             return _rate_limit_response(exc)
         message, headers = _http_message(exc, status)
         if is_api_request():
-            return error_response(status, message, headers=headers)
+            details = {"field": "body", "reason": "too large"} if status == 413 else None
+            return error_response(status, message, details=details, headers=headers)
         return _html_error(status, message)
 
     @app.errorhandler(Exception)

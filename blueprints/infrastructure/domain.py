@@ -28,6 +28,7 @@ from blueprints.core.errors import InvalidRequest
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
 from blueprints.core.models import iso_utc, scoped, utcnow
+from blueprints.core.text import camel
 from blueprints.core.types import Actor, Org
 
 from .models import DEFAULT_THRESHOLDS, RESOURCES, AlertThreshold, NodeAlert
@@ -331,19 +332,23 @@ def update_thresholds(org: Org, actor: Actor, **changes: float | None) -> AlertT
         if value is None:
             continue
         if name not in DEFAULT_THRESHOLDS:
-            raise InvalidRequest(f"Unknown threshold '{name}'", field=name, reason="unknown")
+            raise InvalidRequest(
+                f"Unknown threshold '{camel(name)}'", field=camel(name), reason="unknown"
+            )
         value = float(value)
         low, high = (0.0, 50.0) if name == "hysteresis_percent" else (1.0, 100.0)
         if not low <= value <= high:
             raise InvalidRequest(
-                f"{name} must be between {low:g} and {high:g}", field=name, reason="out of range"
+                f"{camel(name)} must be between {low:g} and {high:g}",
+                field=camel(name),
+                reason="out of range",
             )
         setattr(row, name, value)
     lowest = min(row.cpu_percent, row.memory_percent, row.disk_percent)
     if row.hysteresis_percent >= lowest:
         raise InvalidRequest(
-            "hysteresis must be smaller than every threshold",
-            field="hysteresis_percent",
+            "hysteresisPercent must be smaller than every threshold",
+            field="hysteresisPercent",
             reason="not below the thresholds",
         )
     if row not in db.session:

@@ -123,7 +123,10 @@ class HistoryQuery(QuerySchema):
     window = fields.String(
         load_default="1h",
         validate=validators.Length(max=16),
-        metadata={"description": "e.g. 15m, 1h, 24h (at most 24h)"},
+        metadata={
+            "description": "e.g. 15m, 1h, 24h (from 1m to 24h)",
+            "pattern": r"^\s*[0-9]{1,5}[smhd]\s*$",
+        },
     )
 
 

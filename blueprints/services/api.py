@@ -12,7 +12,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
-from blueprints.core.api import api_actor, auth_required, paginate
+from blueprints.core.api import api_actor, auth_required, error_responses, paginate
 from blueprints.core.auth import Principal, resolve_principal
 from blueprints.core.errors import AuthenticationFailed, NotFound
 from blueprints.core.extensions import db
@@ -223,7 +223,15 @@ def _sse_event(entry: LogEntry, fmt: str) -> str:
 @bp.output(ServiceLogsOut)
 @bp.doc(
     summary="Recent log lines; `follow=true` streams new lines as Server-Sent Events "
-    "(resume with Last-Event-ID)"
+    "(resume with Last-Event-ID)",
+    responses={
+        200: {
+            "description": "The lines as JSON; with `follow=true` a `text/event-stream` of "
+            "`log` events (`id` a stream id, `data` one line as JSON or HTML)",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **error_responses(e404="No such service in the caller's organization"),
+    },
 )
 def logs(service_id, query):
     org, actor = api_actor()

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
+from blueprints.core.fields import INT32_MAX
 from blueprints.core.jobs import enqueue
 from blueprints.core.models import get_in_org, scoped, utcnow
 from blueprints.core.text import text_problem
@@ -31,6 +32,7 @@ from blueprints.projects.domain import (
 from blueprints.users.models import DEFAULT_LIMITS
 
 from .models import (
+    REQUIRED_SPEC_BY_RUNTIME,
     SERVICE_STATUSES,
     SERVICE_TYPES,
     STRATEGIES,
@@ -65,6 +67,18 @@ EDITABLE = {
 # --- validation --------------------------------------------------------------------------------
 
 
+def _require_runtime_spec(**given: str | None) -> None:
+    """Raise InvalidRequest naming the first field the configured runtime needs and lacks."""
+    runtime = current_app.config["SPARKI_RUNTIME"]
+    for field in REQUIRED_SPEC_BY_RUNTIME.get(runtime, ("command",)):
+        if not (given.get(field) or "").strip():
+            raise InvalidRequest(
+                f"A service on the {runtime} runtime needs a {field}",
+                field=field,
+                reason=f"required on the {runtime} runtime",
+            )
+
+
 def _validate(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
         values["name"] = (values["name"] or "").strip().lower()
@@ -89,7 +103,10 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
             )
     if "command" in values:
         values["command"] = (values["command"] or "").strip()
-        if not values["command"]:
+        container = "image" in REQUIRED_SPEC_BY_RUNTIME.get(
+            current_app.config["SPARKI_RUNTIME"], ()
+        )
+        if not values["command"] and not container:
             raise InvalidRequest(
                 "A service needs a command to run", field="command", reason="empty"
             )
@@ -427,8 +444,8 @@ def create_service(
     *,
     project_id: str,
     name: str,
-    image: str,
-    command: str,
+    image: str | None = None,
+    command: str | None = None,
     type: str = "web",
     env: dict[str, str] | None = None,
     replicas: int = 1,
@@ -438,18 +455,24 @@ def create_service(
 ) -> Service:
     """A new, stopped service in a project; nothing runs until it is deployed.
 
+    `type` is a category (`SERVICE_TYPES`). What the spec must give depends on the runtime
+    (`REQUIRED_SPEC_BY_RUNTIME`): on the local runtime a `command` (the `image` is a label,
+    `<name>:local` when omitted); on Kubernetes an `image`.
+
     Raises PermissionDenied (not a maintainer), NotFound (no such project), Conflict (the
-    project is archived, the name is taken, or maxServices is reached) and InvalidRequest.
+    project is archived, the name is taken, or maxServices is reached) and InvalidRequest
+    (including a field the runtime requires that is missing).
     """
     require_manage_rights(actor, "create services")
     project = get_project(org, actor, project_id)
     require_active(project)
+    _require_runtime_spec(image=image, command=command)
     values = _validate(
         {
             "name": name,
             "type": type,
-            "image": image,
-            "command": command,
+            "image": image if image not in (None, "") else f"{(name or '').strip().lower()}:local",
+            "command": command if command is not None else "",
             "env": env or {},
             "replicas": replicas,
             "health_check_path": health_check_path,
@@ -761,15 +784,23 @@ def find_revision(service: Service, ref: Any) -> Revision:
     """A revision by number (`3`, `"3"`) or by image tag (`"app:v1"` or just `"v1"`): the
     newest revision with that image.
 
-    Raises InvalidRequest (empty) and NotFound (field `revision`: no such revision).
+    Raises InvalidRequest (empty, or a number out of range) and NotFound (field `revision`:
+    no such revision).
     """
     text = str(ref).strip() if ref is not None else ""
     if not text:
         raise InvalidRequest(
             "Give a revision number or an image tag", field="revision", reason="empty"
         )
-    if text.isdigit():
-        found = _revision(service, int(text))
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
+        number = int(text)
+        if not 1 <= number <= INT32_MAX:
+            raise InvalidRequest(
+                f"A revision number is between 1 and {INT32_MAX}",
+                field="revision",
+                reason="out of range",
+            )
+        found = _revision(service, number)
     else:
         rows = (
             db.session.execute(

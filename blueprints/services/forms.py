@@ -9,7 +9,7 @@ from blueprints.core.forms import Form
 
 from .models import SERVICE_TYPES
 
-TYPE_CHOICES = {t: t.title() for t in SERVICE_TYPES}
+TYPE_CHOICES = {t: "API" if t == "api" else t.title() for t in SERVICE_TYPES}
 STRATEGY_CHOICES = {"rolling-update": "Rolling update", "recreate": "Recreate"}
 AUTH_CHOICES = {"private": "Private (credentials needed)", "public": "Public (anyone)"}
 
@@ -24,9 +24,9 @@ class ServiceForm(Form):
     type = SelectField("Type", choices=TYPE_CHOICES, default="web")
     image = StringField(
         "Image",
-        validators=[DataRequired(), Length(max=255)],
+        validators=[Optional(), Length(max=255)],
         default="app:v1",
-        description="A label for what runs, e.g. app:v1",
+        description="A label for what runs, e.g. app:v1 (optional on the local runtime)",
     )
     command = TextAreaField(
         "Command",

@@ -58,7 +58,7 @@ def test_thresholds_default_and_admin_changes(api_as, factory):
         ({"diskPercent": 101}, "diskPercent"),
         ({"memoryPercent": "high"}, "memoryPercent"),
         ({"hysteresisPercent": 60}, "hysteresisPercent"),
-        ({"cpuPercent": 3, "hysteresisPercent": 5}, "hysteresis_percent"),
+        ({"cpuPercent": 3, "hysteresisPercent": 5}, "hysteresisPercent"),
         ({"bogus": 1}, "bogus"),
     ],
 )
