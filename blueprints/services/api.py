@@ -206,16 +206,15 @@ def logs(service_id, query):
     resume = request.headers.get("Last-Event-ID") or request.args.get("lastEventId")
     if resume and not _is_stream_id(resume):
         resume = None
+    after = resume or (backlog[-1].id if backlog else "0-0")
+    batches = get_runtime().stream_logs(service_id, after=after, wait_seconds=streams.WAIT_SECONDS)
     slot = streams.StreamSlot(
         get_redis(), actor.id, int(current_app.config["LOG_STREAMS_PER_USER"])
-    ).acquire()
-    after = resume or (backlog[-1].id if backlog else "0-0")
+    ).acquire()  # last: nothing after it may fail and leave the slot taken
     body = streams.LogStream(
         slot=slot,
         first=[] if resume else backlog,
-        batches=get_runtime().stream_logs(
-            service_id, after=after, wait_seconds=streams.WAIT_SECONDS
-        ),
+        batches=batches,
         fmt=query["format"],
         keepalive=float(current_app.config["LOG_STREAM_KEEPALIVE"]),
         sock=streams.client_socket(request.environ),
