@@ -132,6 +132,9 @@ class Config:
     SERVICE_PORT_RANGE: str = "42000-42999"
     LOG_STREAM_MAXLEN: int = 10000
     LOG_STREAM_KEEPALIVE: float = 15.0
+    # Followed log streams (the API's `follow=true`, a service page's live logs) one user may
+    # hold open at once; one more answers 429.
+    LOG_STREAMS_PER_USER: int = 10
     # Node figures (the agent's reporter): seconds between samples; a node whose last
     # reading is older than NODE_STALE_SECONDS is NotReady.
     NODE_SAMPLE_SECONDS: float = 5.0

@@ -27,3 +27,28 @@ document.addEventListener("htmx:beforeSwap", function (ev) {
     ev.detail.isError = false;
   }
 });
+
+// Live logs never show a line twice. Each SSE event carries its log line's stream id
+// (Redis "ms-seq"). On an element with data-sse-resume, a line at or before the last one shown
+// is dropped, and the connect URL follows the last id shown: when htmx's SSE extension opens a
+// new EventSource after an outage it sends no Last-Event-ID, so the URL says where to resume.
+function sparkiStreamIdAfter(a, b) {
+  var pa = a.split("-"), pb = b.split("-");
+  var ma = Number(pa[0]), mb = Number(pb[0]);
+  if (ma !== mb) return ma > mb;
+  return Number(pa[1] || 0) > Number(pb[1] || 0);
+}
+document.addEventListener("htmx:sseBeforeMessage", function (ev) {
+  var elt = ev.target.closest("[data-sse-resume]");
+  var id = ev.detail && ev.detail.lastEventId;
+  if (!elt || !id) return;
+  var last = elt.getAttribute("data-last-event-id");
+  if (last && !sparkiStreamIdAfter(id, last)) {
+    ev.preventDefault();
+    return;
+  }
+  elt.setAttribute("data-last-event-id", id);
+  var url = new URL(elt.getAttribute("sse-connect"), window.location.href);
+  url.searchParams.set("lastEventId", id);
+  elt.setAttribute("sse-connect", url.pathname + url.search);
+});
