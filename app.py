@@ -20,7 +20,7 @@ from blueprints.core.cli import make_cli
 from blueprints.core.cli import register_cli as register_kernel_commands
 from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
-from blueprints.core.htmx import register_template_helpers
+from blueprints.core.htmx import register_partial_caching, register_template_helpers
 from blueprints.core.text import refuse_unsafe_url_text
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     register_blueprints(app)
     register_openapi(app)
     register_template_helpers(app)
+    register_partial_caching(app)
     errors.register_error_handlers(app)
     register_cli(app)
     return app

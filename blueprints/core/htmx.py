@@ -12,11 +12,38 @@ from .extensions import htmx
 from .types import Actor, Org
 
 
+def wants_partial() -> bool:
+    """True for an htmx request that swaps a part of the page.
+
+    A history restore (htmx re-fetching a URL it has no snapshot of, after Back) needs the
+    whole page even if it says HX-Request, so it is not one.
+    """
+    return bool(htmx) and not htmx.history_restore_request
+
+
 def render(template: str, partial: str | None = None, /, **context: Any) -> str:
     """Render `partial` alone when htmx asked (and a partial is given), else `template`."""
-    if partial and htmx:
+    if partial and wants_partial():
         return render_template(partial, **context)
     return render_template(template, **context)
+
+
+def register_partial_caching(app: Any) -> None:
+    """A page and its partial share one URL, so no cache may hand one out for the other.
+
+    Every HTML response varies on `HX-Request`, and a partial is never stored at all: after
+    Back, a browser would otherwise show the cached fragment without layout or styles.
+    """
+    from flask import request
+
+    @app.after_request
+    def _vary_on_htmx(response: Any) -> Any:
+        if request.path.startswith(("/api/", "/static/")):
+            return response
+        response.vary.add("HX-Request")
+        if request.headers.get("HX-Request") == "true":
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def triggered(body: Any, event: str, status: int = 200) -> Any:

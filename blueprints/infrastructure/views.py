@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from flask_login import login_required
 
 from blueprints.core.errors import DomainError
-from blueprints.core.extensions import htmx
-from blueprints.core.htmx import apply_domain_error, page_actor, render, triggered
+from blueprints.core.htmx import apply_domain_error, page_actor, render, triggered, wants_partial
 from blueprints.core.types import Actor, Org
 
 from . import chart, domain
@@ -62,7 +61,7 @@ def index():
     org, actor = page_actor()
     ctx = _live_context(org, actor)
     window = request.args.get("window", "1h")
-    if htmx:
+    if wants_partial():
         return render("infrastructure/page.html", "infrastructure/_live.html", **ctx)
     return render(
         "infrastructure/page.html",
@@ -78,7 +77,10 @@ def index():
 def plot():
     org, actor = page_actor()
     ctx = _plot_context(org, actor, request.args.get("window", "1h"))
-    return render("infrastructure/_plot.html", "infrastructure/_plot.html", **ctx)
+    body = render("infrastructure/_plot.html", "infrastructure/_plot.html", **ctx)
+    # The chosen window goes into the page's own URL (not this partial's), so a reload or
+    # Back keeps it.
+    return body, 200, {"HX-Replace-Url": url_for("infrastructure.index", window=ctx["window"])}
 
 
 @bp.post("/cluster/thresholds")
