@@ -78,8 +78,10 @@ def plot():
     org, actor = page_actor()
     ctx = _plot_context(org, actor, request.args.get("window", "1h"))
     body = render("infrastructure/_plot.html", "infrastructure/_plot.html", **ctx)
-    # The chosen window goes into the page's own URL (not this partial's), so a reload or
-    # Back keeps it.
+    if request.headers.get("HX-Trigger") != "window-select":
+        return body  # the plot's own refresh
+    # A window the user chose goes into the page's own URL (not this partial's), so a
+    # reload or Back keeps it.
     return body, 200, {"HX-Replace-Url": url_for("infrastructure.index", window=ctx["window"])}
 
 

@@ -57,3 +57,30 @@ function startCountdowns(root) {
   });
 }
 document.addEventListener("DOMContentLoaded", function () { startCountdowns(document); });
+
+// The environment editor (services/_env.html): add and remove rows in place, show a value.
+document.addEventListener("click", function (ev) {
+  var add = ev.target.closest("[data-env-add]");
+  if (add) {
+    var editor = add.closest(".env-editor");
+    var row = editor.querySelector("template.env-row-template").content.firstElementChild.cloneNode(true);
+    editor.querySelector(".env-rows").appendChild(row);
+    editor.querySelector(".env-empty").hidden = true;
+    row.querySelector("input").focus();
+    return;
+  }
+  var remove = ev.target.closest("[data-env-remove]");
+  if (remove) {
+    var ed = remove.closest(".env-editor");
+    remove.closest(".env-row").remove();
+    ed.querySelector(".env-empty").hidden = ed.querySelectorAll(".env-row").length > 0;
+    return;
+  }
+  var reveal = ev.target.closest("[data-env-reveal]");
+  if (reveal) {
+    var value = reveal.closest(".env-row").querySelector("textarea");
+    var shown = value.classList.toggle("masked") === false;
+    reveal.textContent = shown ? "Hide" : "Show";
+    reveal.setAttribute("aria-pressed", shown ? "true" : "false");
+  }
+});

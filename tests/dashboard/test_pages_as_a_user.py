@@ -26,7 +26,8 @@ def test_a_partial_is_never_cached_and_every_page_varies_on_hx_request(factory, 
 
 def test_the_cluster_window_goes_into_the_page_url(factory, login_as):
     admin = login_as(factory.user(factory.org(), roles=["admin"]))
-    r = admin.get("/cluster/plot?window=6h", headers=HX)
+    assert "HX-Replace-Url" not in admin.get("/cluster/plot?window=6h", headers=HX).headers
+    r = admin.get("/cluster/plot?window=6h", headers={**HX, "HX-Trigger": "window-select"})
     assert r.status_code == 200 and r.headers["HX-Replace-Url"] == "/cluster?window=6h"
     assert 'value="6h" selected' in admin.get("/cluster?window=6h").text
 
