@@ -28,6 +28,7 @@ def _live_context(org: Org, actor: Actor) -> dict[str, Any]:
         "cluster": domain.cluster_status(org, actor),
         "cards": domain.node_cards(org, actor),
         "alerts": domain.recent_alerts(org, actor, 10),
+        "pending": domain.pending_alerts(org, actor),
         "thresholds": domain.get_thresholds(org, actor),
     }
 
@@ -50,6 +51,7 @@ def _thresholds_form(row) -> ThresholdsForm:
             "memory_percent": row.memory_percent,
             "disk_percent": row.disk_percent,
             "hysteresis_percent": row.hysteresis_percent,
+            "for_seconds": row.for_seconds,
         },
     )
 
@@ -98,7 +100,13 @@ def update_thresholds():
                 actor,
                 **{
                     f: getattr(form, f).data
-                    for f in ("cpu_percent", "memory_percent", "disk_percent", "hysteresis_percent")
+                    for f in (
+                        "cpu_percent",
+                        "memory_percent",
+                        "disk_percent",
+                        "hysteresis_percent",
+                        "for_seconds",
+                    )
                 },
             )
         except DomainError as exc:

@@ -30,6 +30,7 @@ from blueprints.projects.domain import (
 )
 from blueprints.users.models import DEFAULT_LIMITS
 
+from .health import Observation, assess
 from .models import (
     SERVICE_STATUSES,
     SERVICE_TYPES,
@@ -39,7 +40,6 @@ from .models import (
     Revision,
     Service,
 )
-from .health import Observation, assess
 from .rollout import desired_state, set_spec
 from .runtime import get_runtime
 from .runtime.base import LogEntry, ProbeResult, ReplicaStatus

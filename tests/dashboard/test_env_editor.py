@@ -44,7 +44,9 @@ def test_rows_round_trip_byte_exact(api_as, factory, login_as):
     admin = factory.user(org, roles=["admin"])
     api, page = api_as(admin), login_as(admin)
     sid = _service(api, env=ENV)
-    r = page.post(f"/services/{sid}/settings", data=_settings(_rows(ENV)), headers={"HX-Request": "true"})
+    r = page.post(
+        f"/services/{sid}/settings", data=_settings(_rows(ENV)), headers={"HX-Request": "true"}
+    )
     assert r.status_code == 200, r.text
     assert api.get(f"/api/v1/services/{sid}").get_json()["env"] == ENV
     # The page renders each value in a textarea, after the newline the HTML parser drops.
@@ -55,7 +57,10 @@ def test_rows_round_trip_byte_exact(api_as, factory, login_as):
     # Rows removed and added; an empty added row is ignored; the last row removed means none.
     changed = {"T_PAD": "value  ", "NEW": "  x  ", "": ""}
     page.post(f"/services/{sid}/settings", data=_settings(_rows(changed)))
-    assert api.get(f"/api/v1/services/{sid}").get_json()["env"] == {"T_PAD": "value  ", "NEW": "  x  "}
+    assert api.get(f"/api/v1/services/{sid}").get_json()["env"] == {
+        "T_PAD": "value  ",
+        "NEW": "  x  ",
+    }
     page.post(f"/services/{sid}/settings", data=_settings({"env-rows": "1"}))
     assert api.get(f"/api/v1/services/{sid}").get_json()["env"] == {}
 
@@ -82,8 +87,14 @@ def test_the_create_form_takes_rows(api_as, factory, login_as):
     api, page = api_as(admin), login_as(admin)
     project = api.post("/api/v1/projects", json={"name": "p"}).get_json()["id"]
     form = {
-        "project_id": project, "name": "api", "type": "web", "image": "app:v1",
-        "command": "true", "replicas": "1", "health_check_path": "/", "url_auth": "private",
+        "project_id": project,
+        "name": "api",
+        "type": "web",
+        "image": "app:v1",
+        "command": "true",
+        "replicas": "1",
+        "health_check_path": "/",
+        "url_auth": "private",
         **_rows({"T_PEM": PEM, "T_PAD": "v  "}),
     }
     r = page.post("/services", data=form)

@@ -12,7 +12,7 @@ from tests.e2e.conftest import screenshot
 pytestmark = pytest.mark.e2e
 
 LONG_PROJECT = "p" * 100
-LONG_SERVICE = "s" + "-long" * 12 + "-ab"  # 63 characters
+LONG_SERVICE = "s" + "-long" * 12 + "-a"  # 63 characters
 
 
 def _successful_deployments(app, service_id: str, n: int) -> None:
@@ -25,13 +25,27 @@ def _successful_deployments(app, service_id: str, n: int) -> None:
         for number in range(1, n + 1):
             image = f"registry.example.com/team/{'x' * 30}:v{number}"
             db.session.add(
-                Revision(organization_id=svc.organization_id, service_id=svc.id, number=number,
-                         image=image, command=svc.command, env={}, replicas=2)
+                Revision(
+                    org_id=svc.org_id,
+                    service_id=svc.id,
+                    number=number,
+                    image=image,
+                    command=svc.command,
+                    env={},
+                    replicas=2,
+                )
             )
             db.session.add(
-                Deployment(organization_id=svc.organization_id, service_id=svc.id,
-                           status="success", revision=number, image=image, replicas=2,
-                           started_at=utcnow(), finished_at=utcnow())
+                Deployment(
+                    org_id=svc.org_id,
+                    service_id=svc.id,
+                    status="success",
+                    revision=number,
+                    image=image,
+                    replicas=2,
+                    started_at=utcnow(),
+                    finished_at=utcnow(),
+                )
             )
         svc.current_revision = n
         db.session.commit()
@@ -41,8 +55,9 @@ def _successful_deployments(app, service_id: str, n: int) -> None:
 def _reachable(page, *selectors: str) -> None:
     for selector in selectors:
         for button in page.locator(selector).all():
-            button.scroll_into_view_if_needed()
-            button.click(trial=True)  # actionability: visible, enabled, not covered
+            # Actionability (scrolled to, visible, enabled, not covered), no click: the panels
+            # that refresh themselves may replace the button meanwhile, and this retries.
+            button.click(trial=True)
 
 
 def test_crowded_pages_at_1280(page, log_in, factory, live_server, api_as, app):
@@ -53,8 +68,13 @@ def test_crowded_pages_at_1280(page, log_in, factory, live_server, api_as, app):
     project = api.post("/api/v1/projects", json={"name": LONG_PROJECT}).get_json()["id"]
     sid = api.post(
         "/api/v1/services",
-        json={"projectId": project, "name": LONG_SERVICE, "image": "app:v1", "command": "true",
-              "env": {"T_PEM": "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"}},
+        json={
+            "projectId": project,
+            "name": LONG_SERVICE,
+            "image": "app:v1",
+            "command": "true",
+            "env": {"T_PEM": "-----BEGIN KEY-----\nabc\n-----END KEY-----\n"},
+        },
     ).get_json()["id"]
     _successful_deployments(app, sid, 3)
     for n in range(3):
@@ -79,8 +99,15 @@ def test_crowded_pages_at_1280(page, log_in, factory, live_server, api_as, app):
     expect(page.locator("#deployments .rollback")).to_have_count(2)
     no_page_scroll()
     _reachable(
-        page, ".svc-actions button", "#deployments .rollback", "#check-health", "#deploy-form button",
-        "#save-settings", "[data-env-reveal]", "[data-env-remove]", "[data-env-add]",
+        page,
+        ".svc-actions button",
+        "#deployments .rollback",
+        "#check-health",
+        "#deploy-form button",
+        "#save-settings",
+        "[data-env-reveal]",
+        "[data-env-remove]",
+        "[data-env-add]",
     )
     page.click("#save-settings")
     expect(page.locator("#settings-form")).to_contain_text("Settings saved")
