@@ -145,7 +145,28 @@ def register_request_hooks(app: APIFlask) -> None:
     @app.after_request
     def add_request_id(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        _log_access(response)
         return response
+
+
+_access_log = logging.getLogger("sparki.access")
+
+
+def _log_access(response) -> None:
+    """One line per request: at INFO what an operator needs (changes and failures), at DEBUG
+    the reads that succeed, most of them the pages' own polling (every 2-5 s a panel) and
+    health probes, which at INFO grew the run log by ~170 lines a minute doing nothing."""
+    quiet = request.method in ("GET", "HEAD", "OPTIONS") and response.status_code < 400
+    level = logging.DEBUG if quiet else logging.INFO
+    if _access_log.isEnabledFor(level):
+        _access_log.log(
+            level,
+            "%s %s %s %s",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            request.remote_addr or "-",
+        )
 
 
 def register_blueprints(app: APIFlask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -78,8 +79,25 @@ def page_actor() -> tuple[Org, Actor]:
     return user.organization, user
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def page_message(form: Any, message: str) -> str:
+    """`message` with the API's camelCase field names ("activeServiceLimit") replaced by
+    the labels the page shows for them ("Active service limit")."""
+    for name, field in getattr(form, "_fields", {}).items():
+        camel = _camel(name)
+        if camel != name and camel in message:
+            message = re.sub(rf"\b{camel}\b", field.label.text, message)
+    return message
+
+
 def apply_domain_error(form: Any, exc: Any) -> None:
-    """Show a DomainError on the form field it names (else as a form-level error)."""
+    """Show a DomainError on the form field it names (else as a form-level error), in the
+    page's words (`page_message`)."""
+    message = page_message(form, exc.message)
     field = getattr(exc, "field", None) or ""
     # "repository.url" → repository_url, else the last segment ("limits.maxServices" → maxServices)
     candidates = [field.replace(".", "_"), field.split(".")[-1]] if field else []
@@ -87,9 +105,9 @@ def apply_domain_error(form: Any, exc: Any) -> None:
         (getattr(form, n) for n in candidates if hasattr(getattr(form, n, None), "errors")), None
     )
     if target is not None:
-        target.errors = [*list(target.errors), exc.message]
+        target.errors = [*list(target.errors), message]
     else:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(message)
 
 
 def add_nav(

@@ -595,8 +595,9 @@ def _require_active_slot(org: Org, service: Service) -> None:
     ).scalar_one()
     if active >= limit:
         raise Conflict(
-            f"Your organization already runs {active} services, its limit "
-            f"(activeServiceLimit {limit}); stop one or ask an admin to raise it",
+            f"Your organization already runs {active} active "
+            f"service{'' if active == 1 else 's'}, its limit (activeServiceLimit {limit}); "
+            "stop one or ask an admin to raise it",
             field="activeServiceLimit",
             reason="limit reached",
             details={"limit": limit, "active": active},

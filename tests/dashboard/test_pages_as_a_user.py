@@ -77,3 +77,19 @@ def test_the_lockout_keeps_the_login_form_with_a_countdown(limited, factory):
 def test_the_favicon_is_served(client):
     r = client.get("/favicon.ico")
     assert r.status_code == 200 and r.data[:4] == b"\x00\x00\x01\x00"
+
+
+def test_polling_reads_log_at_debug_and_changes_at_info(factory, login_as, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="sparki.access")
+    page = login_as(factory.user(factory.org(), roles=["admin"]))
+    page.get("/cluster", headers=HX)  # a panel's poll
+    page.post("/users", data={"email": "bad"})  # a change (refused: 400)
+    page.get("/nowhere")  # a failure
+    levels = [(r.levelname, r.getMessage().split()[:3]) for r in caplog.records]
+    assert levels == [
+        ("DEBUG", ["GET", "/cluster", "200"]),
+        ("INFO", ["POST", "/users", "400"]),
+        ("INFO", ["GET", "/nowhere", "404"]),
+    ]

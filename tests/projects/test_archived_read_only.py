@@ -44,8 +44,6 @@ def test_adding_an_existing_member_is_200(api_as, factory):
     dev = factory.user(org, roles=["developer"])
     pid = api.post("/api/v1/projects", json={"name": "p"}).get_json()["id"]
     first = api.post(f"/api/v1/projects/{pid}/members", json={"userId": dev, "role": "viewer"})
-    again = api.post(
-        f"/api/v1/projects/{pid}/members", json={"userId": dev, "role": "contributor"}
-    )
+    again = api.post(f"/api/v1/projects/{pid}/members", json={"userId": dev, "role": "contributor"})
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json()["role"] == "contributor"
