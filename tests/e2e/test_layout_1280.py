@@ -95,7 +95,6 @@ def test_crowded_pages_at_1280(page, log_in, factory, live_server, api_as, app):
     expect(page.locator("#projects a.truncate")).to_have_attribute("title", LONG_PROJECT)
     no_page_scroll()
     _reachable(page, "#projects a", "#project-create button[type=submit]")
-    screenshot(page, "projects")
 
     page.goto(f"{live_server.url}/services")
     no_page_scroll()
@@ -135,4 +134,4 @@ def test_crowded_pages_at_1280(page, log_in, factory, live_server, api_as, app):
         assert box["x"] < 5 and box["width"] > 350, (path, box)
     page.goto(f"{live_server.url}/services/{sid}")
     _reachable(page, ".svc-actions button", "#deployments .rollback", "#save-settings", "#logout")
-    screenshot(page, "service-390")
+    screenshot(page, "service-phone")
