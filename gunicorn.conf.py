@@ -28,5 +28,7 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 
-accesslog = "-"
+# No gunicorn access log: the app logs each request itself (app.py), at INFO for changes and
+# failures and at DEBUG for the pages' own polling reads, so the run log stays readable.
+accesslog = None
 control_socket_disable = True

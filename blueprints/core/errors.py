@@ -128,6 +128,13 @@ def error_response(
 
 
 def _html_error(status: int, message: str):
+    if request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    ):
+        # htmx swaps this into a panel: a toast fragment, retargeted to the page's toast
+        # area, never a whole page (a sidebar inside the panel).
+        body = render_template("_error_toast.html", status=status, message=message)
+        return body, status, {"HX-Retarget": "#toasts", "HX-Reswap": "beforeend"}
     return render_template("error.html", status=status, message=message), status
 
 
@@ -189,8 +196,8 @@ def _rate_limit_response(exc: HTTPException):
         else (f"Rate limit exceeded; retry after {retry_after}s")
     )
     if not is_api_request():  # e.g. the login form: a page, not a JSON body
-        html, status = _html_error(429, message)
-        return html, status, {"Retry-After": str(retry_after)}
+        html, status, *rest = _html_error(429, message)
+        return html, status, {**(rest[0] if rest else {}), "Retry-After": str(retry_after)}
     return error_response(
         429, message, headers={"Retry-After": str(retry_after)}, extra={"retryAfter": retry_after}
     )

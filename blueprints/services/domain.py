@@ -31,6 +31,7 @@ from blueprints.projects.domain import (
 )
 from blueprints.users.models import DEFAULT_LIMITS
 
+from .health import Observation, assess
 from .models import (
     REQUIRED_SPEC_BY_RUNTIME,
     SERVICE_STATUSES,
@@ -307,7 +308,7 @@ class ReplicaSummary:
 
 @dataclass(frozen=True)
 class HealthView:
-    status: str  # healthy | hibernated | unhealthy | error | unknown
+    status: str  # healthy | starting | hibernated | unhealthy | error | unknown
     reason: str
     last_check: datetime | None  # the latest probe of a replica, else when the status changed
     changed_at: datetime | None
@@ -364,11 +365,14 @@ def replica_summary(service: Service, items: list[ReplicaStatus] | None = None) 
     )
 
 
-def _health(service: Service, items: list[ReplicaStatus]) -> HealthView:
+def _health(service: Service, items: list[ReplicaStatus], desired: int) -> HealthView:
+    """Health as `health.assess` reads this snapshot (the row, `desired`, `items`), not the
+    value the agent last stored: a page read just after Stop or Start agrees with itself."""
     probes = [r.last_probe_at for r in items if r.last_probe_at]
+    status, reason = assess(service, Observation(desired=desired, replicas=items))
     return HealthView(
-        status=service.health_status,
-        reason=service.health_reason,
+        status=status,
+        reason=reason,
         last_check=max(probes) if probes else service.health_changed_at,
         changed_at=service.health_changed_at,
     )
@@ -397,7 +401,10 @@ def view_service(
 
     Raises ServiceUnavailable when the configured runtime is not available in this build.
     """
-    items = get_runtime().replicas(service.id)
+    runtime = get_runtime()
+    items = runtime.replicas(service.id)
+    desired_now = runtime.desired(service.id)
+    desired = desired_now.total if desired_now else 0
     return ServiceView(
         id=service.id,
         project_id=service.project_id,
@@ -415,7 +422,7 @@ def view_service(
         current_revision=service.current_revision,
         current_image=current_image(service) if full else None,
         active_deployment_id=service.active_deployment_id,
-        health=_health(service, items),
+        health=_health(service, items, desired),
         replicas=replica_summary(service, items) if full else None,
         endpoints=_endpoints(service, items, proxy_url) if full else [],
         created_by_id=service.created_by_id,
@@ -611,8 +618,9 @@ def _require_active_slot(org: Org, service: Service) -> None:
     ).scalar_one()
     if active >= limit:
         raise Conflict(
-            f"Your organization already runs {active} services, its limit "
-            f"(activeServiceLimit {limit}); stop one or ask an admin to raise it",
+            f"Your organization already runs {active} active "
+            f"service{'' if active == 1 else 's'}, its limit (activeServiceLimit {limit}); "
+            "stop one or ask an admin to raise it",
             field="activeServiceLimit",
             reason="limit reached",
             details={"limit": limit, "active": active},
