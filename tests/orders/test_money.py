@@ -87,7 +87,7 @@ CODES = st.sampled_from(["USD", "JPY", "KWD", "EUR", "CHF", "BHD", "CLP"])
 def priced_lines(draw):
     code = draw(CODES)
     digits = money.exponent(code)
-    n = draw(st.integers(min_value=1, max_value=40))
+    n = draw(st.integers(min_value=1, max_value=12))
     lines = []
     for _ in range(n):
         minor = draw(st.integers(min_value=0, max_value=10**9))
@@ -96,7 +96,7 @@ def priced_lines(draw):
     return code, lines
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(priced_lines())
 def test_totals_equal_the_exact_decimal_sum(case):
     """Whatever the prices, the server's subtotal is the exact Decimal sum of qty × price."""
