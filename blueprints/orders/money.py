@@ -70,11 +70,24 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
-    """A Decimal with at most the currency's decimals, in minor units (exact)."""
-    scaled = amount.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
+    """A finite Decimal with at most the currency's decimals, in minor units.
+
+    Done on the Decimal's digits with integer arithmetic, not in a decimal context: a context
+    would round `1E-999999999` to zero instead of refusing it. Raises ValueError when the
+    amount has more decimals than the currency allows (trailing zeros do not count).
+    """
+    sign, digits, exp = amount.as_tuple()
+    if not isinstance(exp, int):
+        raise ValueError(f"{amount} is not a finite number")
+    text = "".join(map(str, digits)).rstrip("0")
+    if not text:
+        return 0
+    exp += len(digits) - len(text)  # the trailing zeros moved into the exponent
+    shift = exp + exponent(currency)
+    if shift < 0:
         raise ValueError(f"{amount} has more decimals than {currency} allows")
-    return int(scaled)
+    value = int(text) * 10**shift
+    return -value if sign else value
 
 
 def _as_decimal(value: object) -> Decimal | None:
@@ -108,6 +121,8 @@ def parse_amount(value: object, currency: str, field: str, *, allow_zero: bool =
         bound = "zero or more" if allow_zero else "more than zero"
         raise InvalidRequest(f"'{field}' must be {bound}", field=field, reason="out of range")
     digits = exponent(currency)
+    if amount.adjusted() > 18:  # far past MAX_MINOR: refuse before scaling a huge number
+        raise InvalidRequest(f"'{field}' is too large", field=field, reason="too large")
     try:
         minor = to_minor(amount, currency)
     except ValueError:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, make_response, request, url_for
+from flask import Blueprint, request, url_for
 from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
@@ -251,14 +251,22 @@ def new_line():
     return render("orders/_line.html", None, line=entry.form, index=i, add_next=i + 1)
 
 
-@bp.get("/orders/new/line/removed")
+@bp.post("/orders/new/line/remove")
 @crm_page
-def line_removed():
-    """What removing a line answers: nothing to swap in (the row deletes itself), and the
-    event that makes the subtotal ask the server again."""
-    response = make_response("", 200)
-    response.headers["HX-Trigger"] = "lines-changed"
-    return response
+def remove_line():
+    """Remove line `drop` in place: an empty body replaces its row, and the subtotal comes
+    back out of band, priced from the form as posted without that line (so no request can
+    price the row while it is still on the page)."""
+    org, actor = page_actor()
+    drop = request.form.get("drop", "")
+    prefix = f"items-{drop}-"
+    rest = MultiDict(
+        [(k, v) for k, v in request.form.items(multi=True) if not k.startswith(prefix)]
+    )
+    form = _order_form(org, actor, formdata=rest)
+    return render(
+        "orders/_quote_oob.html", None, quote=domain.quote(form.currency.data, form.item_dicts())
+    )
 
 
 @bp.post("/orders/quote")

@@ -339,3 +339,26 @@ def test_openapi_documents_the_crm(client, crm):
         assert path in paths, sorted(paths)
     post = paths["/api/v1/crm/orders"]["post"]
     assert "requestBody" in post and "201" in post["responses"]
+
+
+def test_hostile_numbers_and_search_text(crm):
+    c = crm.customer()
+    head = f'{{"customerId": "{c["id"]}", "currency": "USD", "items": [{{"sku": "A", "name": "a", '
+    cases = {
+        '"quantity": 1e1000000, "unitPrice": 1}]}': "items[0].quantity",
+        '"quantity": 1, "unitPrice": 1e999999999}]}': "items[0].unitPrice",
+        '"quantity": 1, "unitPrice": 1e-999999999}]}': "items[0].unitPrice",
+        '"quantity": 1, "unitPrice": -0.0}]}': None,  # negative zero is zero: accepted
+        '"quantity": 99999999999999999999, "unitPrice": 1}]}': "items[0].quantity",
+    }
+    for tail, field in cases.items():
+        r = crm.api.post(ORDERS, data=head + tail, headers={"Content-Type": "application/json"})
+        if field is None:
+            assert r.status_code == 201 and r.get_json()["total"] == 0, r.get_json()
+        else:
+            assert_error(r, 400, "invalid_request", field=field)
+    crm.customer(name="Under_score 100%", email="u@example.com")
+    assert crm.api.get(f"{CUSTOMERS}?q=%25").get_json()["pagination"]["total"] == 1
+    assert crm.api.get(f"{CUSTOMERS}?q=_").get_json()["pagination"]["total"] == 1
+    assert_error(crm.api.get(f"{CUSTOMERS}?q=a%00b"), 400, "invalid_request")
+    assert_error(crm.api.get(f"{ORDERS}/x%00y"), 400, "invalid_request")

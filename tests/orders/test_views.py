@@ -73,8 +73,12 @@ def test_new_order_quote_lines_and_create(login_as, crm):
     line = client.get("/crm/orders/new/line?i=3", headers=HX)
     assert b'name="items-3-sku"' in line.data and b"/crm/orders/new/line?i=4" in line.data
     assert client.get("/crm/orders/new/line?i=x", headers=HX).status_code == 400
-    removed = client.get("/crm/orders/new/line/removed", headers=HX)
-    assert removed.headers["HX-Trigger"] == "lines-changed"
+    two = {0: ("A", "a", "1", "1.00"), 3: ("B", "b", "1", "2.00")}
+    removed = client.post(
+        "/crm/orders/new/line/remove", data={**_order_form(customer["id"], two), "drop": "3"}
+    )
+    assert b'hx-swap-oob="innerHTML"' in removed.data and b"1.00 USD" in removed.data
+    assert b"3.00 USD" not in removed.data
 
     lines = {0: ("INJ-6.7-CR", "Injector", "8", "289.50"), 3: ("B", "Bolt", "2", "0.105")}
     quote = client.post("/crm/orders/quote", data=_order_form(customer["id"], lines), headers=HX)
