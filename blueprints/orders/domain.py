@@ -239,9 +239,9 @@ class CurrencyFigures:
 
 def open_balance_minor(order: Order) -> int:
     """What is still owed on `order` (minor units): zero once it is cancelled or refunded."""
-    if order.status in states.CLOSED or order.payment_status == "refunded":
-        return 0
-    return max(order.total_minor - order.paid_minor, 0)
+    return states.open_balance(
+        order.total_minor, order.paid_minor, order.status, order.payment_status
+    )
 
 
 def customer_figures(org: Org, actor: Actor, customer_id: str) -> list[CurrencyFigures]:

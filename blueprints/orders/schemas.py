@@ -191,9 +191,10 @@ class OrderOut(Schema):
     updated_at = Timestamp()
 
     def _open_balance(self, order: Any) -> Decimal:
-        from .domain import open_balance_minor
-
-        return money.to_decimal(open_balance_minor(order), order.currency)
+        owed = states.open_balance(
+            order.total_minor, order.paid_minor, order.status, order.payment_status
+        )
+        return money.to_decimal(owed, order.currency)
 
     def _allowed(self, order: Any) -> list[str]:
         return states.allowed_moves(order.status)

@@ -58,3 +58,11 @@ def payment_status_for(total: int, paid: int, refunded: int) -> str:
     if refunded >= paid:
         return "refunded"
     return "paid" if paid >= total else "partially_paid"
+
+
+def open_balance(total: int, paid: int, status: str, payment_status: str) -> int:
+    """What is still owed (minor units): total minus paid, zero once the order is cancelled
+    or refunded (by status or by payment status)."""
+    if status in CLOSED or payment_status == "refunded":
+        return 0
+    return max(total - paid, 0)
