@@ -34,6 +34,9 @@ def test_every_feature_declares_the_events_it_emits(app):
         "alert.resolved",
         "webhook.disabled",
         "ping",
+        "order.created",
+        "order.updated",
+        "order.paid",
     }
 
 
@@ -61,6 +64,7 @@ def test_home_cards_show_in_order_once_per_template(app):
         "services/_home_card.html",
         "infrastructure/_home_card.html",
         "webhooks/_home_card.html",
+        "orders/_home_card.html",
     ]
 
 
