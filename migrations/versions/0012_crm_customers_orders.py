@@ -12,7 +12,7 @@ import blueprints.core.models
 
 
 revision = '0012'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
