@@ -24,7 +24,7 @@ from blueprints.core.errors import NotFound, ServiceUnavailable
 from blueprints.core.extensions import db
 from blueprints.projects.domain import require_deploy_rights
 
-from .models import Service
+from .models import HTTP_SERVICE_TYPES, Service
 from .runtime import get_runtime
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
@@ -136,10 +136,11 @@ class NoReadyReplica(ServiceUnavailable):
 
 
 def target_of(service: Service) -> str:
-    """The base URL (`http://127.0.0.1:<port>`) of a ready replica of a web service.
+    """The base URL (`http://127.0.0.1:<port>`) of a ready replica of an HTTP service
+    (`HTTP_SERVICE_TYPES`: web, backend, frontend, api).
 
     Raises NotFound for a worker service, NoReadyReplica when no replica is ready."""
-    if service.type != "web":
+    if service.type not in HTTP_SERVICE_TYPES:
         raise NotFound(
             f"Service '{service.name}' is a worker and answers no HTTP", details={"id": service.id}
         )
