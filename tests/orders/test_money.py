@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blueprints.core.errors import InvalidRequest
@@ -96,7 +96,7 @@ def priced_lines(draw):
     return code, lines
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(priced_lines())
 def test_totals_equal_the_exact_decimal_sum(case):
     """Whatever the prices, the server's subtotal is the exact Decimal sum of qty × price."""
@@ -108,7 +108,7 @@ def test_totals_equal_the_exact_decimal_sum(case):
     assert -subtotal.as_tuple().exponent == money.exponent(code)  # exactly its decimals
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(CODES, st.integers(min_value=0, max_value=money.MAX_MINOR))
 def test_round_trip_never_drifts(code, minor):
     """minor → Decimal → float (a client's JSON) → back is the same amount, at any size."""
@@ -118,7 +118,7 @@ def test_round_trip_never_drifts(code, minor):
     assert money.parse_amount(str(as_decimal), code, "x") == minor
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(min_value=1, max_value=10**6), min_size=1, max_size=30))
 def test_split_payments_sum_exactly(parts):
     """Many small payments in cents add up to the total with no drift (what floats get wrong)."""
