@@ -37,7 +37,6 @@ PENDING = {
     "/api/v1/workflows": "module `schedules`",
     "/api/v1/schedules": "module `schedules`",
     "/api/v1/tasks": "module `schedules`",
-    "/api/v1/crm": "module `crm` (customers and orders)",
 }
 
 # Hosts whose examples are another product's API, which Sparki does not serve as such.
@@ -72,8 +71,9 @@ OVERRIDDEN = {
 # rightly refuse an address that does not resolve here; tests allow loopback).
 OUTSIDE_HOSTS = {"https://your-service.com/": "http://127.0.0.1:9/"}
 
-# Placeholder ids in the seeds → the name of the id this test creates for them.
-PLACEHOLDERS = ("user-123", "proj-123", "svc-123")
+# Placeholder ids in the seeds (in paths and bodies) → the ids this test creates for them.
+SPARX_CUSTOMER = "8a1f0b2c-9d3e-4a5b-8c6d-1e2f3a4b5c6d"  # the CRM quickstart's customer
+PLACEHOLDERS = ("user-123", "proj-123", "svc-123", SPARX_CUSTOMER)
 
 
 @dataclass
@@ -247,7 +247,20 @@ def seeded(app, factory, monkeypatch, run_jobs):
             image="ghcr.io/sparki/api-server:v1.2.3",
             command="python3 -m http.server $PORT",
         )
-        ids = {"user-123": developer, "proj-123": project.id, "svc-123": service.id}
+        # The CRM quickstart's prerequisites: the module on and an existing customer.
+        from blueprints.orders import domain as crm
+
+        actor.organization.modules = {**(actor.organization.modules or {}), "crm": True}
+        db.session.commit()
+        customer = crm.create_customer(
+            actor.organization, actor, name="Diesel Parts Co", email="buyer@diesel.example"
+        )
+        ids = {
+            "user-123": developer,
+            "proj-123": project.id,
+            "svc-123": service.id,
+            SPARX_CUSTOMER: customer.id,
+        }
         services.deploy(actor.organization, actor, service.id)  # revision 1: v1.2.3
         import threading
 
@@ -269,6 +282,9 @@ def _adapt(ex: Example, seeded: dict[str, Any], token: str | None) -> tuple[str,
     for name, value in ex.headers.items():
         if name == "X-API-Key":
             value = seeded["key"]
+        elif name == "Authorization" and "_KEY" in value:
+            # `Bearer $SPARX_KEY` (an API key, `sk_live_…`): Sparki takes keys in X-API-Key.
+            name, value = "X-API-Key", seeded["key"]
         elif name == "Authorization":
             value = f"Bearer {token}"
         headers[name] = value
@@ -310,6 +326,8 @@ def test_every_seed_example_the_product_implements_works_as_written(app, seeded,
         body = ex.body
         if body is not None:
             text = json.dumps(body)
+            for placeholder in PLACEHOLDERS:
+                text = text.replace(placeholder, seeded["ids"][placeholder])
             for outside, local in OUTSIDE_HOSTS.items():
                 text = text.replace(outside, local)
             body = json.loads(text)
