@@ -13,5 +13,6 @@ FEATURES: list[str] = [
     "blueprints.services",
     "blueprints.infrastructure",
     "blueprints.webhooks",
+    "blueprints.schedules",
     "blueprints.dashboard",
 ]
