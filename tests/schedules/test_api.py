@@ -26,7 +26,9 @@ def test_source_creation_contacts_the_source_and_hides_the_key(app, setup, langf
         api.post("/api/v1/sources", json={**body, "url": langflow.url + "/"}), 409, "conflict"
     )
     assert bad["details"]["field"] == "url"
-    r = api.post("/api/v1/sources", json={**body, "url": langflow.url.replace("127.0.0.1", "localhost")})
+    r = api.post(
+        "/api/v1/sources", json={**body, "url": langflow.url.replace("127.0.0.1", "localhost")}
+    )
     err = assert_error(r, 400, "invalid_request")
     assert err["details"]["field"] == "apiKey" and "refused" in err["details"]["reason"]
     r = api.post("/api/v1/sources", json={**body, "url": "http://127.0.0.1:1"})
@@ -40,7 +42,9 @@ def test_source_creation_contacts_the_source_and_hides_the_key(app, setup, langf
 def test_sync_upserts_and_marks_gone(setup, langflow):
     api = setup["api"]
     wf = api.get(f"/api/v1/workflows/{setup['wf']}").get_json()
-    assert wf["inputComponent"].startswith("ChatInput") and wf["outputComponent"].startswith("ChatOutput")
+    assert wf["inputComponent"].startswith("ChatInput") and wf["outputComponent"].startswith(
+        "ChatOutput"
+    )
     langflow.flows = langflow.flows[:1]
     r = api.post(f"/api/v1/sources/{setup['source']}/sync").get_json()
     assert (r["created"], r["updated"], r["gone"]) == (0, 1, 1)
@@ -76,9 +80,12 @@ def test_run_a_langflow_workflow(setup, langflow, run_jobs):
 def test_hive_source_sync_and_run(factory, api_as, hive, run_jobs):
     api = api_as(factory.user(roles=["admin"]))
     body = {"name": "hive", "sourceType": "hive", "url": hive.url, "apiKey": "nope"}
-    assert assert_error(api.post("/api/v1/sources", json=body), 400, "invalid_request")[
-        "details"
-    ]["field"] == "apiKey"
+    assert (
+        assert_error(api.post("/api/v1/sources", json=body), 400, "invalid_request")["details"][
+            "field"
+        ]
+        == "apiKey"
+    )
     src = api.post("/api/v1/sources", json={**body, "apiKey": KEY}).get_json()
     api.post(f"/api/v1/sources/{src['id']}/sync")
     kinds = {w["kind"]: w["id"] for w in api.get("/api/v1/workflows").get_json()["data"]}
@@ -106,7 +113,10 @@ def test_5xx_is_retried_with_backoff_up_to_max_retries(setup, langflow, run_jobs
     run_jobs()
     task = api.get(f"/api/v1/tasks/{task_id}").get_json()
     assert task["status"] == "failed" and task["tries"] == 3 and "HTTP 500" in task["error"]
-    assert api.get("/api/v1/events?type=task.failed").get_json()["data"][0]["data"]["taskId"] == task_id
+    assert (
+        api.get("/api/v1/events?type=task.failed").get_json()["data"][0]["data"]["taskId"]
+        == task_id
+    )
     # A refused key (4xx) is not retried.
     langflow.key = "rotated"
     task_id = api.post(f"/api/v1/workflows/{setup['wf']}/run", json={}).get_json()["id"]
@@ -162,7 +172,12 @@ def test_schedule_pause_resume_patch_run_now_delete(setup, run_jobs):
     api = setup["api"]
     s = api.post(
         "/api/v1/schedules",
-        json={"workflowId": setup["wf"], "scheduleType": "interval", "expression": "1h", "input": "i"},
+        json={
+            "workflowId": setup["wf"],
+            "scheduleType": "interval",
+            "expression": "1h",
+            "input": "i",
+        },
     ).get_json()
     paused = api.post(f"/api/v1/schedules/{s['id']}/pause").get_json()
     assert paused["active"] is False and paused["nextRunAt"] is None and paused["nextRuns"] == []
@@ -191,10 +206,14 @@ def test_schedule_pause_resume_patch_run_now_delete(setup, run_jobs):
 
 def test_roles_tenancy_and_module(setup, factory, api_as):
     viewer, dev = api_as(setup["viewer"]), api_as(setup["dev"])
-    s = setup["api"].post(
-        "/api/v1/schedules",
-        json={"workflowId": setup["wf"], "scheduleType": "interval", "expression": "1h"},
-    ).get_json()
+    s = (
+        setup["api"]
+        .post(
+            "/api/v1/schedules",
+            json={"workflowId": setup["wf"], "scheduleType": "interval", "expression": "1h"},
+        )
+        .get_json()
+    )
     assert viewer.get("/api/v1/schedules").status_code == 200
     for call in (
         lambda c: c.post(f"/api/v1/workflows/{setup['wf']}/run", json={}),
@@ -204,7 +223,14 @@ def test_roles_tenancy_and_module(setup, factory, api_as):
         assert_error(call(viewer), 403, "insufficient_permissions")
     assert dev.post(f"/api/v1/workflows/{setup['wf']}/run", json={}).status_code == 202
     assert_error(dev.post(f"/api/v1/schedules/{s['id']}/pause"), 403, "insufficient_permissions")
-    assert_error(dev.post("/api/v1/schedules", json={"workflowId": setup["wf"], "scheduleType": "interval", "expression": "1h"}), 403, "insufficient_permissions")
+    assert_error(
+        dev.post(
+            "/api/v1/schedules",
+            json={"workflowId": setup["wf"], "scheduleType": "interval", "expression": "1h"},
+        ),
+        403,
+        "insufficient_permissions",
+    )
     # Another organization sees none of it: every id answers 404.
     other = api_as(factory.user(roles=["admin"]))
     task_id = setup["api"].get("/api/v1/tasks").get_json()["data"][0]["id"]
@@ -226,7 +252,10 @@ def test_roles_tenancy_and_module(setup, factory, api_as):
     ]:
         kwargs = {"json": {}} if method in ("post", "patch") else {}
         assert_error(getattr(other, method)(url, **kwargs), 404, "not_found")
-    r = other.post("/api/v1/schedules", json={"workflowId": setup["wf"], "scheduleType": "interval", "expression": "1h"})
+    r = other.post(
+        "/api/v1/schedules",
+        json={"workflowId": setup["wf"], "scheduleType": "interval", "expression": "1h"},
+    )
     assert assert_error(r, 404, "not_found")["details"]["field"] == "workflowId"
     assert other.get("/api/v1/tasks").get_json()["pagination"]["total"] == 0
     # The module off: 403 module_disabled everywhere.
@@ -249,7 +278,14 @@ def test_bad_input_is_400_not_500(setup):
     assert assert_error(r, 400, "invalid_request")["details"]["field"] == "since"
     r = api.post(f"/api/v1/workflows/{setup['wf']}/run", json={"input": 5})
     assert assert_error(r, 400, "invalid_request")["details"]["field"] == "input"
-    r = api.post("/api/v1/schedules", json={"target": {"type": "service", "serviceId": "svc-x", "action": "restart"}, "scheduleType": "interval", "expression": "1h"})
+    r = api.post(
+        "/api/v1/schedules",
+        json={
+            "target": {"type": "service", "serviceId": "svc-x", "action": "restart"},
+            "scheduleType": "interval",
+            "expression": "1h",
+        },
+    )
     assert assert_error(r, 404, "not_found")["details"]["field"] == "target.serviceId"
     r = api.post("/api/v1/schedules", json=[1])
     assert_error(r, 400, "invalid_request")
