@@ -145,14 +145,16 @@ def tick(now: datetime | None = None, *, name: str | None = None) -> dict[str, A
     to_enqueue: list[Task] = []
     if due:
         busy = _busy_schedules([s.id for s in due if s.concurrency_policy == "forbid"])
-        for schedule in due:
-            to_enqueue += _fire(schedule, now, grace, busy, result)
+        ids = [s.id for s in due]
         try:
+            for schedule in due:
+                to_enqueue += _fire(schedule, now, grace, busy, result)
             db.session.commit()
         except IntegrityError:
             # Another scheduler recorded one of these slots first: redo one by one.
             db.session.rollback()
-            to_enqueue = _fire_one_by_one([s.id for s in due], now, grace, result)
+            result["fired"] = result["skipped"] = 0
+            to_enqueue = _fire_one_by_one(ids, now, grace, result)
     if to_enqueue:
         _enqueue_many(to_enqueue, now)
     nxt = db.session.execute(
@@ -189,12 +191,14 @@ def _fire_one_by_one(
         if schedule.next_run_at > now:
             continue
         busy = _busy_schedules([sid]) if schedule.concurrency_policy == "forbid" else {}
-        tasks = _fire(schedule, now, grace, busy, result)
+        before = dict(result)
         try:
+            tasks = _fire(schedule, now, grace, busy, result)
             db.session.commit()
             out += tasks
-        except IntegrityError:
+        except IntegrityError:  # this slot is another scheduler's: it advanced the schedule
             db.session.rollback()
+            result.update(before)
     return out
 
 
