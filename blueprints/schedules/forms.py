@@ -12,7 +12,7 @@ from .models import CONCURRENCY_POLICIES, MISSED_RUN_POLICIES, SCHEDULE_TYPES, S
 
 class SourceForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
-    source_type = SelectField("Type", choices=[(t, t.title()) for t in SOURCE_TYPES])
+    source_type = SelectField("Type", choices={t: t.title() for t in SOURCE_TYPES})
     url = StringField("URL", validators=[DataRequired(), Length(max=2000)])
     api_key = PasswordField("API key", validators=[DataRequired(), Length(max=500)])
 
@@ -23,7 +23,7 @@ class RunForm(Form):
 
 class ScheduleForm(Form):
     workflow_id = SelectField("Workflow", validators=[DataRequired()])
-    schedule_type = SelectField("Type", choices=[(t, t) for t in SCHEDULE_TYPES])
+    schedule_type = SelectField("Type", choices={t: t for t in SCHEDULE_TYPES})
     expression = StringField(
         "Expression",
         validators=[DataRequired(), Length(max=200)],
@@ -31,6 +31,6 @@ class ScheduleForm(Form):
     )
     timezone = StringField("Time zone (IANA)", default="UTC", validators=[Length(max=64)])
     input = TextAreaField("Input", validators=[Length(max=100_000)])
-    missed_run_policy = SelectField("Missed runs", choices=[(p, p) for p in MISSED_RUN_POLICIES])
-    concurrency_policy = SelectField("Concurrency", choices=[(p, p) for p in CONCURRENCY_POLICIES])
+    missed_run_policy = SelectField("Missed runs", choices={p: p for p in MISSED_RUN_POLICIES})
+    concurrency_policy = SelectField("Concurrency", choices={p: p for p in CONCURRENCY_POLICIES})
     active = BooleanField("Active", default=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, make_response, request, url_for
 from flask_login import current_user, login_required
 
@@ -25,11 +27,17 @@ bp = Blueprint(
 )
 
 
-@bp.before_request
-def _module_on() -> None:
-    """Every page of a module that is off answers 403 module_disabled, saying so."""
-    if current_user.is_authenticated:
+def module_page(view):
+    """`login_required`, then 403 module_disabled (a page saying so) while the module is off.
+    (A decorator rather than `bp.before_request`: apiflask reads every blueprint's
+    before-request hooks for its OpenAPI document and expects API blueprints there.)"""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
         require_module(current_user.organization, MODULE)
+        return view(*args, **kwargs)
+
+    return login_required(wrapper)
 
 
 def home_card(org: Org, actor: Actor) -> dict:
@@ -59,7 +67,7 @@ def _sources_page(form: SourceForm, status: int = 200, created=None):
 
 
 @bp.get("/sources")
-@login_required
+@module_page
 def sources():
     org, actor = page_actor()
     page = paginate(domain.list_sources(org, actor), page_params(request.args))
@@ -73,7 +81,7 @@ def sources():
 
 
 @bp.post("/sources")
-@login_required
+@module_page
 def create_source():
     org, actor = page_actor()
     form = SourceForm()
@@ -98,7 +106,7 @@ def create_source():
 
 
 @bp.post("/sources/<source_id>/sync")
-@login_required
+@module_page
 def sync_source(source_id):
     org, actor = page_actor()
     try:
@@ -118,7 +126,7 @@ def sync_source(source_id):
 
 
 @bp.post("/sources/<source_id>/delete")
-@login_required
+@module_page
 def delete_source(source_id):
     org, actor = page_actor()
     domain.delete_source(org, actor, source_id, force=request.form.get("force") == "1")
@@ -129,7 +137,7 @@ def delete_source(source_id):
 
 
 @bp.get("/workflows")
-@login_required
+@module_page
 def workflows():
     org, actor = page_actor()
     query = page_params(request.args, WorkflowQuery)
@@ -151,7 +159,7 @@ def workflows():
 
 
 @bp.get("/workflows/<workflow_id>")
-@login_required
+@module_page
 def workflow(workflow_id):
     org, actor = page_actor()
     view = domain.view_workflow(org, actor, workflow_id)
@@ -165,7 +173,7 @@ def workflow(workflow_id):
 
 
 @bp.post("/workflows/<workflow_id>/run")
-@login_required
+@module_page
 def run_workflow(workflow_id):
     org, actor = page_actor()
     form = RunForm()
@@ -176,7 +184,7 @@ def run_workflow(workflow_id):
 
 
 @bp.get("/tasks/<task_id>/live")
-@login_required
+@module_page
 def task_live(task_id):
     """The self-polling task box: htmx stops polling (286) once the task has ended."""
     org, actor = page_actor()
@@ -193,9 +201,9 @@ def _schedule_form(org: Org, actor: Actor, formdata=None) -> ScheduleForm:
     stmt = domain.list_workflows(org, actor).where(Workflow.gone.is_(False)).order_by(Workflow.name)
     from blueprints.core.extensions import db
 
-    form.workflow_id.choices = [
-        (w.id, f"{w.name} ({w.source.name})") for w in db.session.execute(stmt).unique().scalars()
-    ]
+    form.workflow_id.choices = {
+        w.id: f"{w.name} ({w.source.name})" for w in db.session.execute(stmt).unique().scalars()
+    }
     return form
 
 
@@ -206,7 +214,7 @@ def _schedules_context(org: Org, actor: Actor) -> dict:
 
 
 @bp.get("/schedules")
-@login_required
+@module_page
 def schedules():
     org, actor = page_actor()
     return render(
@@ -218,7 +226,7 @@ def schedules():
 
 
 @bp.post("/schedules")
-@login_required
+@module_page
 def create_schedule():
     org, actor = page_actor()
     form = _schedule_form(org, actor, request.form)
@@ -250,7 +258,7 @@ def create_schedule():
 
 
 @bp.post("/schedules/preview")
-@login_required
+@module_page
 def preview():
     """The next-5 preview partial, re-rendered as the expression is typed."""
     try:
@@ -278,19 +286,19 @@ def _row_action(schedule_id: str, action) -> object:
 
 
 @bp.post("/schedules/<schedule_id>/pause")
-@login_required
+@module_page
 def pause_schedule(schedule_id):
     return _row_action(schedule_id, domain.pause_schedule)
 
 
 @bp.post("/schedules/<schedule_id>/resume")
-@login_required
+@module_page
 def resume_schedule(schedule_id):
     return _row_action(schedule_id, domain.resume_schedule)
 
 
 @bp.post("/schedules/<schedule_id>/run-now")
-@login_required
+@module_page
 def run_schedule_now(schedule_id):
     org, actor = page_actor()
     task = domain.run_schedule_now(org, actor, schedule_id)
@@ -307,7 +315,7 @@ def run_schedule_now(schedule_id):
 
 
 @bp.post("/schedules/<schedule_id>/delete")
-@login_required
+@module_page
 def delete_schedule(schedule_id):
     return _row_action(schedule_id, domain.delete_schedule)
 
@@ -316,7 +324,7 @@ def delete_schedule(schedule_id):
 
 
 @bp.get("/tasks")
-@login_required
+@module_page
 def tasks():
     org, actor = page_actor()
     query = page_params(request.args, TaskQuery)
@@ -344,7 +352,7 @@ def tasks():
 
 
 @bp.get("/tasks/<task_id>")
-@login_required
+@module_page
 def task(task_id):
     org, actor = page_actor()
     item = domain.get_task(org, actor, task_id)
@@ -358,7 +366,7 @@ def task(task_id):
 
 
 @bp.post("/tasks/<task_id>/retry")
-@login_required
+@module_page
 def retry_task(task_id):
     org, actor = page_actor()
     new = domain.retry_task(org, actor, task_id)
@@ -368,7 +376,7 @@ def retry_task(task_id):
 
 
 @bp.post("/tasks/<task_id>/cancel")
-@login_required
+@module_page
 def cancel_task(task_id):
     org, actor = page_actor()
     item = domain.cancel_task(org, actor, task_id)
