@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from flask import Blueprint, make_response, request, url_for
@@ -38,6 +39,14 @@ def module_page(view):
         return view(*args, **kwargs)
 
     return login_required(wrapper)
+
+
+def _show_error(form, exc: DomainError) -> None:
+    """Put a DomainError beside the form field it names (the API's camelCase → snake_case)."""
+    field = exc.details.get("field")
+    if field:
+        exc.details["field"] = re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
+    apply_domain_error(form, exc)
 
 
 def home_card(org: Org, actor: Actor) -> dict:
@@ -96,7 +105,7 @@ def create_source():
                 api_key=form.api_key.data,
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            _show_error(form, exc)
             return render("schedules/_source_form.html", None, form=form), exc.status
         body = render(
             "schedules/_source_form.html", None, form=SourceForm(formdata=None), created=source
@@ -245,7 +254,7 @@ def create_schedule():
                 concurrency_policy=form.concurrency_policy.data,
             )
         except DomainError as exc:
-            apply_domain_error(form, exc)
+            _show_error(form, exc)
             return render("schedules/_schedule_form.html", None, form=form), exc.status
         body = render(
             "schedules/_schedule_form.html",
@@ -261,6 +270,8 @@ def create_schedule():
 @module_page
 def preview():
     """The next-5 preview partial, re-rendered as the expression is typed."""
+    if not request.form.get("expression", "").strip():
+        return render("schedules/_preview.html", None, runs=[], error=None)
     try:
         runs = domain.preview(
             request.form.get("schedule_type", "cron"),
