@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from blueprints.core.errors import DomainError
@@ -123,22 +124,22 @@ def _all(stmt, limit: int) -> list:
 _LIMIT = click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100))
 
 
-@click.group("sources")
+@click.group("sources", cls=AppGroup)
 def sources() -> None:
     """Workflow sources (LangFlow, Hive)."""
 
 
-@click.group("workflows")
+@click.group("workflows", cls=AppGroup)
 def workflows() -> None:
     """Workflows imported from sources."""
 
 
-@click.group("schedules")
+@click.group("schedules", cls=AppGroup)
 def schedules() -> None:
     """Cron, interval and one-time schedules."""
 
 
-@click.group("tasks")
+@click.group("tasks", cls=AppGroup)
 def tasks() -> None:
     """Runs of workflows and service actions."""
 

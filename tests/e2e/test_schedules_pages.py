@@ -66,8 +66,8 @@ def langflow():
 
 def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, processes, langflow):
     org = factory.org("Flow Co")
-    factory.user(org, roles=["admin"], email="sam@example.com")
-    log_in("sam@example.com")
+    factory.user(org, roles=["admin"], email="sal@example.com")
+    log_in("sal@example.com")
 
     page.click("nav >> text=Sources")
     page.fill("#source-create input[name=name]", "Local LangFlow")
@@ -93,6 +93,34 @@ def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, p
     expect(page.locator("#task-output")).to_have_text("echo: hello browser")
     screenshot(page, "workflow-run")
 
+
+def _synced_source(app, email, url):
+    """The admin's organization gets a synced source through the domain (the first test
+    covers doing it in the browser)."""
+    from sqlalchemy import select
+
+    from blueprints.core.extensions import db
+    from blueprints.schedules import domain
+    from blueprints.users.models import User
+
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        src = domain.create_source(
+            user.organization,
+            user,
+            name="Local LangFlow",
+            source_type="langflow",
+            url=url,
+            api_key=KEY,
+        )
+        domain.sync_source(user.organization, user, src.id)
+
+
+def test_schedules_tasks_cancel_and_retry(page, log_in, factory, live_server, processes, langflow):
+    org = factory.org("Cron Co")
+    factory.user(org, roles=["admin"], email="sam@example.com")
+    _synced_source(live_server, "sam@example.com", langflow.url)
+    log_in("sam@example.com")
     page.click("nav >> text=Schedules")
     # htmx has bound the form once its first preview (on load) is in.
     expect(page.locator("#preview")).to_contain_text("Type an expression")
