@@ -14,5 +14,6 @@ FEATURES: list[str] = [
     "blueprints.infrastructure",
     "blueprints.webhooks",
     "blueprints.orders",
+    "blueprints.schedules",
     "blueprints.dashboard",
 ]

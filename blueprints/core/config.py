@@ -121,6 +121,13 @@ class Config:
     # The fan-out job itself makes the first attempt to healthy endpoints for up to this many
     # seconds (saving a job per delivery); the rest, and every retry, are jobs of their own.
     WEBHOOK_INLINE_SECONDS: float = 2.0
+    # Schedules: workflow sources on loopback/private addresses (a LangFlow on localhost);
+    # a slot later than the grace is "missed" (missedRunPolicy); automatic retries of a task
+    # wait TASK_RETRY_BASE_SECONDS * 2**(try-1), at most TASK_RETRY_MAX_SECONDS.
+    SOURCE_ALLOW_PRIVATE: bool = False
+    SCHEDULE_MISFIRE_GRACE_SECONDS: int = 60
+    TASK_RETRY_BASE_SECONDS: float = 5.0
+    TASK_RETRY_MAX_SECONDS: float = 300.0
     # Queues a `sparki worker` listens on when none is named (Procfile splits them).
     RQ_QUEUES: list[str] = field(default_factory=lambda: ["default", "deploys"])
     LOG_LEVEL: str = "INFO"
