@@ -16,6 +16,10 @@ the service behind them answers, which no document of Sparki's can describe.
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import socket
+
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
@@ -24,16 +28,42 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from schemathesis.checks import positive_data_acceptance  # noqa: E402
 
 pytestmark = [
-    pytest.mark.slow,  # about two minutes on an idle box: the full suite runs it, test-fast not
-    # Declared, not hidden: the last derandomized run (robust-api branch, 11:37 UTC) still had
-    # one finding, not yet identified; remove this mark once the run is clean.
-    pytest.mark.xfail(strict=False, reason="one schemathesis finding left (robust-api report)"),
+    pytest.mark.slow,  # the full suite runs it, test-fast not
+    # The API layer is the same on both databases, so one pass runs it (the SQLite one).
+    pytest.mark.skipif(
+        os.environ.get("SPARKI_TEST_DB", "sqlite") != "sqlite",
+        reason="the API's shape does not depend on the database: the SQLite pass runs it",
+    ),
 ]
 
 EXAMPLES_PER_OPERATION = 2
 
 
-def test_schemathesis_finds_nothing(app, factory):
+@pytest.fixture
+def no_name_resolution(monkeypatch):
+    """Generated webhook and source URLs name hosts like `a.com`; this machine has no network,
+    and each failed lookup costs its resolver's full timeout (about 7 s here). Names fail at
+    once instead, as they would on a resolver that answers NXDOMAIN; IP literals and localhost
+    still resolve, so the SSRF guard's address rules are what the run exercises."""
+    real = socket.getaddrinfo
+
+    def fail_fast(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host or "")
+        try:
+            ipaddress.ip_address(name.strip("[]"))
+        except ValueError:
+            if name not in ("localhost", ""):
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail_fast)
+
+
+def test_schemathesis_finds_nothing(app, factory, no_name_resolution, monkeypatch):
+    # The suite lets sources live on loopback (its fake LangFlow does); generated source URLs
+    # would then be tried on private addresses and wait out their timeouts. Here they are
+    # refused by the guard, as in production.
+    monkeypatch.setitem(app.config, "SOURCE_ALLOW_PRIVATE", False)
     user = factory.user(roles=["admin"])
     headers = {"Authorization": f"Bearer {factory.token(user)}", "X-API-Key": factory.api_key(user)}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
