@@ -14,11 +14,14 @@ gives a narrower one, so `2**64` is a 400 naming the field, not a 500 from the d
 
 from __future__ import annotations
 
+from datetime import UTC as _UTC
 from typing import Any
 
 from apiflask.fields import *  # noqa: F403 (the whole field vocabulary, String replaced below)
 from apiflask.fields import URL as _URL
+from apiflask.fields import AwareDateTime as _AwareDateTime
 from apiflask.fields import Boolean as _Boolean
+from apiflask.fields import DateTime as _DateTime
 from apiflask.fields import Email as _Email
 from apiflask.fields import Integer as _Integer
 from apiflask.fields import String as _String
@@ -92,3 +95,28 @@ class Integer(_Integer):
 
 
 Int = Integer
+
+
+class _InUTC:
+    """Read as an aware UTC datetime (a naive one is UTC). A time that exists in its own offset
+    but not in UTC (`9999-12-31T23:59:59-12:00`, `0001-01-01T00:00:00+05:00`) is a validation
+    error ("out of range"), where Python's conversion would raise OverflowError in a query."""
+
+    default_error_messages = {"out_of_range": "Date-time out of range once in UTC."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        parsed = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=_UTC)
+        try:
+            return parsed.astimezone(_UTC)
+        except OverflowError:
+            raise self.make_error("out_of_range") from None  # type: ignore[attr-defined]
+
+
+class DateTime(_InUTC, _DateTime):
+    """An ISO-8601 date-time, as an aware UTC datetime."""
+
+
+class AwareDateTime(_InUTC, _AwareDateTime):
+    """An ISO-8601 date-time with an offset (or `default_timezone`), as an aware UTC datetime."""

@@ -265,7 +265,14 @@ def _when(value: str, field: str, end_of_day: bool) -> datetime:
         ) from None
     if len(value) == 10 and end_of_day:  # a bare date: the whole of that day
         parsed = datetime.combine(parsed.date(), time.max)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-12:00: no such time in UTC
+        raise InvalidRequest(
+            f"'{field}' is out of range once in UTC", field=field, reason="out of range"
+        ) from None
 
 
 class OrderQuery(PageQuery):

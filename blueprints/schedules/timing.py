@@ -138,7 +138,14 @@ def parse_once(text: str, tz: ZoneInfo) -> datetime:
         ) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
-    return value.astimezone(UTC).replace(microsecond=0)
+    try:
+        return value.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # 9999-12-31T23:59:59 west of UTC: no such time in UTC
+        raise BadSchedule(
+            f"'{text}' is out of range once in UTC",
+            field="expression",
+            reason="out of range",
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -253,3 +253,35 @@ def test_idempotency_fingerprint_ignores_json_whitespace_and_key_order(api_as, a
     assert again.status_code == 201, again.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_json()["id"] == first.get_json()["id"]
+
+
+# --- date-times at the edge of the calendar --------------------------------------------------
+
+EDGE_TIMES = ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00")
+
+
+@pytest.mark.parametrize("when", EDGE_TIMES)
+def test_a_date_time_with_no_utc_equivalent_is_400_naming_the_field(api_as, admin, when):
+    """Reviewer's finding: these overflowed in the UTC conversion (OverflowError → 500)."""
+    from urllib.parse import quote
+
+    api = api_as(admin)
+    assert api.patch("/api/v1/organization", json={"modules": {"crm": True}}).status_code == 200
+    r = api.get(f"/api/v1/tasks?until={quote(when)}")
+    assert_error(r, 400, "invalid_request", field="until")
+    r = api.get(f"/api/v1/crm/orders?createdFrom={quote(when)}")
+    assert_error(r, 400, "invalid_request", field="createdFrom")
+    r = api.post(
+        "/api/v1/schedules/preview",
+        json={"scheduleType": "once", "expression": when, "timezone": "UTC"},
+    )
+    assert_error(r, 400, "invalid_request", field="expression")
+    r = api.post(
+        "/api/v1/schedules/preview",
+        json={
+            "scheduleType": "once",
+            "expression": "9999-12-31T23:59:59",
+            "timezone": "Etc/GMT+12",
+        },
+    )
+    assert_error(r, 400, "invalid_request", field="expression")
