@@ -231,6 +231,31 @@ def _http_message(exc: HTTPException, status: int) -> tuple[str, dict[str, str]]
     return message, headers
 
 
+def _database_busy(exc: Exception) -> bool:
+    """SQLite's "database is locked" (a writer waited out its busy timeout) or SQLAlchemy's
+    pool timeout (every connection in use): load, not a fault of the request."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def _busy_response(exc: Exception):
+    """Not a bug of the request: SQLite's single writer was held past its busy timeout, or
+    every pooled connection was in use. Nothing was written (the transaction is rolled back);
+    the client may retry, as for any 503."""
+    from .extensions import db
+
+    log.warning("database busy on %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    message = "The database is busy; nothing was changed. Retry shortly."
+    if is_api_request():
+        return error_response(503, message, headers={"Retry-After": "1"})
+    return _html_error(503, message)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError):
@@ -285,6 +310,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_uncaught(exc: Exception):
+        if _database_busy(exc):
+            return _busy_response(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         message = "An internal error occurred; quote the request id when reporting it"
         if is_api_request():
