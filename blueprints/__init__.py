@@ -13,7 +13,5 @@ FEATURES: list[str] = [
     "blueprints.services",
     "blueprints.infrastructure",
     "blueprints.webhooks",
-    "blueprints.orders",
-    "blueprints.schedules",
     "blueprints.dashboard",
 ]

@@ -10,12 +10,6 @@ from blueprints.core.schemas import PageQuery, Schema, Timestamp, fields, valida
 from .models import DELIVERY_STATUSES
 
 _events_doc = {"description": "Event types, `group.*` (e.g. `deployment.*`) or `*` for all."}
-# What the domain enforces, documented (the domain also resolves the host: SSRF guard).
-_url_doc = {
-    "description": "An http(s) URL whose host resolves to a public address",
-    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+",
-}
-_event_name = {"pattern": r"^(\*|[a-z][a-z_]*(\.[a-z_]+)*(\.\*)?)$"}
 
 
 class WebhookOut(Schema):
@@ -42,11 +36,9 @@ class WebhookCreated(WebhookOut):
 
 
 class WebhookCreate(Schema):
-    url = fields.String(
-        required=True, validate=validators.Length(min=1, max=2000), metadata=_url_doc
-    )
+    url = fields.String(required=True, validate=validators.Length(min=1, max=2000))
     events = fields.List(
-        fields.String(validate=validators.Length(max=64), metadata=_event_name),
+        fields.String(validate=validators.Length(max=64)),
         required=True,
         validate=validators.Length(min=1, max=50),
         metadata=_events_doc,
@@ -56,9 +48,9 @@ class WebhookCreate(Schema):
 
 
 class WebhookUpdate(Schema):
-    url = fields.String(validate=validators.Length(min=1, max=2000), metadata=_url_doc)
+    url = fields.String(validate=validators.Length(min=1, max=2000))
     events = fields.List(
-        fields.String(validate=validators.Length(max=64), metadata=_event_name),
+        fields.String(validate=validators.Length(max=64)),
         validate=validators.Length(min=1, max=50),
         metadata=_events_doc,
     )

@@ -57,8 +57,7 @@ def context(context):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    # Laptop width: the README tour is taken at 1280 px, the width issue 11 was found at.
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 860}}
 
 
 @pytest.fixture(scope="session")
