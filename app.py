@@ -20,8 +20,8 @@ from blueprints.core.cli import make_cli
 from blueprints.core.cli import register_cli as register_kernel_commands
 from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
-from blueprints.core.htmx import register_template_helpers
-from blueprints.core.text import refuse_unsafe_url_text
+from blueprints.core.htmx import register_partial_caching, register_template_helpers
+from blueprints.core.inputs import refuse_oversized_and_deep_bodies, refuse_unsafe_url_text
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     register_blueprints(app)
     register_openapi(app)
     register_template_helpers(app)
+    register_partial_caching(app)
     errors.register_error_handlers(app)
     register_cli(app)
     return app
@@ -140,11 +141,33 @@ def register_request_hooks(app: APIFlask) -> None:
         g.request_id = given if _REQUEST_ID.match(given) else f"req-{secrets.token_hex(8)}"
 
     app.before_request(refuse_unsafe_url_text)
+    app.before_request(refuse_oversized_and_deep_bodies)
 
     @app.after_request
     def add_request_id(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        _log_access(response)
         return response
+
+
+_access_log = logging.getLogger("sparki.access")
+
+
+def _log_access(response) -> None:
+    """One line per request: at INFO what an operator needs (changes and failures), at DEBUG
+    the reads that succeed, most of them the pages' own polling (every 2-5 s a panel) and
+    health probes, which at INFO grew the run log by ~170 lines a minute doing nothing."""
+    quiet = request.method in ("GET", "HEAD", "OPTIONS") and response.status_code < 400
+    level = logging.DEBUG if quiet else logging.INFO
+    if _access_log.isEnabledFor(level):
+        _access_log.log(
+            level,
+            "%s %s %s %s",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            request.remote_addr or "-",
+        )
 
 
 def register_blueprints(app: APIFlask) -> None:

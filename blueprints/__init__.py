@@ -13,5 +13,7 @@ FEATURES: list[str] = [
     "blueprints.services",
     "blueprints.infrastructure",
     "blueprints.webhooks",
+    "blueprints.orders",
+    "blueprints.schedules",
     "blueprints.dashboard",
 ]

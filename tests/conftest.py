@@ -40,6 +40,8 @@ def make_app(database_url: str, redis_url: str, **overrides: Any):
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "WEBHOOK_ALLOW_PRIVATE": True,
+        "SOURCE_ALLOW_PRIVATE": True,
+        "TASK_RETRY_BASE_SECONDS": 0.0,
         "LOG_LEVEL": "WARNING",
         # Cheap password hashing: at production cost (~0.3 s a hash) it dominated the suite.
         **{"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1},

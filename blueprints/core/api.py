@@ -25,6 +25,7 @@ from sqlalchemy import Select, func, select, tuple_
 from .auth import Principal, resolve_principal
 from .errors import AuthenticationFailed, Conflict, InvalidRequest, ModuleDisabled
 from .extensions import csrf, db, get_redis, limiter
+from .inputs import canonical_json
 from .types import Actor, Org
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -97,9 +98,7 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
     redis = get_redis()
     digest = hashlib.sha256(f"{principal.user.id}:{key}".encode()).hexdigest()
     store_key, lock_key = f"sparki:idem:{digest}", f"sparki:idem-lock:{digest}"
-    fingerprint = hashlib.sha256(
-        request.method.encode() + request.path.encode() + (request.get_data() or b"")
-    ).hexdigest()
+    fingerprint = request_fingerprint()
     stored = redis.get(store_key)
     if stored is None and not redis.set(lock_key, "1", nx=True, ex=120):
         raise Conflict(
@@ -125,6 +124,15 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
         return response
     finally:
         redis.delete(lock_key)
+
+
+def request_fingerprint() -> str:
+    """What makes two POSTs "the same request" for an Idempotency-Key: the method, the path
+    with its query string, and the body as canonical JSON (key order and whitespace do not
+    count; a body that is not JSON counts byte for byte). Hex SHA-256."""
+    target = request.full_path if request.query_string else request.path
+    parts = [request.method.encode(), target.encode(), canonical_json(request.get_data() or b"")]
+    return hashlib.sha256(b"\n".join(parts)).hexdigest()
 
 
 def _replay(record: dict[str, Any], fingerprint: str):
@@ -298,10 +306,12 @@ def register_openapi(app: Any) -> None:
                 operation = spec.get("paths", {}).get(path, {}).get(method)
                 if operation is None:
                     continue
-                if getattr(view, "_sparki_auth", False):
+                authenticated = getattr(view, "_sparki_auth", False)
+                if authenticated:
                     operation["security"] = list(secured)
                 elif not getattr(view, "_spec", {}).get("security"):  # else: its own @doc
                     operation["security"] = []
+                _document_errors(operation, method, path, authenticated)
         return _fold_duplicate_schemas(spec)
 
     spec_view = app.view_functions.get("openapi.spec")
@@ -314,6 +324,41 @@ def register_openapi(app: Any) -> None:
                 return spec_view(*args, **kwargs)
 
         app.view_functions["openapi.spec"] = spec_without_duplicate_warnings
+
+
+_GENERIC_ERRORS = {
+    400: "The request is invalid: a field (`details.field`), a malformed or too deeply nested "
+    "JSON body, or unsafe text in the URL (`invalid_request`)",
+    403: "The caller's role may not do this, or the module is off (`insufficient_permissions`, "
+    "`module_disabled`)",
+    404: "No such resource in the caller's organization (`not_found`)",
+    409: "A conflict: a duplicate, a state that forbids the change, or an Idempotency-Key in "
+    "use (`conflict`)",
+    413: "The body is larger than MAX_CONTENT_LENGTH (`invalid_request`)",
+    503: "A dependency (database, Redis, the runtime) is unavailable (`service_unavailable`)",
+}
+
+
+def _document_errors(operation: dict[str, Any], method: str, path: str, secured: bool) -> None:
+    """Give every operation the error responses the kernel itself may answer, in the
+    envelope, without overriding what a feature documented with `error_responses`."""
+    codes = {400, 401, 429, 503}  # 401 and 429: login too (a wrong password, its own limit)
+    if secured:
+        codes |= {403, 404}  # 404: an id in the path, body or query of another organization
+    if "{" in path:
+        codes.add(404)
+    if method in {"post", "put", "patch", "delete"}:
+        codes |= {409, 413}
+    if operation.get("requestBody"):
+        operation["requestBody"].setdefault("required", True)
+    responses = operation.setdefault("responses", {})
+    texts = {**_AUTH_ERRORS, **_GENERIC_ERRORS}
+    described = {f"e{code}": texts[code] for code in codes}
+    for code, response in error_responses(**described).items():
+        existing = responses.setdefault(str(code), response)
+        schema = existing.get("content", {}).get("application/json", {}).get("schema", {})
+        if str(schema.get("$ref", "")).endswith(("/ValidationError", "/HTTPError")):
+            existing["content"] = response["content"]  # apiflask's shapes: ours is the envelope
 
 
 def _fold_duplicate_schemas(spec: dict[str, Any]) -> dict[str, Any]:

@@ -99,6 +99,8 @@ class Config:
     # A dashboard session not seen for this long ends on the server (core.sessions).
     SESSION_IDLE_SECONDS: int = 7 * 86400
     IDEMPOTENCY_TTL_SECONDS: int = 24 * 3600
+    # The largest request body accepted, in bytes (Flask's own setting): larger → 413.
+    MAX_CONTENT_LENGTH: int = 5 * 1024 * 1024
     SPARKI_ADMIN_EMAIL: str = ""
     SPARKI_ADMIN_PASSWORD: str = ""
     SPARKI_ADMIN_ORG: str = "Default"
@@ -119,6 +121,13 @@ class Config:
     # The fan-out job itself makes the first attempt to healthy endpoints for up to this many
     # seconds (saving a job per delivery); the rest, and every retry, are jobs of their own.
     WEBHOOK_INLINE_SECONDS: float = 2.0
+    # Schedules: workflow sources on loopback/private addresses (a LangFlow on localhost);
+    # a slot later than the grace is "missed" (missedRunPolicy); automatic retries of a task
+    # wait TASK_RETRY_BASE_SECONDS * 2**(try-1), at most TASK_RETRY_MAX_SECONDS.
+    SOURCE_ALLOW_PRIVATE: bool = False
+    SCHEDULE_MISFIRE_GRACE_SECONDS: int = 60
+    TASK_RETRY_BASE_SECONDS: float = 5.0
+    TASK_RETRY_MAX_SECONDS: float = 300.0
     # Queues a `sparki worker` listens on when none is named (Procfile splits them).
     RQ_QUEUES: list[str] = field(default_factory=lambda: ["default", "deploys"])
     LOG_LEVEL: str = "INFO"
@@ -130,6 +139,9 @@ class Config:
     SERVICE_PORT_RANGE: str = "42000-42999"
     LOG_STREAM_MAXLEN: int = 10000
     LOG_STREAM_KEEPALIVE: float = 15.0
+    # Followed log streams (the API's `follow=true`, a service page's live logs) one user may
+    # hold open at once; one more answers 429.
+    LOG_STREAMS_PER_USER: int = 10
     # Node figures (the agent's reporter): seconds between samples; a node whose last
     # reading is older than NODE_STALE_SECONDS is NotReady.
     NODE_SAMPLE_SECONDS: float = 5.0

@@ -17,6 +17,8 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .text import camel
+
 log = logging.getLogger("sparki.errors")
 
 CODES_BY_STATUS = {
@@ -126,7 +128,25 @@ def error_response(
 
 
 def _html_error(status: int, message: str):
+    if request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    ):
+        # htmx swaps this into a panel: a toast fragment, retargeted to the page's toast
+        # area, never a whole page (a sidebar inside the panel).
+        body = render_template("_error_toast.html", status=status, message=message)
+        return body, status, {"HX-Retarget": "#toasts", "HX-Reswap": "beforeend"}
     return render_template("error.html", status=status, message=message), status
+
+
+def _camel_field(details: dict[str, Any]) -> dict[str, Any]:
+    """`details` with `field` named as the API names it: a domain function's argument
+    (`hysteresis_percent`) or a schema-level check's field is camelCase on the wire. Only the
+    first segment: later ones may be keys the client chose (`env.MY_VAR`)."""
+    field = details.get("field")
+    if not isinstance(field, str) or "_" not in field.split(".", 1)[0]:
+        return details
+    head, dot, rest = field.partition(".")
+    return {**details, "field": camel(head) + dot + rest}
 
 
 def _validation_details(detail: dict[str, Any]) -> dict[str, Any]:
@@ -176,8 +196,8 @@ def _rate_limit_response(exc: HTTPException):
         else (f"Rate limit exceeded; retry after {retry_after}s")
     )
     if not is_api_request():  # e.g. the login form: a page, not a JSON body
-        html, status = _html_error(429, message)
-        return html, status, {"Retry-After": str(retry_after)}
+        html, status, *rest = _html_error(429, message)
+        return html, status, {**(rest[0] if rest else {}), "Retry-After": str(retry_after)}
     return error_response(
         429, message, headers={"Retry-After": str(retry_after)}, extra={"retryAfter": retry_after}
     )
@@ -199,6 +219,9 @@ def _http_message(exc: HTTPException, status: int) -> tuple[str, dict[str, str]]
         404: f"No route {request.method} {request.path}",
         405: f"Method {request.method} is not allowed on {request.path}",
     }
+    if status == 413:
+        limit = request.max_content_length
+        messages[413] = f"The request body is larger than the limit of {limit} bytes"
     message = messages.get(status) or exc.description or exc.name
     if status == 400 and _is_malformed_json():
         message = "The request body is not valid JSON"
@@ -208,12 +231,41 @@ def _http_message(exc: HTTPException, status: int) -> tuple[str, dict[str, str]]
     return message, headers
 
 
+def _database_busy(exc: Exception) -> bool:
+    """SQLite's "database is locked" (a writer waited out its busy timeout) or SQLAlchemy's
+    pool timeout (every connection in use): load, not a fault of the request."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return True
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def _busy_response(exc: Exception):
+    """Not a bug of the request: SQLite's single writer was held past its busy timeout, or
+    every pooled connection was in use. Nothing was written (the transaction is rolled back);
+    the client may retry, as for any 503."""
+    from .extensions import db
+
+    log.warning("database busy on %s %s: %s", request.method, request.path, exc)
+    db.session.rollback()
+    message = "The database is busy; nothing was changed. Retry shortly."
+    if is_api_request():
+        return error_response(503, message, headers={"Retry-After": "1"})
+    return _html_error(503, message)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(exc: DomainError):
         if is_api_request():
             return error_response(
-                exc.status, exc.message, code=exc.code, details=exc.details, headers=exc.headers
+                exc.status,
+                exc.message,
+                code=exc.code,
+                details=_camel_field(exc.details),
+                headers=exc.headers,
             )
         return _html_error(exc.status, exc.message)
 
@@ -252,11 +304,14 @@ def register_error_handlers(app: Flask) -> None:
             return _rate_limit_response(exc)
         message, headers = _http_message(exc, status)
         if is_api_request():
-            return error_response(status, message, headers=headers)
+            details = {"field": "body", "reason": "too large"} if status == 413 else None
+            return error_response(status, message, details=details, headers=headers)
         return _html_error(status, message)
 
     @app.errorhandler(Exception)
     def handle_uncaught(exc: Exception):
+        if _database_busy(exc):
+            return _busy_response(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         message = "An internal error occurred; quote the request id when reporting it"
         if is_api_request():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,11 +13,38 @@ from .extensions import htmx
 from .types import Actor, Org
 
 
+def wants_partial() -> bool:
+    """True for an htmx request that swaps a part of the page.
+
+    A history restore (htmx re-fetching a URL it has no snapshot of, after Back) needs the
+    whole page even if it says HX-Request, so it is not one.
+    """
+    return bool(htmx) and not htmx.history_restore_request
+
+
 def render(template: str, partial: str | None = None, /, **context: Any) -> str:
     """Render `partial` alone when htmx asked (and a partial is given), else `template`."""
-    if partial and htmx:
+    if partial and wants_partial():
         return render_template(partial, **context)
     return render_template(template, **context)
+
+
+def register_partial_caching(app: Any) -> None:
+    """A page and its partial share one URL, so no cache may hand one out for the other.
+
+    Every HTML response varies on `HX-Request`, and a partial is never stored at all: after
+    Back, a browser would otherwise show the cached fragment without layout or styles.
+    """
+    from flask import request
+
+    @app.after_request
+    def _vary_on_htmx(response: Any) -> Any:
+        if request.path.startswith(("/api/", "/static/")):
+            return response
+        response.vary.add("HX-Request")
+        if request.headers.get("HX-Request") == "true":
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def triggered(body: Any, event: str, status: int = 200) -> Any:
@@ -51,8 +79,25 @@ def page_actor() -> tuple[Org, Actor]:
     return user.organization, user
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def page_message(form: Any, message: str) -> str:
+    """`message` with the API's camelCase field names ("activeServiceLimit") replaced by
+    the labels the page shows for them ("Active service limit")."""
+    for name, field in getattr(form, "_fields", {}).items():
+        camel = _camel(name)
+        if camel != name and camel in message:
+            message = re.sub(rf"\b{camel}\b", field.label.text, message)
+    return message
+
+
 def apply_domain_error(form: Any, exc: Any) -> None:
-    """Show a DomainError on the form field it names (else as a form-level error)."""
+    """Show a DomainError on the form field it names (else as a form-level error), in the
+    page's words (`page_message`)."""
+    message = page_message(form, exc.message)
     field = getattr(exc, "field", None) or ""
     # "repository.url" → repository_url, else the last segment ("limits.maxServices" → maxServices)
     candidates = [field.replace(".", "_"), field.split(".")[-1]] if field else []
@@ -60,9 +105,9 @@ def apply_domain_error(form: Any, exc: Any) -> None:
         (getattr(form, n) for n in candidates if hasattr(getattr(form, n, None), "errors")), None
     )
     if target is not None:
-        target.errors = [*list(target.errors), exc.message]
+        target.errors = [*list(target.errors), message]
     else:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(message)
 
 
 def add_nav(

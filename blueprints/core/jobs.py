@@ -93,6 +93,39 @@ def periodic_jobs(app: Flask) -> tuple[PeriodicJob, ...]:
     return tuple(app.extensions.get(_PERIODIC_KEY, ()))
 
 
+@dataclass(frozen=True)
+class SchedulerTick:
+    """Work the `sparki scheduler` process runs itself, in an app context, at least every
+    `interval` seconds: `func()` returns None or how many seconds until it wants to run
+    again (sooner than `interval`; e.g. the next due firing), so it can fire on time."""
+
+    func: Callable[[], float | None]
+    interval: float = 1.0
+
+
+_TICKS_KEY = "sparki_scheduler_ticks"
+
+
+def add_scheduler_tick(
+    app: Flask, func: Callable[[], float | None], *, interval: float = 1.0
+) -> None:
+    """Run `func` in `app`'s scheduler process every `interval` seconds (call from `register`).
+
+    For user-defined schedules stored as rows (a tick finds what is due and enqueues it);
+    static periodic work belongs in `add_periodic_jobs`. Raises ValueError for interval <= 0.
+    """
+    if interval <= 0:
+        raise ValueError("a scheduler tick needs a positive interval")
+    ticks: list[SchedulerTick] = app.extensions.setdefault(_TICKS_KEY, [])
+    if all(t.func is not func for t in ticks):
+        ticks.append(SchedulerTick(func, interval))
+
+
+def scheduler_ticks(app: Flask) -> tuple[SchedulerTick, ...]:
+    """The scheduler ticks added to `app`, in the order the features added them."""
+    return tuple(app.extensions.get(_TICKS_KEY, ()))
+
+
 def get_queue(name: str = DEFAULT_QUEUE, connection: Redis | None = None) -> Queue:
     return Queue(name, connection=connection or get_redis())
 
@@ -209,9 +242,48 @@ def run_worker(
     worker.work(burst=burst, with_scheduler=with_scheduler, logging_level=app.config["LOG_LEVEL"])
 
 
+class TickingCronScheduler(CronScheduler):
+    """RQ's CronScheduler that also runs the app's scheduler ticks between its own jobs."""
+
+    def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.flask_app = app
+        self._due: dict[int, float] = {}  # tick index -> time.monotonic() it is next due
+
+    def run_ticks(self) -> None:
+        """Run every tick that is due; a failing tick is logged and tried again next time."""
+        for index, tick in enumerate(scheduler_ticks(self.flask_app)):
+            if time.monotonic() < self._due.get(index, 0.0):
+                continue
+            wait: float | None = None
+            with self.flask_app.app_context():
+                try:
+                    wait = tick.func()
+                except Exception:
+                    log.exception("scheduler tick %s failed", getattr(tick.func, "__name__", tick))
+                finally:
+                    db.session.remove()
+            step = tick.interval if wait is None else max(0.0, min(float(wait), tick.interval))
+            self._due[index] = time.monotonic() + step
+
+    def enqueue_jobs(self):  # type: ignore[no-untyped-def]
+        enqueued = super().enqueue_jobs()
+        self.run_ticks()
+        return enqueued
+
+    def calculate_sleep_interval(self) -> float:
+        sleep = super().calculate_sleep_interval()
+        if self._due:
+            sleep = min(sleep, max(0.0, min(self._due.values()) - time.monotonic()))
+        return sleep
+
+
 def build_cron_scheduler(app: Flask, connection: Redis) -> CronScheduler:
-    """Register every periodic job added to `app` with RQ's CronScheduler."""
-    scheduler = CronScheduler(connection=connection, name=f"sparki-scheduler-{os.getpid()}")
+    """Register every periodic job added to `app` with RQ's CronScheduler (which also runs
+    the app's scheduler ticks, see `add_scheduler_tick`)."""
+    scheduler = TickingCronScheduler(
+        connection=connection, name=f"sparki-scheduler-{os.getpid()}", app=app
+    )
     for job in periodic_jobs(app):
         scheduler.register(
             job.func,
@@ -229,5 +301,9 @@ def run_scheduler(app: Flask) -> None:
     connection = get_redis()
     wait_for_redis(connection)
     scheduler = build_cron_scheduler(app, connection)
-    log.info("scheduler: %d periodic jobs registered", len(periodic_jobs(app)))
+    log.info(
+        "scheduler: %d periodic jobs and %d ticks registered",
+        len(periodic_jobs(app)),
+        len(scheduler_ticks(app)),
+    )
     scheduler.start()

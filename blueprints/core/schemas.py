@@ -37,13 +37,17 @@ class Schema(_Schema):
     class Meta:
         unknown = RAISE
 
-    # JSON bodies carry real numbers: 1.5 for an integer is a 400, not a silent 1.
+    # JSON bodies carry real numbers and booleans: 1.5 for an integer is a 400, not a silent
+    # 1, and 0 or "yes" for a boolean is a 400, not a silent false or true.
     strict_integers = True
+    strict_booleans = True
 
     def on_bind_field(self, field_name: str, field_obj: Any) -> None:
         field_obj.data_key = camel(field_obj.data_key or field_name)
         if self.strict_integers and isinstance(field_obj, fields.Integer):
             field_obj.strict = True
+        if isinstance(field_obj, fields.Boolean):
+            field_obj.strict = self.strict_booleans
 
 
 class QuerySchema(Schema):
@@ -56,6 +60,7 @@ class QuerySchema(Schema):
         unknown = EXCLUDE
 
     strict_integers = False  # query strings are text: "2" is an integer here
+    strict_booleans = False  # and "true" (or "1") a boolean
 
     @pre_load
     def _drop_empty(self, data: Any, **kwargs: Any) -> Any:

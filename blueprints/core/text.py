@@ -3,7 +3,8 @@
 PostgreSQL refuses NUL in text (a 500 if it gets that far), SQLite truncates at it in places,
 and `exec` and `open` refuse it (`ValueError: embedded null byte`); an unpaired UTF-16
 surrogate (`"\\ud800"` in JSON) cannot be encoded as UTF-8 at all. The schemas' string fields,
-the forms and the domains that take free text ask `text_problem()` once, here.
+the forms and the domains that take free text ask `text_problem()` once, here (and
+`core.inputs.refuse_unsafe_url_text` asks it of every URL).
 """
 
 from __future__ import annotations
@@ -26,20 +27,3 @@ def text_problem(value: str) -> str | None:
     if _SURROGATE.search(value):
         return "must not contain an unpaired UTF-16 surrogate"
     return None
-
-
-def refuse_unsafe_url_text() -> None:
-    """Before each request: a path parameter or query value holding NUL (`%00`) is a 400
-    naming it, before a lookup sends it to the database (PostgreSQL answers NUL with an
-    error: a 500). Bodies are checked by the schemas and forms; URL decoding already turns
-    invalid UTF-8 into U+FFFD, so a URL cannot carry a surrogate."""
-    from flask import request
-
-    from .errors import InvalidRequest
-
-    values = [(camel(k), v) for k, v in (request.view_args or {}).items()]
-    values += list(request.args.items(multi=True))
-    for name, value in values:
-        problem = text_problem(value) if isinstance(value, str) else None
-        if problem:
-            raise InvalidRequest(f"'{name}' {problem}", field=name, reason=problem)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, send_from_directory, url_for
 from flask_login import current_user, login_required
 
 from blueprints.core.htmx import home_cards
@@ -26,3 +26,9 @@ def index():
 def docs():
     # The app's own OpenAPI document (APIFlask serves it at `spec_path`).
     return render_template("dashboard/docs.html", spec_url=url_for("openapi.spec"))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for it on every page that names no icon (the API docs, raw JSON views).
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)

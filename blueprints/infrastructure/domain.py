@@ -28,9 +28,10 @@ from blueprints.core.errors import InvalidRequest
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
 from blueprints.core.models import iso_utc, scoped, utcnow
+from blueprints.core.text import camel
 from blueprints.core.types import Actor, Org
 
-from .models import DEFAULT_THRESHOLDS, RESOURCES, AlertThreshold, NodeAlert
+from .models import DEFAULT_FOR_SECONDS, DEFAULT_THRESHOLDS, RESOURCES, AlertThreshold, NodeAlert
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -183,12 +184,13 @@ def cluster_status(org: Org, actor: Actor) -> dict[str, Any]:
     nodes = runtime.list_nodes()
     metrics = runtime.node_metrics()
     ready = [n for n in nodes if n.status == "Ready"]
-    if nodes and len(ready) == len(nodes):
-        status = "healthy"
-    elif ready:
-        status = "degraded"
-    else:
+    firing = len(_firing_alerts(org))
+    if not ready:
         status = "unavailable"
+    elif len(ready) < len(nodes) or firing:
+        status = "degraded"  # a node down, or one of this organization's alerts firing
+    else:
+        status = "healthy"
     payload = _metrics_payload(metrics)["cluster"]
     services, endpoints = _service_figures(org, runtime)
     beats = [n.last_heartbeat for n in nodes if n.last_heartbeat is not None]
@@ -197,6 +199,7 @@ def cluster_status(org: Org, actor: Actor) -> dict[str, Any]:
         "version": runtime.runtime_version(),
         "runtime": runtime.name,
         "status": status,
+        "alerts_firing": firing,
         "nodes": {"total": len(nodes), "ready": len(ready), "not_ready": len(nodes) - len(ready)},
         "compute": {
             "cpu_allocatable": payload["cpu"]["allocatable"],
@@ -308,7 +311,7 @@ def can_change_thresholds(actor: Actor) -> bool:
 def _thresholds(org: Org) -> AlertThreshold:
     row = db.session.execute(scoped(AlertThreshold, org)).scalar_one_or_none()
     if row is None:
-        row = AlertThreshold(org_id=org.id, **DEFAULT_THRESHOLDS)
+        row = AlertThreshold(org_id=org.id, for_seconds=DEFAULT_FOR_SECONDS, **DEFAULT_THRESHOLDS)
     return row
 
 
@@ -320,7 +323,8 @@ def get_thresholds(org: Org, actor: Actor) -> AlertThreshold:
 
 def update_thresholds(org: Org, actor: Actor, **changes: float | None) -> AlertThreshold:
     """Change thresholds (`cpu_percent`, `memory_percent`, `disk_percent`: 1-100;
-    `hysteresis_percent`: 0-50 points, below every threshold); None leaves one alone.
+    `hysteresis_percent`: 0-50 points, below every threshold; `for_seconds`: 0-86400, how
+    long a figure stays over before its alert fires); None leaves one alone.
 
     Raises PermissionDenied (not an admin) and InvalidRequest (an unknown name, a value
     out of range, or a hysteresis not below every threshold).
@@ -330,20 +334,33 @@ def update_thresholds(org: Org, actor: Actor, **changes: float | None) -> AlertT
     for name, value in changes.items():
         if value is None:
             continue
+        if name == "for_seconds":
+            if isinstance(value, bool) or int(value) != value or not 0 <= value <= MAX_FOR_SECONDS:
+                raise InvalidRequest(
+                    f"forSeconds must be a whole number of seconds from 0 to {MAX_FOR_SECONDS}",
+                    field="forSeconds",
+                    reason="out of range",
+                )
+            row.for_seconds = int(value)
+            continue
         if name not in DEFAULT_THRESHOLDS:
-            raise InvalidRequest(f"Unknown threshold '{name}'", field=name, reason="unknown")
+            raise InvalidRequest(
+                f"Unknown threshold '{camel(name)}'", field=camel(name), reason="unknown"
+            )
         value = float(value)
         low, high = (0.0, 50.0) if name == "hysteresis_percent" else (1.0, 100.0)
         if not low <= value <= high:
             raise InvalidRequest(
-                f"{name} must be between {low:g} and {high:g}", field=name, reason="out of range"
+                f"{camel(name)} must be between {low:g} and {high:g}",
+                field=camel(name),
+                reason="out of range",
             )
         setattr(row, name, value)
     lowest = min(row.cpu_percent, row.memory_percent, row.disk_percent)
     if row.hysteresis_percent >= lowest:
         raise InvalidRequest(
-            "hysteresis must be smaller than every threshold",
-            field="hysteresis_percent",
+            "hysteresisPercent must be smaller than every threshold",
+            field="hysteresisPercent",
             reason="not below the thresholds",
         )
     if row not in db.session:
@@ -352,6 +369,8 @@ def update_thresholds(org: Org, actor: Actor, **changes: float | None) -> AlertT
     db.session.commit()
     return row
 
+
+MAX_FOR_SECONDS = 86400
 
 # --- alerts -----------------------------------------------------------------------------------
 
@@ -366,14 +385,25 @@ def list_alerts(org: Org, actor: Actor, status: str | None = None) -> Select:
 
 
 def recent_alerts(org: Org, actor: Actor, limit: int = 5) -> list[NodeAlert]:
-    """The organization's `limit` newest alerts, firing or resolved."""
-    stmt = scoped(NodeAlert, org).order_by(NodeAlert.created_at.desc(), NodeAlert.id.desc())
+    """The organization's `limit` newest alerts, firing or resolved (pending ones are
+    `pending_alerts`: shown apart, they are not incidents yet)."""
+    stmt = scoped(NodeAlert, org).where(NodeAlert.status != "pending")
+    stmt = stmt.order_by(NodeAlert.created_at.desc(), NodeAlert.id.desc())
     return list(db.session.execute(stmt.limit(limit)).scalars())
 
 
 def _firing_alerts(org: Org) -> list[NodeAlert]:
-    stmt = scoped(NodeAlert, org).where(NodeAlert.status == "firing")
+    return _open_alerts(org, ("firing",))
+
+
+def _open_alerts(org: Org, statuses: tuple[str, ...] = ("pending", "firing")) -> list[NodeAlert]:
+    stmt = scoped(NodeAlert, org).where(NodeAlert.status.in_(statuses))
     return list(db.session.execute(stmt.order_by(NodeAlert.triggered_at)).scalars())
+
+
+def pending_alerts(org: Org, actor: Actor) -> list[NodeAlert]:
+    """The organization's pending alerts (over a threshold, not yet for `for_seconds`)."""
+    return _open_alerts(org, ("pending",))
 
 
 def evaluate_alerts() -> dict[str, int]:
@@ -409,7 +439,7 @@ def evaluate_alerts() -> dict[str, int]:
 
 def _evaluate_org(org: Org, metrics: list[NodeMetrics]) -> tuple[int, int]:
     limits = _thresholds(org)
-    open_alerts = {(a.node, a.resource): a for a in _firing_alerts(org)}
+    open_alerts = {(a.node, a.resource): a for a in _open_alerts(org)}
     triggered = resolved = 0
     now = utcnow()
     for m in metrics:
@@ -422,25 +452,34 @@ def _evaluate_org(org: Org, metrics: list[NodeMetrics]) -> tuple[int, int]:
                     org_id=org.id,
                     node=m.node,
                     resource=resource,
-                    status="firing",
+                    status="pending",
                     threshold_percent=limit,
                     value_percent=value,
                     peak_percent=value,
+                    pending_since=now,
                     triggered_at=now,
                     open_key=f"{m.node}:{resource}",
                 )
                 db.session.add(alert)
                 db.session.flush()
-                emit(org, "alert.triggered", _alert_event(alert))
-                triggered += 1
-            elif alert is not None:
-                if value > alert.peak_percent:
-                    alert.peak_percent = value
-                if value < limit - limits.hysteresis_percent:
-                    alert.status, alert.open_key = "resolved", None
-                    alert.resolved_at, alert.resolved_value_percent = now, value
-                    emit(org, "alert.resolved", _alert_event(alert))
-                    resolved += 1
+            elif alert is not None and alert.status == "pending" and value < limit:
+                db.session.delete(alert)  # back under before `for_seconds`: nothing happened
+                continue
+            if alert is None:
+                continue
+            alert.peak_percent = max(alert.peak_percent, value)
+            if alert.status == "pending":
+                alert.value_percent = value
+                since = alert.pending_since or now
+                if (now - since).total_seconds() >= limits.for_seconds:
+                    alert.status, alert.triggered_at = "firing", now
+                    emit(org, "alert.triggered", _alert_event(alert))
+                    triggered += 1
+            elif value < limit - limits.hysteresis_percent:
+                alert.status, alert.open_key = "resolved", None
+                alert.resolved_at, alert.resolved_value_percent = now, value
+                emit(org, "alert.resolved", _alert_event(alert))
+                resolved += 1
     return triggered, resolved
 
 

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, String, UniqueConstraint
+from sqlalchemy import Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blueprints.core.extensions import db
 from blueprints.core.models import OrgScopedMixin, PrefixedIdMixin, TimestampMixin, UTCDateTime
 
 RESOURCES = ("cpu", "memory", "disk")
-ALERT_STATUSES = ("firing", "resolved")
+ALERT_STATUSES = ("pending", "firing", "resolved")
 DEFAULT_THRESHOLDS = {
     "cpu_percent": 90.0,
     "memory_percent": 90.0,
     "disk_percent": 90.0,
     "hysteresis_percent": 5.0,
 }
+DEFAULT_FOR_SECONDS = 300  # like Prometheus's `for:`: how long over a threshold before firing
 
 
 class AlertThreshold(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
@@ -42,6 +43,12 @@ class AlertThreshold(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
         Float, default=DEFAULT_THRESHOLDS["hysteresis_percent"]
     )
 
+    # A figure must stay at or over its threshold this long before the alert fires; until
+    # then the alert is `pending` (a busy minute is not an incident).
+    for_seconds: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_FOR_SECONDS, server_default=str(DEFAULT_FOR_SECONDS)
+    )
+
     def limit(self, resource: str) -> float:
         return float(getattr(self, f"{resource}_percent"))
 
@@ -49,8 +56,11 @@ class AlertThreshold(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
 class NodeAlert(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     """A node over one of its organization's thresholds, from crossing to recovery.
 
-    `open_key` is `node:resource` while the alert fires and NULL once resolved; the unique
-    constraint makes "one firing alert per node and resource" hold even for concurrent jobs.
+    `pending` from the crossing (`pending_since`) until the figure has stayed over for the
+    thresholds' `for_seconds`, then `firing` (`triggered_at`), then `resolved`; a pending
+    alert whose figure falls back under the threshold is deleted, as Prometheus drops it.
+    `open_key` is `node:resource` while pending or firing and NULL once resolved; the unique
+    constraint makes "one open alert per node and resource" hold even for concurrent jobs.
     """
 
     __tablename__ = "infra_alerts"
@@ -65,6 +75,7 @@ class NodeAlert(PrefixedIdMixin, OrgScopedMixin, TimestampMixin, db.Model):
     value_percent: Mapped[float] = mapped_column(Float)
     peak_percent: Mapped[float] = mapped_column(Float)
     resolved_value_percent: Mapped[float | None] = mapped_column(Float, nullable=True)
-    triggered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    triggered_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when it fired (or will)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     open_key: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -123,7 +123,10 @@ class HistoryQuery(QuerySchema):
     window = fields.String(
         load_default="1h",
         validate=validators.Length(max=16),
-        metadata={"description": "e.g. 15m, 1h, 24h (at most 24h)"},
+        metadata={
+            "description": "e.g. 15m, 1h, 24h (from 1m to 24h)",
+            "pattern": r"^\s*[0-9]{1,5}[smhd]\s*$",
+        },
     )
 
 
@@ -150,6 +153,12 @@ class ThresholdsOut(Schema):
     hysteresis_percent = fields.Float(
         metadata={"description": "percentage points below a threshold that resolve an alert"}
     )
+    for_seconds = fields.Integer(
+        metadata={
+            "description": "seconds a figure stays over its threshold before the alert "
+            "fires (pending until then), like Prometheus's `for:`"
+        }
+    )
     updated_at = Timestamp(allow_none=True)
 
 
@@ -161,6 +170,7 @@ class ThresholdsUpdate(Schema):
     memory_percent = fields.Float(validate=_percent)
     disk_percent = fields.Float(validate=_percent)
     hysteresis_percent = fields.Float(validate=validators.Range(min=0, max=50))
+    for_seconds = fields.Integer(strict=True, validate=validators.Range(min=0, max=86400))
 
 
 class AlertOut(Schema):
@@ -172,7 +182,10 @@ class AlertOut(Schema):
     value_percent = fields.Float()
     peak_percent = fields.Float()
     resolved_value_percent = fields.Float(allow_none=True)
-    triggered_at = Timestamp()
+    pending_since = Timestamp(
+        allow_none=True, metadata={"description": "when the figure first crossed"}
+    )
+    triggered_at = Timestamp(metadata={"description": "when it fired (pending: when it began)"})
     resolved_at = Timestamp(allow_none=True)
     created_at = Timestamp()
 

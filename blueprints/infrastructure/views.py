@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from flask_login import login_required
 
 from blueprints.core.errors import DomainError
-from blueprints.core.extensions import htmx
-from blueprints.core.htmx import apply_domain_error, page_actor, render, triggered
+from blueprints.core.htmx import apply_domain_error, page_actor, render, triggered, wants_partial
 from blueprints.core.types import Actor, Org
 
 from . import chart, domain
@@ -29,6 +28,7 @@ def _live_context(org: Org, actor: Actor) -> dict[str, Any]:
         "cluster": domain.cluster_status(org, actor),
         "cards": domain.node_cards(org, actor),
         "alerts": domain.recent_alerts(org, actor, 10),
+        "pending": domain.pending_alerts(org, actor),
         "thresholds": domain.get_thresholds(org, actor),
     }
 
@@ -51,6 +51,7 @@ def _thresholds_form(row) -> ThresholdsForm:
             "memory_percent": row.memory_percent,
             "disk_percent": row.disk_percent,
             "hysteresis_percent": row.hysteresis_percent,
+            "for_seconds": row.for_seconds,
         },
     )
 
@@ -62,7 +63,7 @@ def index():
     org, actor = page_actor()
     ctx = _live_context(org, actor)
     window = request.args.get("window", "1h")
-    if htmx:
+    if wants_partial():
         return render("infrastructure/page.html", "infrastructure/_live.html", **ctx)
     return render(
         "infrastructure/page.html",
@@ -78,7 +79,12 @@ def index():
 def plot():
     org, actor = page_actor()
     ctx = _plot_context(org, actor, request.args.get("window", "1h"))
-    return render("infrastructure/_plot.html", "infrastructure/_plot.html", **ctx)
+    body = render("infrastructure/_plot.html", "infrastructure/_plot.html", **ctx)
+    if request.headers.get("HX-Trigger") != "window-select":
+        return body  # the plot's own refresh
+    # A window the user chose goes into the page's own URL (not this partial's), so a
+    # reload or Back keeps it.
+    return body, 200, {"HX-Replace-Url": url_for("infrastructure.index", window=ctx["window"])}
 
 
 @bp.post("/cluster/thresholds")
@@ -94,7 +100,13 @@ def update_thresholds():
                 actor,
                 **{
                     f: getattr(form, f).data
-                    for f in ("cpu_percent", "memory_percent", "disk_percent", "hysteresis_percent")
+                    for f in (
+                        "cpu_percent",
+                        "memory_percent",
+                        "disk_percent",
+                        "hysteresis_percent",
+                        "for_seconds",
+                    )
                 },
             )
         except DomainError as exc:

@@ -73,10 +73,16 @@ def archive_project(project_id):
 @auth_required()
 @bp.input(MemberIn, arg_name="body")
 @bp.output(MemberOut, status_code=201)
-@bp.doc(summary="Add a member (or change a member's role)")
+@bp.doc(
+    summary="Add a member (201), or change a member's role (200)",
+    responses={200: "The user was a member already: the role is changed"},
+)
 def add_member(project_id, body):
     org, actor = api_actor()
-    return domain.add_member(org, actor, project_id, user_id=body["user_id"], role=body["role"])
+    project = domain.get_project(org, actor, project_id)
+    existed = any(m.user_id == body["user_id"] for m in project.members)
+    member = domain.add_member(org, actor, project_id, user_id=body["user_id"], role=body["role"])
+    return member, 200 if existed else 201
 
 
 @bp.delete("/projects/<project_id>/members/<user_id>")

@@ -213,6 +213,13 @@ def update_project(org: Org, actor: Actor, project_id: str, **values: Any) -> Pr
     project = get_in_org(Project, org, project_id)
     require_project_manager(project, actor, "change this project")
     values = _validate({k: v for k, v in values.items() if k in EDITABLE})
+    if project.status == "archived" and set(values) - {"status"}:
+        # Read-only until restored: only `status` (restore, or archive again) gets through.
+        raise Conflict(
+            f"Project '{project.name}' is archived: restore it (status active) before changing it",
+            field="status",
+            reason="archived",
+        )
     if "name" in values and _name_taken(org, values["name"], exclude=project.id):
         raise Conflict(
             f"A project named '{values['name']}' already exists",
@@ -246,10 +253,12 @@ def add_member(
 ) -> ProjectMember:
     """Add a user to the project with `role` (or change the role of a member).
 
-    Raises NotFound (project or user), PermissionDenied and InvalidRequest (unknown role).
+    Raises NotFound (project or user), PermissionDenied, InvalidRequest (unknown role) and
+    Conflict (the project is archived).
     """
     project = get_in_org(Project, org, project_id)
     require_project_manager(project, actor, "change project members")
+    require_active(project)
     if role not in PROJECT_ROLES:
         raise InvalidRequest(
             f"Role must be one of {', '.join(PROJECT_ROLES)}", field="role", reason="unknown role"
@@ -270,10 +279,11 @@ def remove_member(org: Org, actor: Actor, project_id: str, user_id: str) -> None
     """Take a user out of the project.
 
     Raises NotFound (project, or not a member), PermissionDenied and Conflict (the last
-    owner).
+    owner, or the project is archived).
     """
     project = get_in_org(Project, org, project_id)
     require_project_manager(project, actor, "change project members")
+    require_active(project)
     member = next((m for m in project.members if m.user_id == user_id), None)
     if member is None:
         raise NotFound(

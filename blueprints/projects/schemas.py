@@ -30,6 +30,14 @@ class MemberUserOut(Schema):
 
 
 class MemberOut(Schema):
+    id = fields.Function(
+        lambda member: member.user_id,
+        metadata={"type": "string", "description": "The member's user id (as `userId`)"},
+    )
+    name = fields.Function(
+        lambda member: member.user.name if member.user else None,
+        metadata={"type": "string", "description": "The member's name"},
+    )
     user_id = fields.String()
     role = fields.String()
     added_at = Timestamp()

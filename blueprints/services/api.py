@@ -3,28 +3,23 @@ and the proxy to a service's replicas."""
 
 from __future__ import annotations
 
-import html
-import json
-import time
 from dataclasses import replace
 from typing import Any
 
 from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
-from blueprints.core.api import api_actor, auth_required, paginate
+from blueprints.core.api import api_actor, auth_required, error_responses, paginate
 from blueprints.core.auth import Principal, resolve_principal
 from blueprints.core.errors import AuthenticationFailed, NotFound
-from blueprints.core.extensions import db
-from blueprints.core.models import iso_utc
+from blueprints.core.extensions import db, get_redis
 from blueprints.core.schemas import PageQuery, SuccessOut, page_of
 from blueprints.core.types import Actor, Org
 
-from . import domain
+from . import domain, streams
 from .models import Service
 from .proxy import PROXY_METHODS, SANDBOX_CSP, Forward, forward, require_write_rights
 from .runtime import get_runtime
-from .runtime.base import LogEntry
 from .schemas import (
     DeploymentOut,
     ServiceCheckOut,
@@ -41,8 +36,6 @@ from .schemas import (
 )
 
 bp = APIBlueprint("services_api", __name__, tag="Services")
-
-STREAM_MAX_SECONDS = 600  # a stream ends after this; EventSource reconnects with Last-Event-ID
 
 
 def _view(org: Org, actor: Actor, service: Service, *, full: bool = True) -> domain.ServiceView:
@@ -195,35 +188,24 @@ def check(service_id):
 # --- logs ----------------------------------------------------------------------------------------
 
 
-def _sse_event(entry: LogEntry, fmt: str) -> str:
-    """One Server-Sent Event of a log line; `data` is JSON (timestamps `…Z`) or an HTML line."""
-    if fmt == "html":
-        data = (
-            f'<div class="log-line level-{entry.level}"><time>'
-            f'{entry.timestamp.strftime("%H:%M:%S")}</time> <span class="pod">'
-            f'{html.escape(entry.pod)}</span> <span class="lvl">{entry.level}</span> '
-            f'<span class="msg">{html.escape(entry.message)}</span></div>'
-        )
-    else:
-        data = json.dumps(
-            {
-                "id": entry.id,
-                "timestamp": iso_utc(entry.timestamp),
-                "level": entry.level,
-                "message": entry.message,
-                "pod": entry.pod,
-            }
-        )
-    return f"id: {entry.id}\nevent: log\ndata: {data}\n\n"
-
-
 @bp.get("/services/<service_id>/logs")
 @auth_required()
 @bp.input(ServiceLogsQuery, location="query", arg_name="query")
 @bp.output(ServiceLogsOut)
 @bp.doc(
     summary="Recent log lines; `follow=true` streams new lines as Server-Sent Events "
-    "(resume with Last-Event-ID)"
+    "(resume with Last-Event-ID or `?lastEventId=`; at most LOG_STREAMS_PER_USER open at once)",
+    responses={
+        200: {
+            "description": "The lines as JSON; with `follow=true` a `text/event-stream` of "
+            "`log` events (`id` a stream id, `data` one line as JSON or HTML)",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **error_responses(
+            e404="No such service in the caller's organization",
+            e429="Too many requests, or LOG_STREAMS_PER_USER followed streams already open",
+        ),
+    },
 )
 def logs(service_id, query):
     org, actor = api_actor()
@@ -236,30 +218,21 @@ def logs(service_id, query):
     if resume and not _is_stream_id(resume):
         resume = None
     after = resume or (backlog[-1].id if backlog else "0-0")
-    first = [] if resume else backlog
-    stream = get_runtime().stream_logs(service_id, after=after, wait_seconds=5.0)
-    keepalive = float(current_app.config["LOG_STREAM_KEEPALIVE"])
-    fmt = query["format"]
+    batches = get_runtime().stream_logs(service_id, after=after, wait_seconds=streams.WAIT_SECONDS)
+    slot = streams.StreamSlot(
+        get_redis(), actor.id, int(current_app.config["LOG_STREAMS_PER_USER"])
+    ).acquire()  # last: nothing after it may fail and leave the slot taken
+    body = streams.LogStream(
+        slot=slot,
+        first=[] if resume else backlog,
+        batches=batches,
+        fmt=query["format"],
+        keepalive=float(current_app.config["LOG_STREAM_KEEPALIVE"]),
+        sock=streams.client_socket(request.environ),
+    )
     db.session.close()  # hold no database connection while streaming
-
-    def generate():
-        started = last = time.monotonic()
-        yield "retry: 2000\n\n"
-        for entry in first:
-            yield _sse_event(entry, fmt)
-        for batch in stream:
-            now = time.monotonic()
-            for entry in batch:
-                yield _sse_event(entry, fmt)
-                last = now
-            if not batch and now - last >= keepalive:
-                yield ": keep-alive\n\n"
-                last = now
-            if now - started > STREAM_MAX_SECONDS:
-                return
-
     return Response(
-        generate(),
+        body,
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -334,7 +307,6 @@ def proxy(service_id, path):
     require_write_rights(service, principal, request.method)
     fwd = Forward.of_request(
         request,
-        path=path,
         prefix=url_for("api.services_api.proxy_root", service_id=service.id),
         sandbox=True,
     )

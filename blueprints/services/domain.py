@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
+from blueprints.core.fields import INT32_MAX
 from blueprints.core.jobs import enqueue
 from blueprints.core.models import get_in_org, scoped, utcnow
 from blueprints.core.text import text_problem
@@ -30,7 +31,9 @@ from blueprints.projects.domain import (
 )
 from blueprints.users.models import DEFAULT_LIMITS
 
+from .health import Observation, assess
 from .models import (
+    REQUIRED_SPEC_BY_RUNTIME,
     SERVICE_STATUSES,
     SERVICE_TYPES,
     STRATEGIES,
@@ -65,6 +68,18 @@ EDITABLE = {
 # --- validation --------------------------------------------------------------------------------
 
 
+def _require_runtime_spec(**given: str | None) -> None:
+    """Raise InvalidRequest naming the first field the configured runtime needs and lacks."""
+    runtime = current_app.config["SPARKI_RUNTIME"]
+    for field in REQUIRED_SPEC_BY_RUNTIME.get(runtime, ("command",)):
+        if not (given.get(field) or "").strip():
+            raise InvalidRequest(
+                f"A service on the {runtime} runtime needs a {field}",
+                field=field,
+                reason=f"required on the {runtime} runtime",
+            )
+
+
 def _validate(values: dict[str, Any]) -> dict[str, Any]:
     if "name" in values:
         values["name"] = (values["name"] or "").strip().lower()
@@ -89,7 +104,10 @@ def _validate(values: dict[str, Any]) -> dict[str, Any]:
             )
     if "command" in values:
         values["command"] = (values["command"] or "").strip()
-        if not values["command"]:
+        container = "image" in REQUIRED_SPEC_BY_RUNTIME.get(
+            current_app.config["SPARKI_RUNTIME"], ()
+        )
+        if not values["command"] and not container:
             raise InvalidRequest(
                 "A service needs a command to run", field="command", reason="empty"
             )
@@ -290,7 +308,7 @@ class ReplicaSummary:
 
 @dataclass(frozen=True)
 class HealthView:
-    status: str  # healthy | hibernated | unhealthy | error | unknown
+    status: str  # healthy | starting | hibernated | unhealthy | error | unknown
     reason: str
     last_check: datetime | None  # the latest probe of a replica, else when the status changed
     changed_at: datetime | None
@@ -347,11 +365,14 @@ def replica_summary(service: Service, items: list[ReplicaStatus] | None = None) 
     )
 
 
-def _health(service: Service, items: list[ReplicaStatus]) -> HealthView:
+def _health(service: Service, items: list[ReplicaStatus], desired: int) -> HealthView:
+    """Health as `health.assess` reads this snapshot (the row, `desired`, `items`), not the
+    value the agent last stored: a page read just after Stop or Start agrees with itself."""
     probes = [r.last_probe_at for r in items if r.last_probe_at]
+    status, reason = assess(service, Observation(desired=desired, replicas=items))
     return HealthView(
-        status=service.health_status,
-        reason=service.health_reason,
+        status=status,
+        reason=reason,
         last_check=max(probes) if probes else service.health_changed_at,
         changed_at=service.health_changed_at,
     )
@@ -380,7 +401,10 @@ def view_service(
 
     Raises ServiceUnavailable when the configured runtime is not available in this build.
     """
-    items = get_runtime().replicas(service.id)
+    runtime = get_runtime()
+    items = runtime.replicas(service.id)
+    desired_now = runtime.desired(service.id)
+    desired = desired_now.total if desired_now else 0
     return ServiceView(
         id=service.id,
         project_id=service.project_id,
@@ -398,7 +422,7 @@ def view_service(
         current_revision=service.current_revision,
         current_image=current_image(service) if full else None,
         active_deployment_id=service.active_deployment_id,
-        health=_health(service, items),
+        health=_health(service, items, desired),
         replicas=replica_summary(service, items) if full else None,
         endpoints=_endpoints(service, items, proxy_url) if full else [],
         created_by_id=service.created_by_id,
@@ -427,8 +451,8 @@ def create_service(
     *,
     project_id: str,
     name: str,
-    image: str,
-    command: str,
+    image: str | None = None,
+    command: str | None = None,
     type: str = "web",
     env: dict[str, str] | None = None,
     replicas: int = 1,
@@ -438,18 +462,24 @@ def create_service(
 ) -> Service:
     """A new, stopped service in a project; nothing runs until it is deployed.
 
+    `type` is a category (`SERVICE_TYPES`). What the spec must give depends on the runtime
+    (`REQUIRED_SPEC_BY_RUNTIME`): on the local runtime a `command` (the `image` is a label,
+    `<name>:local` when omitted); on Kubernetes an `image`.
+
     Raises PermissionDenied (not a maintainer), NotFound (no such project), Conflict (the
-    project is archived, the name is taken, or maxServices is reached) and InvalidRequest.
+    project is archived, the name is taken, or maxServices is reached) and InvalidRequest
+    (including a field the runtime requires that is missing).
     """
     require_manage_rights(actor, "create services")
     project = get_project(org, actor, project_id)
     require_active(project)
+    _require_runtime_spec(image=image, command=command)
     values = _validate(
         {
             "name": name,
             "type": type,
-            "image": image,
-            "command": command,
+            "image": image if image not in (None, "") else f"{(name or '').strip().lower()}:local",
+            "command": command if command is not None else "",
             "env": env or {},
             "replicas": replicas,
             "health_check_path": health_check_path,
@@ -588,8 +618,9 @@ def _require_active_slot(org: Org, service: Service) -> None:
     ).scalar_one()
     if active >= limit:
         raise Conflict(
-            f"Your organization already runs {active} services, its limit "
-            f"(activeServiceLimit {limit}); stop one or ask an admin to raise it",
+            f"Your organization already runs {active} active "
+            f"service{'' if active == 1 else 's'}, its limit (activeServiceLimit {limit}); "
+            "stop one or ask an admin to raise it",
             field="activeServiceLimit",
             reason="limit reached",
             details={"limit": limit, "active": active},
@@ -761,15 +792,23 @@ def find_revision(service: Service, ref: Any) -> Revision:
     """A revision by number (`3`, `"3"`) or by image tag (`"app:v1"` or just `"v1"`): the
     newest revision with that image.
 
-    Raises InvalidRequest (empty) and NotFound (field `revision`: no such revision).
+    Raises InvalidRequest (empty, or a number out of range) and NotFound (field `revision`:
+    no such revision).
     """
     text = str(ref).strip() if ref is not None else ""
     if not text:
         raise InvalidRequest(
             "Give a revision number or an image tag", field="revision", reason="empty"
         )
-    if text.isdigit():
-        found = _revision(service, int(text))
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to int()
+        number = int(text)
+        if not 1 <= number <= INT32_MAX:
+            raise InvalidRequest(
+                f"A revision number is between 1 and {INT32_MAX}",
+                field="revision",
+                reason="out of range",
+            )
+        found = _revision(service, number)
     else:
         rows = (
             db.session.execute(

@@ -47,18 +47,32 @@ def runtime_failure(replicas: Sequence[ReplicaStatus]) -> str | None:
 
 
 def assess(service: Service, seen: Observation) -> tuple[str, str]:
-    """(status, reason) of `service` given what the driver sees; pure."""
+    """(status, reason) of `service` given what the driver sees; pure.
+
+    The one rule for a service's health, applied to one snapshot (the row's status, the
+    desired state and the replicas seen together), by the agent's loop and by every page
+    and API read alike, so status and health never contradict each other. `starting`: the
+    service should run, no replica is ready yet and none has failed; every replica is
+    still coming up (or none is there yet). That is a start, a restart or a scale-up, not
+    an outage, and raises no alert.
+    """
     desired = seen.desired
     ready = sum(1 for r in seen.replicas if r.ready and r.state == "running")
     if service.status == "failed" and desired == 0:
         return "unhealthy", "the last deployment failed and nothing runs"
-    if desired == 0 or service.status == "stopped":
-        return "hibernated", "the service is stopped"
+    if service.status == "stopped":
+        going = len(seen.replicas)
+        return "hibernated", "the service is stopped" + (
+            f" ({going} replica{'s' if going != 1 else ''} shutting down)" if going else ""
+        )
+    if desired == 0:
+        return "hibernated", "nothing runs"
     if ready:
         return "healthy", f"{ready} of {desired} replicas ready"
-    detail = runtime_failure(seen.replicas) or next(
-        (r.message for r in seen.replicas if r.message), ""
-    )
+    failure = runtime_failure(seen.replicas)
+    if not failure and all(r.state == "starting" for r in seen.replicas):
+        return "starting", f"0 of {desired} replicas ready yet: starting"
+    detail = failure or next((r.message for r in seen.replicas if r.message), "")
     return "unhealthy", f"0 of {desired} replicas ready" + (f" ({detail})" if detail else "")
 
 

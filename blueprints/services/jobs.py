@@ -134,7 +134,7 @@ def _wait_ready(
         if looping is not None:  # no point waiting out the timeout
             raise RolloutFailed(
                 f"a new replica of revision {target.revision} is crash-looping: "
-                f"{looping.pod} {looping.message}"
+                f"{looping.pod} {looping.message}{last_words(service.id, target.revision)}"
             )
         if time.monotonic() > deadline:
             crashed = next((r for r in mine if r.state == "crashed" or r.message), None)
@@ -143,9 +143,23 @@ def _wait_ready(
                 why = ": the runtime agent is not running"
             raise RolloutFailed(
                 f"a new replica of revision {target.revision} did not become "
-                f"ready within {timeout:.0f}s{why}"
+                f"ready within {timeout:.0f}s{why}{last_words(service.id, target.revision)}"
             )
         time.sleep(POLL_SECONDS)
+
+
+LAST_WORDS = 10  # output lines of a crashed replica quoted in a failed deployment's reason
+
+
+def last_words(service_id: str, revision: int) -> str:
+    """The last output lines of the latest crashed run of `revision`, as the tail of a failed
+    deployment's reason (`; last output of <pod>:` and the lines); "" when none was kept."""
+    runs = [run for run in get_runtime().failed_runs(service_id, revision) if run.get("lines")]
+    if not runs:
+        return ""
+    run = runs[-1]
+    lines = "\n".join(str(line)[:160] for line in run["lines"][-LAST_WORDS:])
+    return f"; last output of {run.get('pod', 'the replica')}:\n{lines}"
 
 
 def _finish(deployment: Deployment, service: Service, status: str, message: str) -> None:

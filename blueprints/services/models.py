@@ -25,7 +25,13 @@ from blueprints.users.models import User
 
 from .runtime.local_state import RuntimeDesiredState  # noqa: F401 (the local driver's table)
 
-SERVICE_TYPES = ("web", "worker")
+# A service's type is a category (the Sparki seed's vocabulary): every type but `worker` serves
+# HTTP on $PORT (health probes, proxy); a `worker` runs without HTTP.
+SERVICE_TYPES = ("web", "backend", "frontend", "api", "worker")
+HTTP_SERVICE_TYPES = ("web", "backend", "frontend", "api")
+# What a service's spec must give on each runtime: the local runtime runs `command` (its
+# `image` is a label); a container runtime runs `image` (its `command` overrides the entry point).
+REQUIRED_SPEC_BY_RUNTIME = {"local": ("command",), "kubernetes": ("image",)}
 SERVICE_STATUSES = ("running", "stopped", "deploying", "failed")
 STRATEGIES = ("rolling-update", "recreate")
 URL_AUTH = ("private", "public")

@@ -8,14 +8,15 @@ and the sandbox that keeps whatever a service serves out of the dashboard's orig
 
 from __future__ import annotations
 
+import http.client
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import quote, unquote, urlsplit
 
-import requests
 from flask import Response
 
 from blueprints.core.auth import Principal
@@ -23,7 +24,7 @@ from blueprints.core.errors import NotFound, ServiceUnavailable
 from blueprints.core.extensions import db
 from blueprints.projects.domain import require_deploy_rights
 
-from .models import Service
+from .models import HTTP_SERVICE_TYPES, Service
 from .runtime import get_runtime
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
@@ -46,6 +47,7 @@ NOT_FORWARDED = HOP_BY_HOP | {"host", "authorization", "x-api-key", "content-len
 # origin, so they can neither read the dashboard nor send its cookies. No allow-same-origin.
 SANDBOX_CSP = "sandbox allow-scripts allow-forms allow-popups allow-downloads"
 UPSTREAM_TIMEOUT = (5, 120)  # seconds: connect, then between bytes
+READ_SIZE = 64 * 1024  # at most this much per piece passed on; a piece goes as soon as it comes
 # What an HTTP/1.1 server may send (RFC 9110 field names are tokens; values printable, with
 # tabs): a replica's header outside these would make the server refuse the whole answer.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -78,12 +80,14 @@ class Forward:
     sandbox: bool = True
 
     @classmethod
-    def of_request(cls, req: Any, *, path: str, prefix: str, **options: Any) -> Forward:
-        """The Forward for Flask request `req`, with `path` below the service's root."""
+    def of_request(cls, req: Any, *, prefix: str, **options: Any) -> Forward:
+        """The Forward for Flask request `req`: its path below `prefix` (the service's root)
+        and its query exactly as the client sent them (see `raw_target`)."""
+        path, query = raw_target(req.environ, prefix)
         return cls(
             method=req.method,
             path=path,
-            query=req.query_string,
+            query=query,
             headers=list(req.headers.items()),
             body=req.get_data() if req.method not in ("GET", "HEAD") else None,
             remote_addr=req.remote_addr or "",
@@ -92,6 +96,30 @@ class Forward:
             prefix=prefix,
             **options,
         )
+
+
+def raw_target(environ: Mapping[str, Any], prefix: str) -> tuple[str, bytes]:
+    """The path below `prefix` and the query of a request, as the client wrote them.
+
+    The server decodes the path it routes on (`a%2Fb` becomes `a/b`); the service must get
+    what the client sent, so this reads the raw request target (`RAW_URI` / `REQUEST_URI`,
+    which gunicorn and Werkzeug set) and drops the segments that spell `prefix` (however they
+    were encoded). Without a raw target, the decoded path is encoded again."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+    if raw and not raw.startswith("/"):  # absolute form: http://host/path?query
+        parts = urlsplit(raw)
+        raw = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not raw.startswith("/"):
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        raw = quote(path, safe="/;=,:@!$&'()*+~") + "?" + environ.get("QUERY_STRING", "")
+    path, _, query = raw.partition("?")
+    want = [part for part in prefix.split("/") if part]
+    segments = path.split("/")  # ["", "api", "v1", ...]
+    head = segments[1 : 1 + len(want)]
+    below = path
+    if [unquote(segment) for segment in head] == want:
+        below = "/" + "/".join(segments[1 + len(want) :])
+    return below, query.encode("latin-1", "replace")
 
 
 def require_write_rights(service: Service, principal: Principal | None, method: str) -> None:
@@ -108,10 +136,11 @@ class NoReadyReplica(ServiceUnavailable):
 
 
 def target_of(service: Service) -> str:
-    """The base URL (`http://127.0.0.1:<port>`) of a ready replica of a web service.
+    """The base URL (`http://127.0.0.1:<port>`) of a ready replica of an HTTP service
+    (`HTTP_SERVICE_TYPES`: web, backend, frontend, api).
 
     Raises NotFound for a worker service, NoReadyReplica when no replica is ready."""
-    if service.type != "web":
+    if service.type not in HTTP_SERVICE_TYPES:
         raise NotFound(
             f"Service '{service.name}' is a worker and answers no HTTP", details={"id": service.id}
         )
@@ -230,37 +259,41 @@ def response_headers(raw: Mapping[str, str] | Iterable[tuple[str, str]], fwd: Fo
 def forward(service: Service, fwd: Forward) -> Response:
     """Send `fwd` to a ready replica of `service` and stream its answer back.
 
-    The database session is closed before the upstream call (a slow replica must not hold a
-    connection). Raises NotFound (worker service) and ServiceUnavailable (no ready replica,
-    or the replica did not answer)."""
-    url = f"{target_of(service)}/{fwd.path.lstrip('/')}"
+    The path and query go as they are (no decoding, no re-encoding); the answer is passed on
+    piece by piece as the replica writes it, whatever its framing (chunked, a length, or
+    until the connection closes). The database session is closed before the upstream call
+    (a slow replica must not hold a connection). Raises NotFound (worker service) and
+    ServiceUnavailable (no ready replica, or the replica did not answer)."""
+    target = urlsplit(target_of(service))
+    path = fwd.path if fwd.path.startswith("/") else "/" + fwd.path
     if fwd.query:
-        url += "?" + fwd.query.decode("latin-1")
+        path += "?" + fwd.query.decode("latin-1")
     body = fwd.body if fwd.method not in ("GET", "HEAD") else None
     headers = request_headers(fwd)
     db.session.close()
+    connect, between = UPSTREAM_TIMEOUT
+    conn = http.client.HTTPConnection(target.hostname, target.port, timeout=connect)
     try:
-        upstream = requests.request(
-            fwd.method,
-            url,
-            headers=headers,
-            data=body,
-            stream=True,
-            allow_redirects=False,
-            timeout=UPSTREAM_TIMEOUT,
-        )
-    except requests.RequestException as exc:
+        conn.connect()
+        conn.sock.settimeout(between)
+        conn.request(fwd.method, path, body=body, headers=headers)
+        upstream = conn.getresponse()
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        conn.close()
         raise ServiceUnavailable(f"The replica did not answer ({type(exc).__name__})") from exc
 
     def body_iter() -> Iterator[bytes]:
         try:
-            yield from upstream.raw.stream(64 * 1024, decode_content=False)
+            while piece := upstream.read1(READ_SIZE):
+                yield piece
+        except (OSError, http.client.HTTPException):
+            return  # the replica broke off: end the answer where it stopped
         finally:
-            upstream.close()
+            conn.close()
 
     return Response(
         body_iter(),
-        status=upstream.status_code,
-        headers=response_headers(upstream.raw.headers.items(), fwd),
+        status=upstream.status,
+        headers=response_headers(upstream.getheaders(), fwd),
         direct_passthrough=True,
     )

@@ -304,7 +304,6 @@ class ServiceSite:
         config = self.app.config
         fwd = Forward.of_request(
             request,
-            path=request.path,
             prefix="",
             drop_cookies=frozenset(
                 {

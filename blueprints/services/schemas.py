@@ -31,6 +31,9 @@ _command = fields.String(
 )
 
 
+_path_doc = {"description": "An HTTP path starting with `/`", "pattern": r"^\s*/\S*\s*$"}
+
+
 class ServiceUrlSettings(Schema):
     auth = fields.String(required=True, validate=validators.OneOf(URL_AUTH))
 
@@ -38,12 +41,29 @@ class ServiceUrlSettings(Schema):
 class ServiceCreate(Schema):
     project_id = fields.String(required=True, validate=validators.Length(min=1, max=64))
     name = fields.String(required=True, validate=validators.Length(min=1, max=63))
-    type = fields.String(load_default="web", validate=validators.OneOf(SERVICE_TYPES))
-    image = fields.String(required=True, validate=validators.Length(min=1, max=255))
-    command = fields.String(required=True, validate=validators.Length(min=1, max=4000))
+    type = fields.String(
+        load_default="web",
+        validate=validators.OneOf(SERVICE_TYPES),
+        metadata={"description": "A category; every type but `worker` serves HTTP on $PORT"},
+    )
+    image = fields.String(
+        load_default=None,
+        validate=validators.Length(min=1, max=255),
+        metadata={
+            "description": "What runs. Required on the Kubernetes runtime; on the local runtime "
+            "a label (default `<name>:local`)"
+        },
+    )
+    command = fields.String(
+        load_default=None,
+        validate=validators.Length(min=1, max=4000),
+        metadata={"description": "Run by /bin/sh with $PORT set. Required on the local runtime"},
+    )
     env = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     replicas = fields.Integer(load_default=1, validate=validators.Range(min=1, max=20))
-    health_check_path = fields.String(load_default="/", validate=validators.Length(min=1, max=255))
+    health_check_path = fields.String(
+        load_default="/", validate=validators.Length(min=1, max=255), metadata=_path_doc
+    )
     port = fields.Integer(
         load_default=None, allow_none=True, validate=validators.Range(min=1, max=65535)
     )
@@ -52,12 +72,17 @@ class ServiceCreate(Schema):
 
 class ServiceUpdate(Schema):
     name = _name
-    type = fields.String(validate=validators.OneOf(SERVICE_TYPES))
+    type = fields.String(
+        validate=validators.OneOf(SERVICE_TYPES),
+        metadata={"description": "A category; every type but `worker` serves HTTP on $PORT"},
+    )
     image = _image
     command = _command
     env = _env
     replicas = _replicas
-    health_check_path = fields.String(validate=validators.Length(min=1, max=255))
+    health_check_path = fields.String(
+        validate=validators.Length(min=1, max=255), metadata=_path_doc
+    )
     port = fields.Integer(allow_none=True, validate=validators.Range(min=1, max=65535))
     url_settings = fields.Nested(ServiceUrlSettings)
 
@@ -139,11 +164,13 @@ class ServiceListItem(Schema):
 
 
 class RevisionField(fields.Field):
-    """A revision number or an image tag."""
+    """A revision number (1 to 2**31 - 1, the column's range) or an image tag."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError("Give a revision number or an image tag")
+        if isinstance(value, int) and not 1 <= value <= fields.INT32_MAX:
+            raise ValidationError(f"A revision number is between 1 and {fields.INT32_MAX}")
         if isinstance(value, str) and not (1 <= len(value.strip()) <= 255):
             raise ValidationError("Give a revision number or an image tag")
         return value
@@ -162,7 +189,10 @@ class ServiceRollbackIn(Schema):
         required=True,
         metadata={
             "description": "A revision number or an image tag",
-            "oneOf": [{"type": "integer"}, {"type": "string"}],
+            "oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": fields.INT32_MAX},
+                {"type": "string", "minLength": 1, "maxLength": 255},
+            ],
         },
     )
     strategy = fields.String(load_default="rolling-update", validate=validators.OneOf(STRATEGIES))

@@ -81,7 +81,7 @@ def create():
                 type=form.type.data,
                 image=form.image.data,
                 command=form.command.data,
-                env=domain.parse_env_text(form.env.data),
+                env=form.env.data,
                 replicas=form.replicas.data,
                 health_check_path=form.health_check_path.data,
                 port=form.port.data,
@@ -147,7 +147,7 @@ def detail(service_id):
         data={
             "url_auth": service.url_auth,
             "health_check_path": service.health_check_path,
-            "env": domain.env_text(service.env),
+            "env": service.env,
         }
     )
     return render(
@@ -308,7 +308,7 @@ def settings(service_id):
                 service_id,
                 url_auth=form.url_auth.data,
                 health_check_path=form.health_check_path.data,
-                env=domain.parse_env_text(form.env.data),
+                env=form.env.keep_unchanged(service.env),
             )
             saved, status = True, 200
         except DomainError as exc:

@@ -10,11 +10,11 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.core.auth import ROLES
-from blueprints.core.forms import Form
+from blueprints.core.forms import Form, email_address
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -26,7 +26,7 @@ ROLE_CHOICES = {r: r.title() for r in ROLES}  # shorthand dict: value -> label
 
 
 class LoginForm(Form):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), email_address, Length(max=254)])
     password = PasswordField(
         "Password",
         validators=[DataRequired(), Length(max=1024)],
@@ -35,7 +35,7 @@ class LoginForm(Form):
 
 
 class UserCreateForm(Form):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), email_address, Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     password = PasswordField(
         "Password",

@@ -81,6 +81,28 @@ def login():
     return render("users/login.html", form=form), status
 
 
+@bp.errorhandler(429)
+def login_locked(exc):
+    """Too many login attempts: the login form again, with the wait counted down on it.
+
+    Only the login POST is limited in this blueprint. The form stays (a bare error card
+    gave the user nothing to retry with); its button comes back when the wait is over.
+    """
+    import time
+
+    from blueprints.core.extensions import limiter
+
+    current = limiter.current_limit
+    retry_after = max(1, int(current.reset_at - time.time())) if current else 60
+    form = LoginForm()
+    form.password.data = ""
+    return (
+        render("users/login.html", form=form, retry_after=retry_after),
+        429,
+        {"Retry-After": str(retry_after)},
+    )
+
+
 @bp.post("/logout")
 @login_required
 def logout():

@@ -10,6 +10,12 @@ from blueprints.core.schemas import PageQuery, Schema, Timestamp, fields, valida
 from .models import DELIVERY_STATUSES
 
 _events_doc = {"description": "Event types, `group.*` (e.g. `deployment.*`) or `*` for all."}
+# What the domain enforces, documented (the domain also resolves the host: SSRF guard).
+_url_doc = {
+    "description": "An http(s) URL whose host resolves to a public address",
+    "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+",
+}
+_event_name = {"pattern": r"^(\*|[a-z][a-z_]*(\.[a-z_]+)*(\.\*)?)$"}
 
 
 class WebhookOut(Schema):
@@ -36,9 +42,11 @@ class WebhookCreated(WebhookOut):
 
 
 class WebhookCreate(Schema):
-    url = fields.String(required=True, validate=validators.Length(min=1, max=2000))
+    url = fields.String(
+        required=True, validate=validators.Length(min=1, max=2000), metadata=_url_doc
+    )
     events = fields.List(
-        fields.String(validate=validators.Length(max=64)),
+        fields.String(validate=validators.Length(max=64), metadata=_event_name),
         required=True,
         validate=validators.Length(min=1, max=50),
         metadata=_events_doc,
@@ -48,9 +56,9 @@ class WebhookCreate(Schema):
 
 
 class WebhookUpdate(Schema):
-    url = fields.String(validate=validators.Length(min=1, max=2000))
+    url = fields.String(validate=validators.Length(min=1, max=2000), metadata=_url_doc)
     events = fields.List(
-        fields.String(validate=validators.Length(max=64)),
+        fields.String(validate=validators.Length(max=64), metadata=_event_name),
         validate=validators.Length(min=1, max=50),
         metadata=_events_doc,
     )

@@ -191,6 +191,14 @@ def boom_app(database_url, redis_url, app):
     def boom_page():
         raise KeyError("page internals")
 
+    @a.post("/api/v1/boom-locked")
+    def boom_locked():
+        import sqlite3
+
+        from sqlalchemy.exc import OperationalError
+
+        raise OperationalError("UPDATE x", {}, sqlite3.OperationalError("database is locked"))
+
     return a
 
 
@@ -264,3 +272,12 @@ def test_request_id_on_errors_and_pages(client, admin_api):
     r = client.get("/api/v1/missing")
     assert r.json["requestId"] == r.headers["X-Request-Id"]
     assert client.get("/login").headers["X-Request-Id"].startswith("req-")
+
+
+def test_a_locked_sqlite_database_is_503_with_retry_after(boom_app):
+    """Reviewer's finding: eight concurrent refunds on the default SQLite setup answered 500
+    "database is locked". Load is not a bug: 503 in the envelope, Retry-After, nothing kept."""
+    r = boom_app.test_client().post("/api/v1/boom-locked")
+    body = assert_error(r, 503, "service_unavailable")
+    assert r.headers["Retry-After"] == "1"
+    assert "locked" not in body["message"] and "UPDATE" not in r.get_data(as_text=True)

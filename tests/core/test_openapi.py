@@ -110,3 +110,52 @@ def test_no_duplicate_schema_components(spec):
     assert "ApiKeyOut1" not in schemas and "UserOut1" not in schemas
     ref = spec["paths"]["/api/v1/api-keys/{key_id}"]["get"]["responses"]["200"]
     assert ref["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/ApiKeyOut"
+
+
+# --- issue 10: the document describes what the server does ----------------------------------
+
+
+def test_every_operation_documents_its_errors_in_the_envelope(spec):
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            codes = set(op["responses"])
+            assert {"400", "401", "429"} <= codes, (method, path, sorted(codes))
+            if "{" in path:
+                assert "404" in codes, (method, path)
+            if method != "get":
+                assert "413" in codes, (method, path)
+            ref = op["responses"]["400"]["content"]["application/json"]["schema"]
+            assert ref["required"] == ["error", "message", "details"]
+            if "requestBody" in op:
+                assert op["requestBody"]["required"] is True, (method, path)
+
+
+def test_enforced_constraints_are_documented(spec):
+    schemas = spec["components"]["schemas"]
+    url = schemas["WebhookCreate"]["properties"]["url"]
+    assert url["pattern"].startswith("^[Hh][Tt][Tt][Pp]")
+    assert "pattern" in schemas["WebhookCreate"]["properties"]["events"]["items"]
+    assert schemas["ServiceCreate"]["properties"]["healthCheckPath"]["pattern"].startswith("^\\s*/")
+    window = next(
+        p
+        for p in spec["paths"]["/api/v1/infrastructure/metrics/history"]["get"]["parameters"]
+        if p["name"] == "window"
+    )
+    assert window["schema"]["pattern"]
+    revision = schemas["ServiceRollbackIn"]["properties"]["revision"]["oneOf"][0]
+    assert revision["maximum"] == 2**31 - 1
+    assert schemas["UserUpdate"]["properties"]["active"]["type"] == "boolean"
+
+
+def test_followed_logs_are_documented_as_an_event_stream(spec):
+    ok = spec["paths"]["/api/v1/services/{service_id}/logs"]["get"]["responses"]["200"]
+    assert {"application/json", "text/event-stream"} <= set(ok["content"])
+
+
+def test_405_allow_header_matches_the_routes(client):
+    r = client.put("/api/v1/projects")
+    assert r.status_code == 405
+    assert set(r.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+    assert "PUT" not in r.headers["Allow"]

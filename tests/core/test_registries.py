@@ -18,8 +18,8 @@ def test_emit_refuses_an_event_type_no_feature_declared(app, factory):
         from blueprints.users.models import Organization
 
         org = db.session.get(Organization, org_id)
-        with pytest.raises(ValueError, match="unknown event type 'task.completed'"):
-            emit(org, "task.completed", {})
+        with pytest.raises(ValueError, match="unknown event type 'task.exploded'"):
+            emit(org, "task.exploded", {})
         db.session.rollback()
 
 
@@ -34,6 +34,11 @@ def test_every_feature_declares_the_events_it_emits(app):
         "alert.resolved",
         "webhook.disabled",
         "ping",
+        "order.created",
+        "order.updated",
+        "order.paid",
+        "task.completed",
+        "task.failed",
     }
 
 
@@ -61,6 +66,8 @@ def test_home_cards_show_in_order_once_per_template(app):
         "services/_home_card.html",
         "infrastructure/_home_card.html",
         "webhooks/_home_card.html",
+        "orders/_home_card.html",
+        "schedules/_home_card.html",
     ]
 
 
@@ -78,3 +85,35 @@ def test_stop_services_hooks_run_with_the_processes_environment(app, capsys):
     _run_stop_services_hooks(probe, {"REDIS_URL": "redis://127.0.0.1:1/0"})
     assert seen == [{"REDIS_URL": "redis://127.0.0.1:1/0"}]
     assert "sparki: stopped 2 replicas" in capsys.readouterr().out
+
+
+def test_scheduler_ticks_run_in_the_scheduler_loop_and_wake_it_early(app, redis_url):
+    """A feature's tick runs in the `sparki scheduler` loop, in an app context, and may ask
+    to be called sooner than its interval (the next due slot); core names no feature."""
+    from flask import Flask, has_app_context
+    from redis import Redis
+
+    from blueprints.core.jobs import add_scheduler_tick, build_cron_scheduler, scheduler_ticks
+    from blueprints.schedules.jobs import scheduler_tick
+
+    assert scheduler_tick in [t.func for t in scheduler_ticks(app)]
+    probe = Flask("probe")
+    probe.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    db.init_app(probe)
+    calls: list[bool] = []
+
+    def tick() -> float:
+        calls.append(has_app_context())
+        return 0.25
+
+    add_scheduler_tick(probe, tick, interval=1.0)
+    add_scheduler_tick(probe, tick, interval=1.0)  # once per function
+    assert len(scheduler_ticks(probe)) == 1
+    with pytest.raises(ValueError):
+        add_scheduler_tick(probe, lambda: None, interval=0)
+    scheduler = build_cron_scheduler(probe, Redis.from_url(redis_url))
+    scheduler.run_ticks()
+    assert calls == [True]
+    assert 0 < scheduler.calculate_sleep_interval() <= 0.25
+    scheduler.run_ticks()  # not due yet: not called again
+    assert calls == [True]

@@ -75,6 +75,7 @@ def test_cluster_page_updates_itself_and_draws_the_plot(
         form = page.locator("#thresholds-form")
         form.locator("input[name=disk_percent]").fill("1")
         form.locator("input[name=hysteresis_percent]").fill("0")
+        form.locator("input[name=for_seconds]").fill("0")  # fire at once (default: 300 s over)
         with page.expect_response(_saving_thresholds):
             form.locator("#save-thresholds").click()
         expect(page.locator("#thresholds-saved")).to_be_visible()

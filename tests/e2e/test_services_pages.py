@@ -56,7 +56,9 @@ def test_deploy_watch_logs_fail_and_roll_back_from_the_pages(
     form = page.locator("#service-create")
     form.locator("input[name=name]").fill("web")
     form.locator("input[name=replicas]").fill("2")
-    form.locator("textarea[name=env]").fill("GREETING=hello")
+    form.locator("[data-env-add]").click()  # the environment editor: a row per variable
+    form.locator(".env-row input[name=env-key]").last.fill("GREETING")
+    form.locator(".env-row textarea[name=env-value]").last.fill("hello")
     form.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r"/services/svc-"))
     service_id = page.url.rsplit("/", 1)[1]

@@ -75,7 +75,9 @@ def test_admin_walks_through_users_keys_and_settings(page, log_in, factory, live
     page.check("input[name=crm]")
     page.fill("input[name=max_services]", "12")
     page.click("#save-org")
-    expect(page.locator("#org-form")).to_contain_text("may not exceed maxServices")
+    expect(page.locator("#org-form")).to_contain_text(
+        "Active service limit may not exceed Max services"
+    )
     page.fill("input[name=active_service_limit]", "10")
     page.click("#save-org")
     expect(page.locator("#org-form")).to_contain_text("Settings saved")

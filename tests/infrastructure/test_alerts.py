@@ -58,7 +58,7 @@ def test_thresholds_default_and_admin_changes(api_as, factory):
         ({"diskPercent": 101}, "diskPercent"),
         ({"memoryPercent": "high"}, "memoryPercent"),
         ({"hysteresisPercent": 60}, "hysteresisPercent"),
-        ({"cpuPercent": 3, "hysteresisPercent": 5}, "hysteresis_percent"),
+        ({"cpuPercent": 3, "hysteresisPercent": 5}, "hysteresisPercent"),
         ({"bogus": 1}, "bogus"),
     ],
 )
@@ -76,7 +76,7 @@ def test_crossing_emits_once_and_recovery_resolves_once(node_ready, app, api_as,
     assert (
         admin.patch(
             "/api/v1/infrastructure/thresholds",
-            json={"diskPercent": max(1, disk - 2), "hysteresisPercent": 1},
+            json={"diskPercent": max(1, disk - 2), "hysteresisPercent": 1, "forSeconds": 0},
         ).status_code
         == 200
     )
@@ -130,7 +130,8 @@ def test_alerts_and_thresholds_stay_in_their_organization(node_ready, app, api_a
     admin_a = api_as(factory.user(org_a, roles=["admin"]))
     viewer_b = api_as(factory.user(org_b, roles=["viewer"]))
     admin_a.patch(
-        "/api/v1/infrastructure/thresholds", json={"diskPercent": 1, "hysteresisPercent": 0}
+        "/api/v1/infrastructure/thresholds",
+        json={"diskPercent": 1, "hysteresisPercent": 0, "forSeconds": 0},
     )
     with app.app_context():
         counts = evaluate_alerts()

@@ -22,7 +22,13 @@ def test_viewer_sees_the_page_without_the_thresholds_form(node_ready, factory, l
     assert 'id="thresholds-form"' not in html
     resp = page.post(
         "/cluster/thresholds",
-        data={"cpu_percent": 10, "memory_percent": 10, "disk_percent": 10, "hysteresis_percent": 1},
+        data={
+            "cpu_percent": 10,
+            "memory_percent": 10,
+            "disk_percent": 10,
+            "hysteresis_percent": 1,
+            "for_seconds": 0,
+        },
     )
     assert resp.status_code == 403
     assert "may not change alert thresholds" in resp.get_data(as_text=True)
@@ -68,6 +74,7 @@ def test_admin_lowers_a_threshold_and_the_node_is_marked(node_ready, app, factor
             "memory_percent": 100,
             "disk_percent": 1,
             "hysteresis_percent": 0,
+            "for_seconds": 0,
         },
     )
     assert ok.status_code == 200 and "Thresholds saved" in ok.get_data(as_text=True)
@@ -94,6 +101,7 @@ def test_home_shows_the_cluster_card(node_ready, app, factory, login_as):
             "memory_percent": 100,
             "disk_percent": 1,
             "hysteresis_percent": 0,
+            "for_seconds": 0,
         },
     )
     with app.app_context():

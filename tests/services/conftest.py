@@ -104,7 +104,7 @@ class AgentProcess:
             started = time.time()
             wait_for(
                 lambda: float(redis.get(KEY_HEARTBEAT) or 0) > started,
-                timeout=30,
+                timeout=90,  # importing the app takes long on a busy 2-core machine
                 what="the agent's first heartbeat",
             )
 

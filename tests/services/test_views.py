@@ -17,7 +17,9 @@ def _create(page, project, name="web"):
             "type": "web",
             "image": "app:v1",
             "command": HTTP_SERVER,
-            "env": "GREETING=hi\n",
+            "env-rows": "1",
+            "env-key": "GREETING",
+            "env-value": "hi",
             "replicas": "2",
             "health_check_path": "/",
             "url_auth": "private",
@@ -41,7 +43,9 @@ def test_list_create_and_the_embedded_table(login_as, setup):
     assert '<div class="services-list">' in partial and ">web</a>" in partial
     assert "<html" not in partial
     empty = page.get("/services?project=proj-other", headers=HX).get_data(as_text=True)
-    assert "No services match." in empty
+    assert "No services in this project yet." in empty  # not "match": nothing is filtered
+    filtered = page.get("/services?status=failed", headers=HX).get_data(as_text=True)
+    assert "No services match this filter." in filtered
     viewer = login_as(setup.viewer).get("/services").get_data(as_text=True)
     assert 'id="service-create"' not in viewer
     home = page.get("/").get_data(as_text=True)
@@ -53,7 +57,8 @@ def test_detail_deploy_progress_settings_and_delete(login_as, setup, app):
     sid = _create(page, setup.project).headers["HX-Redirect"].rsplit("/", 1)[1]
     html = page.get(f"/services/{sid}").get_data(as_text=True)
     assert 'sse-connect="/api/v1/services/' in html and 'id="deploy-form"' in html
-    assert "GREETING=hi" in html  # a maintainer sees the environment values
+    # A maintainer sees (and edits) the environment values: a row per variable.
+    assert 'name="env-key" value="GREETING"' in html and "\nhi</textarea>" in html
 
     resp = page.post(
         f"/services/{sid}/deploy",
@@ -77,13 +82,21 @@ def test_detail_deploy_progress_settings_and_delete(login_as, setup, app):
 
     settings = page.post(
         f"/services/{sid}/settings",
-        data={"url_auth": "public", "health_check_path": "/healthz", "env": "A=1"},
+        data={
+            "url_auth": "public",
+            "health_check_path": "/healthz",
+            **{"env-rows": "1", "env-key": "A", "env-value": "1"},
+        },
         headers=HX,
     )
     assert settings.status_code == 200 and "Settings saved" in settings.get_data(as_text=True)
     bad = page.post(
         f"/services/{sid}/settings",
-        data={"url_auth": "public", "health_check_path": "/", "env": "PORT=1"},
+        data={
+            "url_auth": "public",
+            "health_check_path": "/",
+            **{"env-rows": "1", "env-key": "PORT", "env-value": "1"},
+        },
         headers=HX,
     )
     assert bad.status_code == 400 and "assigned by the runtime" in bad.get_data(as_text=True)

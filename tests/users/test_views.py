@@ -272,6 +272,8 @@ def test_organization_page_inline_errors(login_as, api_as, team):
         data={"name": "X", "max_services": "5", "active_service_limit": "6"},
     )
     assert r.status_code == 400 and "may not exceed" in _text(r)
+    # In the page's words: the form's labels, not the API's field names.
+    assert "Active service limit may not exceed Max services" in _text(r)
     assert api_as(team["admin"]).get("/api/v1/organization").json["limits"]["maxServices"] == 50
 
 
@@ -296,5 +298,6 @@ def test_login_form_rate_limit_is_an_html_page(database_url, redis_url, app, fac
         )
     r = c.post("/login", data={"email": "page@example.com", "password": PASSWORD})
     assert r.status_code == 429
-    assert r.content_type.startswith("text/html") and "Rate limit" in _text(r)
+    # The login form again, with the wait counted down (tests/dashboard has the details).
+    assert r.content_type.startswith("text/html") and "Too many login attempts" in _text(r)
     assert 0 < int(r.headers["Retry-After"]) <= 60

@@ -29,6 +29,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ log = logging.getLogger("sparki.agent")
 KEY_LOCK = "sparki:agent:lock"
 STOP_GRACE_SECONDS = 5.0
 LOG_FILE_MAX_BYTES = 5 * 1024 * 1024
+RECENT_LINES = 20  # a replica's last lines kept in memory, saved when it crashes
 READ_CHUNK = 1024 * 1024
 #: Variables a replica inherits from the agent; nothing else (no DATABASE_URL, no secrets).
 INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME")
@@ -87,6 +89,8 @@ class Agent:
         self._last_health = 0.0
         # (replica or service, action) -> the failure last logged for it: each is logged once.
         self._failing: dict[tuple[str, str], str] = {}
+        # pod -> the last lines of its current run (saved with logs.keep_failed on a crash).
+        self.recent: dict[str, deque[str]] = {}
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         (self.data_dir / "work").mkdir(parents=True, exist_ok=True)
 
@@ -359,6 +363,7 @@ class Agent:
             return
         self._succeeded(rec, "start")
         self.procs[rec.pod] = proc
+        self.recent[rec.pod] = deque(maxlen=RECENT_LINES)
         try:
             rec.create_time = psutil.Process(proc.pid).create_time()
         except psutil.Error:
@@ -383,6 +388,26 @@ class Agent:
         rec.message = why
         if announce:
             self.say(rec, "error", f"[sparki] {rec.pod} {why}; restarting in {wait:.0f}s")
+        self._keep_failed(rec, now, code, why)
+
+    def _keep_failed(self, rec: ReplicaRecord, now: float, code: int | None, why: str) -> None:
+        """Save the last lines of a crashed run under its revision: they outlive the replica's
+        output files and the service's stream trimming, and name why a deploy failed."""
+        try:
+            logs.keep_failed(
+                self.redis,
+                rec.service_id,
+                rec.revision,
+                {
+                    "pod": rec.pod,
+                    "at": now,
+                    "exitCode": code,
+                    "reason": why,
+                    "lines": list(self.recent.get(rec.pod, ())),
+                },
+            )
+        except Exception:
+            log.exception("agent: could not keep the last lines of %s", rec.pod)
 
     def stop_replica(self, rec: ReplicaRecord, now: float) -> None:
         if rec.state == "crashed" or not rec.pid:
@@ -402,6 +427,8 @@ class Agent:
         proc = self.procs.pop(rec.pod, None)
         code = proc.returncode if proc is not None else None
         self._kill_group(rec, signal.SIGKILL)  # leftovers of the group
+        # Its last words, a line without a newline included, before it is restarted.
+        self._attempt(rec, "read the output of", self._tail, rec, True)
         if rec.state == "stopping":
             self._forget(rec)
         else:
@@ -422,9 +449,10 @@ class Agent:
             self._kill_group(rec, signal.SIGKILL)
 
     def _forget(self, rec: ReplicaRecord) -> None:
-        self._attempt(rec, "read the output of", self._tail, rec)  # its last lines, if it can
+        self._attempt(rec, "read the output of", self._tail, rec, True)  # its last lines
         self.records.pop(rec.pod, None)
         self.procs.pop(rec.pod, None)
+        self.recent.pop(rec.pod, None)
         for key in [k for k in self._failing if k[0] == rec.pod]:
             del self._failing[key]
         for path in (rec.log_out, rec.log_err):
@@ -447,21 +475,29 @@ class Agent:
         for rec in list(self.records.values()):
             self._attempt(rec, "read the output of", self._tail, rec)
 
-    def _tail(self, rec: ReplicaRecord) -> None:
+    def _tail(self, rec: ReplicaRecord, final: bool = False) -> None:
+        """Move new output lines into the log store; `final` (the process has exited) also
+        takes a last line that has no newline, so it is never glued to the next run's."""
         entries = []
         for path, stream, attr in (
             (rec.log_out, "stdout", "off_out"),
             (rec.log_err, "stderr", "off_err"),
         ):
-            lines, offset = self._read_lines(path, getattr(rec, attr))
+            lines, offset = self._read_lines(path, getattr(rec, attr), final=final)
             setattr(rec, attr, offset)
             now = time.time()
             entries.extend((now, logs.classify(line, stream), line, rec.pod) for line in lines)
         if entries:
             logs.append(self.redis, rec.service_id, entries, maxlen=self.maxlen)
+            self.recent.setdefault(rec.pod, deque(maxlen=RECENT_LINES)).extend(
+                e[2] for e in entries
+            )
 
     @staticmethod
-    def _read_lines(path: str, offset: int) -> tuple[list[str], int]:
+    def _read_lines(path: str, offset: int, *, final: bool = False) -> tuple[list[str], int]:
+        """Whole lines written to `path` after `offset`, and the offset after them. A last
+        line without its newline waits for the rest, unless `final` (the writer is gone) or
+        it has grown past 64 KiB."""
         try:
             size = os.path.getsize(path)
         except OSError:
@@ -474,12 +510,16 @@ class Agent:
             fh.seek(offset)
             chunk = fh.read(READ_CHUNK)
         end = chunk.rfind(b"\n")
+        if final and len(chunk) < READ_CHUNK:
+            end = len(chunk) - 1  # everything, a last line without a newline too
         if end < 0:
             if len(chunk) < 64 * 1024:
                 return [], offset  # wait for the rest of the line
             end = len(chunk) - 1
         body = chunk[: end + 1]
         offset += len(body)
+        if not body.endswith(b"\n"):
+            body += b"\n"
         lines = [ln.decode("utf-8", "replace").rstrip("\r") for ln in body.split(b"\n")[:-1]]
         lines = [ln for ln in lines if ln.strip()]
         if offset >= size and size > LOG_FILE_MAX_BYTES:

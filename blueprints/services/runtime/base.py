@@ -193,6 +193,12 @@ class Runtime(ABC):
         """Endless batches of lines written after the position `after` ("$": from now);
         an empty batch when nothing was written within `wait_seconds` (for keep-alives)."""
 
+    def failed_runs(self, service_id: str, revision: int) -> list[dict[str, Any]]:
+        """The last crashed runs of a revision's replicas, oldest first, each
+        `{pod, at (epoch seconds), exitCode, reason, lines}` with the run's last output lines
+        (a runtime that keeps none: empty)."""
+        return []
+
     @abstractmethod
     def probe(self, service_id: str, path: str, *, timeout: float = 5.0) -> ProbeResult:
         """Really request `path` on a ready replica and report what it answered."""

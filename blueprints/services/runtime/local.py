@@ -128,6 +128,9 @@ class LocalRuntime(LocalNodeMixin, Runtime):
     ) -> Iterator[list[LogEntry]]:
         return logs.follow(self._r(), service_id, after=after, wait_seconds=wait_seconds)
 
+    def failed_runs(self, service_id: str, revision: int) -> list[dict]:
+        return logs.failed_runs(self._r(), service_id, revision)
+
     def delete_logs(self, service_id: str) -> None:
         logs.delete(self._r(), service_id)
 

@@ -108,12 +108,19 @@ def connection_count() -> int:
     return total
 
 
+def disk_figure(usage: Any) -> list[int]:
+    """[used, allocatable] bytes of a `psutil.disk_usage()` as `df` reckons them: allocatable
+    is used + available, leaving out the blocks reserved for root (often 5 %), so "100 %"
+    means no more room for a workload, as in df's Use% (psutil's own `percent` agrees)."""
+    return [int(usage.used), int(usage.used + usage.free)]
+
+
 def node_facts(disk_path: str) -> dict[str, Any]:
     """What does not change between samples: identity and capacity."""
     cores = psutil.cpu_count(logical=True) or 1
     memory = psutil.virtual_memory().total
-    disk = psutil.disk_usage(disk_path).total
-    capacity = {"cpu": cores, "memory": memory, "disk": disk}
+    disk = psutil.disk_usage(disk_path)
+    capacity = {"cpu": cores, "memory": memory, "disk": disk.total}
     return {
         "os_image": _os_image(),
         "kernel": platform.release(),
@@ -121,7 +128,8 @@ def node_facts(disk_path: str) -> dict[str, Any]:
         "runtime_version": agent_version(),
         "hostname": socket.gethostname(),
         "capacity": capacity,
-        "allocatable": dict(capacity),
+        # Blocks reserved for root are no workload's to fill: allocatable is what df counts.
+        "allocatable": {**capacity, "disk": disk_figure(disk)[1]},
         "addresses": _addresses(),
         "disk_path": disk_path,
         "started_at": time.time(),
@@ -171,7 +179,7 @@ class HostSampler:
             "ts": time.time(),
             "cpu": [round(fraction * cores, 4), cores],
             "memory": [mem.total - mem.available, mem.total],
-            "disk": [disk.used, disk.total],
+            "disk": disk_figure(disk),
             "rx": round(rx, 1),
             "tx": round(tx, 1),
             "connections": connection_count(),

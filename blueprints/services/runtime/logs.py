@@ -7,6 +7,7 @@ web app, the worker and the agent.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -118,5 +119,34 @@ def follow(
         yield batch
 
 
+FAILED_RUNS_PER_REVISION = 5  # crashed runs kept per revision
+FAILED_REVISIONS = 20  # revisions with crashed runs kept per service
+
+
+def failed_key(service_id: str) -> str:
+    return f"sparki:logs:{service_id}:failed"
+
+
+def keep_failed(redis: Redis, service_id: str, revision: int, run: dict) -> None:
+    """Keep a crashed run (`{pod, at, exitCode, reason, lines}`) under its revision: the last
+    FAILED_RUNS_PER_REVISION runs of the last FAILED_REVISIONS revisions, so the last words of
+    a failed rollout outlive its replicas and the trimming of the service's stream."""
+    key = failed_key(service_id)
+    field = str(int(revision))
+    raw = redis.hget(key, field)
+    runs = json.loads(raw) if raw else []
+    runs = [*runs, run][-FAILED_RUNS_PER_REVISION:]
+    redis.hset(key, field, json.dumps(runs))
+    fields = sorted((int(f) for f in redis.hkeys(key)), reverse=True)
+    if len(fields) > FAILED_REVISIONS:
+        redis.hdel(key, *[str(f) for f in fields[FAILED_REVISIONS:]])
+
+
+def failed_runs(redis: Redis, service_id: str, revision: int) -> list[dict]:
+    """The kept crashed runs of one revision, oldest first (see keep_failed)."""
+    raw = redis.hget(failed_key(service_id), str(int(revision)))
+    return json.loads(raw) if raw else []
+
+
 def delete(redis: Redis, service_id: str) -> None:
-    redis.delete(stream_key(service_id))
+    redis.delete(stream_key(service_id), failed_key(service_id))
