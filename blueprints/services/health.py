@@ -53,8 +53,10 @@ def assess(service: Service, seen: Observation) -> tuple[str, str]:
     desired state and the replicas seen together), by the agent's loop and by every page
     and API read alike, so status and health never contradict each other. `starting`: the
     service should run, no replica is ready yet and none has failed; every replica is
-    still coming up (or none is there yet). That is a start, a restart or a scale-up, not
-    an outage, and raises no alert.
+    still coming up for the first time (or none is there yet). That is a start, a restart
+    (a rollout of new replicas) or a scale-up, not an outage, and raises no alert. A
+    replica the runtime has restarted after it crashed (`restarts` > 0) is not starting:
+    like Kubernetes' CrashLoopBackOff, 0 ready with a crashed replica is `unhealthy`.
     """
     desired = seen.desired
     ready = sum(1 for r in seen.replicas if r.ready and r.state == "running")
@@ -70,7 +72,7 @@ def assess(service: Service, seen: Observation) -> tuple[str, str]:
     if ready:
         return "healthy", f"{ready} of {desired} replicas ready"
     failure = runtime_failure(seen.replicas)
-    if not failure and all(r.state == "starting" for r in seen.replicas):
+    if not failure and all(r.state == "starting" and not r.restarts for r in seen.replicas):
         return "starting", f"0 of {desired} replicas ready yet: starting"
     detail = failure or next((r.message for r in seen.replicas if r.message), "")
     return "unhealthy", f"0 of {desired} replicas ready" + (f" ({detail})" if detail else "")

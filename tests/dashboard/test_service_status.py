@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +17,8 @@ from tests.services.test_health import _events, _service, replica
         ("running", 2, [], "starting"),  # just started: nothing observed yet
         ("running", 2, [replica(ready=False, state="starting")] * 2, "starting"),
         ("running", 2, [replica(ready=False, state="crashed", message="exit 3")], "unhealthy"),
+        # restarted after a crash: an outage (CrashLoopBackOff), not a start
+        ("running", 1, [replace(replica(ready=False, state="starting"), restarts=1)], "unhealthy"),
         ("stopped", 0, [replica(), replica()], "hibernated"),  # stopping: replicas linger
         ("stopped", 2, [replica()], "hibernated"),  # the row says stopped: never "healthy"
     ],

@@ -21,7 +21,7 @@ def test_create_validates_and_names_are_unique_per_project(api_as, setup, app):
     api = api_as(setup.maintainer)
     svc = _svc(api, setup.project, env={"A": "1"}, urlSettings={"auth": "public"}, replicas=3)
     assert svc["id"].startswith("svc-") and svc["urlSettings"] == {"auth": "public"}
-    assert svc["env"] == {"A": "1"} and svc["health"]["status"] == "unknown"
+    assert svc["env"] == {"A": "1"} and svc["health"]["status"] == "hibernated"
     assert svc["endpoints"][0]["kind"] == "proxy"
     dup = api.post("/api/v1/services", json=_body(setup.project))
     assert dup.status_code == 409 and dup.get_json()["details"]["field"] == "name"

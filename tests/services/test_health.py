@@ -69,7 +69,9 @@ def _events(kind):
     from blueprints.core.events import Event
     from blueprints.core.extensions import db
 
-    rows = db.session.execute(select(Event).where(Event.type == kind)).scalars()
+    rows = db.session.execute(
+        select(Event).where(Event.type == kind).order_by(Event.created_at)
+    ).scalars()
     return [dict(e.data) for e in rows]
 
 

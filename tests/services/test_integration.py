@@ -143,7 +143,13 @@ def _events(app, kind):
     from blueprints.core.extensions import db
 
     with app.app_context():
-        rows = db.session.execute(select(Event).where(Event.type == kind)).scalars().all()
+        rows = (
+            db.session.execute(
+                select(Event).where(Event.type == kind).order_by(Event.created_at)
+            )
+            .scalars()
+            .all()
+        )
         out = [dict(e.data) for e in rows]
         db.session.remove()
         return out
