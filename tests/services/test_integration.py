@@ -144,9 +144,7 @@ def _events(app, kind):
 
     with app.app_context():
         rows = (
-            db.session.execute(
-                select(Event).where(Event.type == kind).order_by(Event.created_at)
-            )
+            db.session.execute(select(Event).where(Event.type == kind).order_by(Event.created_at))
             .scalars()
             .all()
         )
