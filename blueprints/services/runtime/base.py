@@ -10,7 +10,7 @@ here; the service half is refined by the services feature.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -179,6 +179,16 @@ class Runtime(ABC):
     @abstractmethod
     def replicas(self, service_id: str) -> list[ReplicaStatus]:
         """The replicas of a service that exist now (any set, any state)."""
+
+    def observe(self, service_ids: Sequence[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
+        """For each of `service_ids`: (replicas its desired state asks for, 0 when none is
+        applied; the replicas that exist now). One read for a whole page of services: this
+        default asks service by service; a driver overrides it with one query per store."""
+        out = {}
+        for service_id in service_ids:
+            desired = self.desired(service_id)
+            out[service_id] = (desired.total if desired else 0, self.replicas(service_id))
+        return out
 
     @abstractmethod
     def read_logs(
