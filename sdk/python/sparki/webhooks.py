@@ -81,7 +81,10 @@ def verify(
         tolerance: seconds the timestamp may be off. now: the current Unix time (seconds).
 
     Returns:
-        True when a signature matches, else False (never raises for a bad signature).
+        True when a signature matches, else False.
+
+    Raises:
+        Nothing: a missing, malformed or wrong signature, or a stale timestamp, gives False.
     """
     msg_id = _header(headers, "webhook-id")
     stamp = _header(headers, "webhook-timestamp")
