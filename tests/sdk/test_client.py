@@ -260,3 +260,21 @@ def test_many_pages_walk_lazily(sdk):
         sdk.projects.create(name=f"lazy{n}")
     pages = sdk.projects.list(limit=2)
     assert [p.name for p in itertools.islice(pages, 3)] == ["lazy4", "lazy3", "lazy2"]
+
+
+def test_the_seeds_python_example(sdk):
+    """The seed's example as written (with ids of this organization's)."""
+    service_id = sdk.services.create(
+        project_id=sdk.projects.create(name="shop").id, name="api", image="a:1", command="x"
+    ).id
+    client = sdk
+
+    # List projects
+    projects = client.projects.list(status="active", limit=50)
+    # Get service logs
+    logs = client.services.logs(service_id, lines=100)
+    # Check cluster status
+    status = client.infrastructure.cluster_status()
+
+    assert [p.name for p in projects] == ["shop"] and logs == []
+    assert status.name and status.status and status.nodes.total is not None

@@ -82,7 +82,7 @@ def _service_life(client: sparki.Client, service_id: str) -> None:
     client.services.proxy(service_id, "", params={"again": "1"})
     later = list(itertools.islice(stream, 1))
     stream.close()
-    assert later[0].id > logs[0].id
+    assert _stream_position(later[0].id) > _stream_position(logs[0].id)
 
     cluster = client.infrastructure.cluster_status()
     assert cluster.runtime == "local" and cluster.nodes.total == 1
@@ -109,4 +109,17 @@ def _service_life(client: sparki.Client, service_id: str) -> None:
     assert [d.status for d in client.services.deployments(service_id)][-1] == "success"
 
     assert client.services.stop(service_id).id == service_id
+    wait_for(
+        lambda: client.services.get(service_id).status == "stopped", what="the service to stop"
+    )
+    assert client.services.start(service_id).id == service_id
+    wait_for(
+        lambda: client.services.get(service_id).replicas.ready == 1, what="a ready replica again"
+    )
     assert client.services.delete(service_id).success
+
+
+def _stream_position(line_id: str) -> tuple[int, int]:
+    """A log line's id is a Redis stream id, `<milliseconds>-<sequence>`."""
+    ms, _, seq = line_id.partition("-")
+    return int(ms), int(seq or 0)
