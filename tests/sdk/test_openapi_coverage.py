@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import re
 from pathlib import Path
 
 import httpx
@@ -192,3 +193,19 @@ def test_the_models_are_the_ones_the_document_generates(document):
     assert generator.render(document) == current, (
         "sparki/models.py is out of date: run python sdk/python/scripts/generate_models.py"
     )
+
+
+def test_every_parameter_is_described_in_its_methods_args_section():
+    undescribed = []
+    for name, method in _public_methods():
+        doc = inspect.getdoc(method) or ""
+        args = doc.split("Args:", 1)[1].split("Returns:", 1)[0] if "Args:" in doc else ""
+        for param in inspect.signature(method).parameters.values():
+            if param.name.startswith("_") or param.kind in (
+                param.VAR_KEYWORD,
+                param.VAR_POSITIONAL,
+            ):
+                continue
+            if not re.search(rf"\b{param.name}\b", args):
+                undescribed.append(f"{name}({param.name})")
+    assert not undescribed, f"parameters missing from Args: {undescribed}"

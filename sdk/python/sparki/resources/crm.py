@@ -33,6 +33,9 @@ class Customers(Resource):
         """Customers, newest first.
 
         Args:
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
             q: part of the name or email.
             archived: False (default) active only, True archived only, `"all"` both.
 
@@ -58,6 +61,15 @@ class Customers(Resource):
     ) -> Customer:
         """Create a customer.
 
+        Args:
+            name: the customer's name. email: their email address (unique).
+            company: the company's name.
+            phone: a phone number.
+            address: a postal address.
+            notes: free text.
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
+
         Returns:
             The new `Customer`.
 
@@ -74,6 +86,9 @@ class Customers(Resource):
     def get(self, customer_id: str) -> CustomerDetail:
         """One customer (a UUID) with totals per currency.
 
+        Args:
+            customer_id: the customer's id (a UUID).
+
         Returns:
             `CustomerDetail`.
 
@@ -86,6 +101,9 @@ class Customers(Resource):
         """Change a customer: `name`, `email`, `company`, `phone`, `address`, `notes`,
         `archived` (only those given).
 
+        Args:
+            customer_id: the customer's id (a UUID).
+
         Returns:
             The updated `Customer`.
 
@@ -96,6 +114,9 @@ class Customers(Resource):
 
     def delete(self, customer_id: str) -> Success:
         """Delete a customer (one with orders is archived instead).
+
+        Args:
+            customer_id: the customer's id (a UUID).
 
         Returns:
             `Success`.
@@ -125,6 +146,9 @@ class Orders(Resource):
         """Orders, newest first.
 
         Args:
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
             status: `placed`, `fulfilled`, `delivered`, `cancelled` or `refunded`.
             payment_status: `unpaid`, `partially_paid`, `paid` or `refunded`.
             customer: a customer id. created_from, created_to: ISO dates.
@@ -161,6 +185,7 @@ class Orders(Resource):
         """Place an order; the server computes the totals.
 
         Args:
+            notes: free text.
             customer_id: the customer (UUID). currency: an ISO-4217 code, e.g. `EUR`.
             items: `[{"sku", "name", "quantity" (a positive int), "unit_price" or
                 "unitPrice" (a `Decimal`, int or text, in currency units)}]`.
@@ -184,6 +209,9 @@ class Orders(Resource):
     def get(self, order_id: str) -> OrderDetail:
         """One order with its payments and history.
 
+        Args:
+            order_id: the order's id (a UUID).
+
         Returns:
             `OrderDetail`.
 
@@ -194,6 +222,10 @@ class Orders(Resource):
 
     def update(self, order_id: str, *, status: str) -> OrderDetail:
         """Move an order along `placed → fulfilled → delivered`, to `cancelled` or `refunded`.
+
+        Args:
+            order_id: the order's id (a UUID).
+            status: `fulfilled`, `delivered`, `cancelled` or `refunded`.
 
         Returns:
             The updated `OrderDetail`.
@@ -215,6 +247,11 @@ class Orders(Resource):
         """Record a payment (moves `payment_status` to `partially_paid` or `paid`).
 
         Args:
+            order_id: the order's id (a UUID).
+            method: how it was paid, e.g. `card`, `wire` or `cash`.
+            reference: an external reference, e.g. a bank transaction id.
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
             amount: in currency units (a `Decimal`, int or text, e.g. `"19.99"`).
 
         Returns:
@@ -241,6 +278,13 @@ class Orders(Resource):
         idempotency_key: Optional[str] = None,
     ) -> Payment:
         """Refund a payment (all that was paid when `amount` is not given).
+
+        Args:
+            amount: how much to refund, in currency units (default: all that was paid).
+            order_id: the order's id (a UUID).
+            reference: an external reference, e.g. a bank transaction id.
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
 
         Returns:
             The refund, as a `Payment`.

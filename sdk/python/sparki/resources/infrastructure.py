@@ -76,7 +76,7 @@ class Infrastructure(Resource):
         """Node alerts (a resource over its threshold), newest first.
 
         Args:
-            status: e.g. `pending`, `firing` or `resolved`.
+            status: `pending`, `firing` or `resolved`.
             page, limit (1–100), cursor: as for every list.
 
         Returns:

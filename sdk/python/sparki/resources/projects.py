@@ -76,6 +76,9 @@ class Projects(Resource):
     def get(self, project_id: str) -> Project:
         """One project (`proj-…`) with its owner and members.
 
+        Args:
+            project_id: the project's id (`proj-…`).
+
         Returns:
             `Project`.
 
@@ -100,6 +103,11 @@ class Projects(Resource):
     ) -> Project:
         """Change a project's fields (only those given).
 
+        Args:
+            project_id: the project's id (`proj-…`).
+            name, description, visibility, owner_id, status, repository, ci: the fields to change,
+                as for `create()`; those left None are not sent.
+
         Returns:
             The updated `Project`.
 
@@ -120,6 +128,9 @@ class Projects(Resource):
     def delete(self, project_id: str) -> Success:
         """Archive a project (`status: archived`).
 
+        Args:
+            project_id: the project's id (`proj-…`).
+
         Returns:
             `Success`.
 
@@ -134,6 +145,7 @@ class Projects(Resource):
         """Add a user to a project, or change their role there.
 
         Args:
+            project_id: the project's id (`proj-…`).
             user_id: the user (`user-…`). role: e.g. `contributor` or `viewer`.
 
         Returns:
@@ -147,6 +159,10 @@ class Projects(Resource):
 
     def remove_member(self, project_id: str, user_id: str) -> Success:
         """Remove a user from a project.
+
+        Args:
+            project_id: the project's id (`proj-…`).
+            user_id: the user's id (`user-…`).
 
         Returns:
             `Success`.

@@ -34,6 +34,11 @@ class Sources(Resource):
     ) -> Page[Source]:
         """The organization's sources, newest first.
 
+        Args:
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
+
         Returns:
             `Page[Source]`.
 
@@ -54,6 +59,8 @@ class Sources(Resource):
         """Register a source; the server checks that it answers first.
 
         Args:
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
             name: a label. source_type: `langflow` or `hive`. url: its base URL.
             api_key: its API key (stored encrypted, never returned).
 
@@ -69,6 +76,9 @@ class Sources(Resource):
 
     def get(self, source_id: str) -> Source:
         """One source.
+
+        Args:
+            source_id: the source's id.
 
         Returns:
             `Source`.
@@ -88,6 +98,11 @@ class Sources(Resource):
     ) -> Source:
         """Change a source (only the fields given).
 
+        Args:
+            source_id: the source's id.
+            name, url, api_key: the fields to change, as for `create()`; those left None are not
+                sent.
+
         Returns:
             The updated `Source`.
 
@@ -101,6 +116,7 @@ class Sources(Resource):
         """Delete a source.
 
         Args:
+            source_id: the source's id.
             force: also when schedules still use its workflows (they are removed too).
 
         Returns:
@@ -114,6 +130,9 @@ class Sources(Resource):
     def sync(self, source_id: str) -> Sync:
         """Import the source's workflows now.
 
+        Args:
+            source_id: the source's id.
+
         Returns:
             `Sync` with counts `created`, `updated`, `gone`.
 
@@ -124,6 +143,9 @@ class Sources(Resource):
 
     def check(self, source_id: str) -> Source:
         """Check that the source answers now (updates `status` and `last_error`).
+
+        Args:
+            source_id: the source's id.
 
         Returns:
             The `Source`.
@@ -149,6 +171,9 @@ class Workflows(Resource):
         """Workflows, newest first.
 
         Args:
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
             source_id: only this source's. search: part of the name.
 
         Returns:
@@ -162,6 +187,9 @@ class Workflows(Resource):
 
     def get(self, workflow_id: str) -> WorkflowDetail:
         """One workflow with its last task and task counts.
+
+        Args:
+            workflow_id: the workflow's id.
 
         Returns:
             `WorkflowDetail`.
@@ -181,6 +209,7 @@ class Workflows(Resource):
         """Change how a workflow's tasks run.
 
         Args:
+            workflow_id: the workflow's id.
             max_retries: retries of a failed task, 0–10. timeout_seconds: 1–3600 seconds.
 
         Returns:
@@ -202,6 +231,9 @@ class Workflows(Resource):
         """Run a workflow now, as a task.
 
         Args:
+            workflow_id: the workflow's id.
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
             input: the text given to the workflow.
 
         Returns:
@@ -233,6 +265,13 @@ class Schedules(Resource):
     ) -> Page[Schedule]:
         """Schedules, newest first.
 
+        Args:
+            workflow_id: the workflow's id.
+            active: only active (True) or paused (False) schedules.
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
+
         Returns:
             `Page[Schedule]`.
 
@@ -261,6 +300,8 @@ class Schedules(Resource):
         """Create a schedule.
 
         Args:
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
             schedule_type: `cron`, `interval` or `once`.
             expression: 5-field cron, an interval (`30s`, `5m`, `1h`, `1d`) or an ISO datetime.
             workflow_id: the workflow to run, or `target` (camelCase keys), e.g.
@@ -293,6 +334,9 @@ class Schedules(Resource):
     def get(self, schedule_id: str) -> Schedule:
         """One schedule with its next runs.
 
+        Args:
+            schedule_id: the schedule's id.
+
         Returns:
             `Schedule`.
 
@@ -304,6 +348,9 @@ class Schedules(Resource):
     def update(self, schedule_id: str, **fields: Any) -> Schedule:
         """Change a schedule: the keyword arguments of `create()`, only those given.
 
+        Args:
+            schedule_id: the schedule's id.
+
         Returns:
             The updated `Schedule`.
 
@@ -314,6 +361,9 @@ class Schedules(Resource):
 
     def delete(self, schedule_id: str) -> Success:
         """Delete a schedule.
+
+        Args:
+            schedule_id: the schedule's id.
 
         Returns:
             `Success`.
@@ -328,6 +378,11 @@ class Schedules(Resource):
     ) -> Preview:
         """The next firing times an expression would give, without saving anything.
 
+        Args:
+            schedule_type: `cron`, `interval` or `once`.
+            expression: as for `create()`.
+            timezone: an IANA zone for cron expressions (default UTC).
+
         Returns:
             `Preview` with `next_runs`.
 
@@ -340,6 +395,9 @@ class Schedules(Resource):
     def pause(self, schedule_id: str) -> Schedule:
         """Stop a schedule firing (it keeps its settings).
 
+        Args:
+            schedule_id: the schedule's id.
+
         Returns:
             The `Schedule`.
 
@@ -351,6 +409,9 @@ class Schedules(Resource):
     def resume(self, schedule_id: str) -> Schedule:
         """Make a paused schedule fire again.
 
+        Args:
+            schedule_id: the schedule's id.
+
         Returns:
             The `Schedule`.
 
@@ -361,6 +422,11 @@ class Schedules(Resource):
 
     def run_now(self, schedule_id: str, *, idempotency_key: Optional[str] = None) -> Task:
         """Fire a schedule once, now.
+
+        Args:
+            schedule_id: the schedule's id.
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
 
         Returns:
             The queued `Task`.
@@ -391,6 +457,9 @@ class Tasks(Resource):
         """Tasks, newest first.
 
         Args:
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
             status: `pending`, `running`, `completed`, `failed` or `cancelled`.
             workflow_id, schedule_id: only theirs. since, until: aware datetimes.
 
@@ -415,6 +484,9 @@ class Tasks(Resource):
     def get(self, task_id: str) -> TaskDetail:
         """One task with input, output, error, tries and `duration_ms` (milliseconds).
 
+        Args:
+            task_id: the task's id.
+
         Returns:
             `TaskDetail`.
 
@@ -426,6 +498,11 @@ class Tasks(Resource):
     def retry(self, task_id: str, *, idempotency_key: Optional[str] = None) -> Task:
         """Run a failed or cancelled task again, as a new task.
 
+        Args:
+            task_id: the task's id.
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
+
         Returns:
             The new `Task`.
 
@@ -436,6 +513,9 @@ class Tasks(Resource):
 
     def cancel(self, task_id: str) -> Task:
         """Cancel a pending or running task.
+
+        Args:
+            task_id: the task's id.
 
         Returns:
             The `Task`.

@@ -113,6 +113,9 @@ class Services(Resource):
     def get(self, service_id: str) -> Service:
         """One service (`svc-…`) with its replicas, endpoints and health.
 
+        Args:
+            service_id: the service's id (`svc-…`).
+
         Returns:
             `Service`.
 
@@ -139,6 +142,11 @@ class Services(Resource):
     ) -> Service:
         """Change a service's settings (only those given); the next deploy applies them.
 
+        Args:
+            service_id: the service's id (`svc-…`).
+            name, type, image, command, env, replicas, health_check_path, port, url_settings: the
+                fields to change, as for `create()`; those left None are not sent.
+
         Returns:
             The updated `Service`.
 
@@ -160,6 +168,9 @@ class Services(Resource):
 
     def delete(self, service_id: str) -> Success:
         """Stop a service's replicas and delete it.
+
+        Args:
+            service_id: the service's id (`svc-…`).
 
         Returns:
             `Success`.
@@ -183,6 +194,7 @@ class Services(Resource):
         """Start a deploy on a worker; it makes a new numbered revision.
 
         Args:
+            service_id: the service's id (`svc-…`).
             image, command, env, replicas: override the service's settings for this revision.
             strategy: `rolling-update` (default; a failed one keeps the old replicas serving)
                 or `recreate`.
@@ -217,6 +229,9 @@ class Services(Resource):
         """Redeploy an earlier revision (as a new revision).
 
         Args:
+            service_id: the service's id (`svc-…`).
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
             revision: a revision number, or an image tag that one ran.
             strategy: `rolling-update` (default) or `recreate`.
 
@@ -244,6 +259,12 @@ class Services(Resource):
     ) -> Page[Deployment]:
         """A service's deployments, newest first.
 
+        Args:
+            service_id: the service's id (`svc-…`).
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
+
         Returns:
             `Page[Deployment]`.
 
@@ -255,6 +276,11 @@ class Services(Resource):
 
     def start(self, service_id: str, *, idempotency_key: Optional[str] = None) -> Service:
         """Start a stopped service's replicas (its current revision).
+
+        Args:
+            service_id: the service's id (`svc-…`).
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
 
         Returns:
             The `Service`.
@@ -269,6 +295,11 @@ class Services(Resource):
     def stop(self, service_id: str, *, idempotency_key: Optional[str] = None) -> Service:
         """Stop every replica of a service.
 
+        Args:
+            service_id: the service's id (`svc-…`).
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
+
         Returns:
             The `Service`.
 
@@ -281,6 +312,11 @@ class Services(Resource):
 
     def restart(self, service_id: str, *, idempotency_key: Optional[str] = None) -> Deployment:
         """Replace every replica with a fresh one of the same revision (a deployment).
+
+        Args:
+            service_id: the service's id (`svc-…`).
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
 
         Returns:
             The `Deployment` doing it.
@@ -297,6 +333,9 @@ class Services(Resource):
 
     def check(self, service_id: str) -> ServiceCheck:
         """Probe the service's health path now.
+
+        Args:
+            service_id: the service's id (`svc-…`).
 
         Returns:
             `ServiceCheck`: `status` `healthy`, `hibernated`, `unhealthy` or `error`, `reason`,
@@ -317,6 +356,7 @@ class Services(Resource):
         """Recent log lines of a service's replicas, oldest first.
 
         Args:
+            service_id: the service's id (`svc-…`).
             lines: how many, 1–5000 (default 100).
             since: only lines after this time (a `datetime` or ISO-8601 text).
 
@@ -348,6 +388,7 @@ class Services(Resource):
         iterator) to stop: the connection is closed then.
 
         Args:
+            service_id: the service's id (`svc-…`).
             lines: backlog lines sent first, 1–5000 (default 100).
             since: start after this time instead (a `datetime` or ISO-8601 text).
             last_event_id: resume after this line's `id` (from an earlier stream).
@@ -410,6 +451,7 @@ class Services(Resource):
         """Send a request to the service itself through Sparki's proxy (a ready replica).
 
         Args:
+            service_id: the service's id (`svc-…`).
             path: the path on the service, e.g. `healthz` or `api/items`.
             method: `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
             params: query parameters. content: the raw body. headers: extra headers.
@@ -461,6 +503,9 @@ class Deployments(Resource):
     def get(self, deployment_id: str) -> Deployment:
         """One deployment (`deploy-…`) with its progress.
 
+        Args:
+            deployment_id: the deployment's id (`deploy-…`).
+
         Returns:
             `Deployment`: `status` `in-progress`, `success` or `failed`, `progress`
             (`updated`, `ready`, `available`, `desired`), `message`.
@@ -483,6 +528,7 @@ class Deployments(Resource):
         """Poll a deployment until it ends (`success` or `failed`).
 
         Args:
+            deployment_id: the deployment's id (`deploy-…`).
             timeout: seconds to wait at most. interval: seconds between polls.
             raise_on_failure: raise `DeploymentFailedError` when it ends `failed`.
 

@@ -132,6 +132,9 @@ class Users(Resource):
     def get(self, user_id: str) -> User:
         """One user by id (`user-…`).
 
+        Args:
+            user_id: the user's id (`user-…`).
+
         Returns:
             `User`.
 
@@ -154,6 +157,11 @@ class Users(Resource):
     ) -> User:
         """Change a user's fields (only those given; admins only).
 
+        Args:
+            user_id: the user's id (`user-…`).
+            email, name, password, roles, active: the fields to change, as for `create()`;
+                those left None are not sent.
+
         Returns:
             The updated `User`.
 
@@ -165,6 +173,9 @@ class Users(Resource):
 
     def delete(self, user_id: str) -> Success:
         """Delete a user (admins only).
+
+        Args:
+            user_id: the user's id (`user-…`).
 
         Returns:
             `Success`.
@@ -199,6 +210,9 @@ class Users(Resource):
     def end_session(self, session_id: str) -> Success:
         """End one of the current user's sessions.
 
+        Args:
+            session_id: the session's id (from `sessions()`).
+
         Returns:
             `Success`.
 
@@ -210,6 +224,10 @@ class Users(Resource):
     def change_password(self, *, current_password: str, new_password: str) -> PasswordChanged:
         """Change the current user's password; every other session and token ends, and a
         bearer-token client switches to the fresh token returned.
+
+        Args:
+            current_password: the user's password now.
+            new_password: the password to set.
 
         Returns:
             `PasswordChanged` with a new `token` and `expires_in` (seconds).
@@ -241,6 +259,12 @@ class ApiKeys(Resource):
     ) -> Page[ApiKey]:
         """The caller's API keys (every user's with `all=True`, for admins), by prefix.
 
+        Args:
+            all: every user's keys, not only the caller's (admins only).
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
+
         Returns:
             `Page[ApiKey]`.
 
@@ -267,6 +291,9 @@ class ApiKeys(Resource):
     def get(self, key_id: str) -> ApiKey:
         """One API key by id.
 
+        Args:
+            key_id: the API key's id.
+
         Returns:
             `ApiKey` (never the key itself).
 
@@ -277,6 +304,9 @@ class ApiKeys(Resource):
 
     def delete(self, key_id: str) -> Success:
         """Revoke an API key; it fails authentication from now on.
+
+        Args:
+            key_id: the API key's id.
 
         Returns:
             `Success`.

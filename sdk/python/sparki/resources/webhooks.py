@@ -22,6 +22,11 @@ class Webhooks(Resource):
     ) -> Page[Webhook]:
         """The organization's webhook endpoints, newest first.
 
+        Args:
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
+
         Returns:
             `Page[Webhook]`.
 
@@ -42,6 +47,8 @@ class Webhooks(Resource):
         """Register an endpoint.
 
         Args:
+            idempotency_key: the `Idempotency-Key` (up to 255 characters); the SDK makes a UUID when
+                not given, so a retry is replayed, never done twice.
             url: where to POST events (https; private addresses are refused unless the
                 server allows them). events: event types, groups (`deployment.*`) or `*`.
             active: deliver now (default True). description: free text, up to 200 chars.
@@ -59,6 +66,9 @@ class Webhooks(Resource):
 
     def get(self, webhook_id: str) -> Webhook:
         """One endpoint (`webhook-…`).
+
+        Args:
+            webhook_id: the endpoint's id (`webhook-…`).
 
         Returns:
             `Webhook` (its secret is never shown again).
@@ -81,6 +91,11 @@ class Webhooks(Resource):
     ) -> Webhook:
         """Change an endpoint (only the fields given); `active=True` re-enables a disabled one.
 
+        Args:
+            webhook_id: the endpoint's id (`webhook-…`).
+            url, events, active, description: the fields to change, as for `create()`; those
+                left None are not sent.
+
         Returns:
             The updated `Webhook`.
 
@@ -93,6 +108,9 @@ class Webhooks(Resource):
     def delete(self, webhook_id: str) -> Success:
         """Delete an endpoint; nothing more is delivered to it.
 
+        Args:
+            webhook_id: the endpoint's id (`webhook-…`).
+
         Returns:
             `Success`.
 
@@ -104,6 +122,9 @@ class Webhooks(Resource):
     def rotate_secret(self, webhook_id: str) -> WebhookCreated:
         """Make a new signing secret; the old one keeps signing beside it for 24 hours.
 
+        Args:
+            webhook_id: the endpoint's id (`webhook-…`).
+
         Returns:
             `WebhookCreated` with the new `secret` (shown this once).
 
@@ -114,6 +135,9 @@ class Webhooks(Resource):
 
     def ping(self, webhook_id: str) -> Delivery:
         """Send a `ping` event to the endpoint now.
+
+        Args:
+            webhook_id: the endpoint's id (`webhook-…`).
 
         Returns:
             The queued `Delivery`.
@@ -136,7 +160,11 @@ class Webhooks(Resource):
         `duration_ms` (milliseconds), response excerpt, next retry.
 
         Args:
-            status: e.g. `pending`, `success` or `failed`.
+            webhook_id: the endpoint's id (`webhook-…`).
+            page: page number, from 1 (default 1).
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
+            status: `pending`, `sending`, `succeeded`, `failed` or `cancelled`.
 
         Returns:
             `Page[Delivery]`.
@@ -150,6 +178,10 @@ class Webhooks(Resource):
     def delivery(self, webhook_id: str, delivery_id: str) -> Delivery:
         """One delivery attempt.
 
+        Args:
+            webhook_id: the endpoint's id (`webhook-…`).
+            delivery_id: the delivery's id.
+
         Returns:
             `Delivery`.
 
@@ -160,6 +192,10 @@ class Webhooks(Resource):
 
     def redeliver(self, webhook_id: str, delivery_id: str) -> Delivery:
         """Send a delivery's event again, now (a new attempt).
+
+        Args:
+            webhook_id: the endpoint's id (`webhook-…`).
+            delivery_id: the delivery's id.
 
         Returns:
             The new `Delivery`.
@@ -175,6 +211,7 @@ class Webhooks(Resource):
         """Redeliver every event the endpoint failed to take since a moment.
 
         Args:
+            webhook_id: the endpoint's id (`webhook-…`).
             since: an aware `datetime` or ISO-8601 text with a zone.
 
         Returns:
@@ -202,6 +239,8 @@ class Events(Resource):
         """Emitted events, newest first.
 
         Args:
+            limit: items per page, 1–100 (default 20).
+            cursor: a `next_cursor` from an earlier page (iterating the page follows them for you).
             type: an event type, e.g. `deployment.completed`.
 
         Returns:
@@ -215,6 +254,9 @@ class Events(Resource):
 
     def get(self, event_id: str) -> Event:
         """One event (`evt-…`) with its `data`.
+
+        Args:
+            event_id: the event's id (`evt-…`).
 
         Returns:
             `Event`.
