@@ -212,7 +212,8 @@ def test_an_error_without_the_envelope_still_maps_by_status(failing):
 
 class SSEServer:
     """Serves `text/event-stream` in rounds: each connection gets its round's events and is
-    then dropped; the Last-Event-ID each connection sent is recorded."""
+    then dropped (a round that is a number answers that status instead); the Last-Event-ID
+    each connection sent is recorded."""
 
     def __init__(self, rounds: list[list[tuple[str, dict]]]) -> None:
         self.rounds = rounds
@@ -227,10 +228,10 @@ class SSEServer:
 
             def do_GET(self):
                 outer.last_event_ids.append(self.headers.get("Last-Event-ID"))
-                events = outer.rounds.pop(0) if outer.rounds else None
-                if events is None:
-                    self.send_response(404)
-                    data = json.dumps(_envelope(404, "not_found")).encode()
+                events = outer.rounds.pop(0) if outer.rounds else 404
+                if isinstance(events, int):
+                    self.send_response(events)
+                    data = json.dumps(_envelope(events, "failed on purpose")).encode()
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
@@ -264,6 +265,7 @@ def test_follow_logs_resumes_after_a_dropped_stream_with_last_event_id():
     server = SSEServer(
         [
             [("1-0", _line("one")), ("2-0", _line("two"))],
+            503,  # the server restarting: retried after a backoff
             [("3-0", _line("three"))],
             [],  # an empty stream: reconnect again from the same place
             [("4-0", _line("four"))],
@@ -276,11 +278,23 @@ def test_follow_logs_resumes_after_a_dropped_stream_with_last_event_id():
         lines.close()
         assert [line.message for line in got] == ["one", "two", "three", "four"]
         assert [line.id for line in got] == ["1-0", "2-0", "3-0", "4-0"]
-        assert server.last_event_ids == [None, "2-0", "3-0", "3-0"]
+        assert server.last_event_ids == [None, "2-0", "2-0", "3-0", "3-0"]
+        assert len(waits) == 2  # after the 503, and after the empty stream
         # After the script the server answers 404: the stream ends with that error.
         lines = client.services.follow_logs("svc-1", last_event_id="4-0")
         with pytest.raises(sparki.NotFoundError):
             next(lines)
         assert server.last_event_ids[-1] == "4-0"
+    finally:
+        server.close()
+
+
+def test_follow_logs_does_not_retry_a_500():
+    server = SSEServer([500])
+    try:
+        client, waits = _client(server.url)
+        with pytest.raises(sparki.ServerError):
+            next(client.services.follow_logs("svc-1"))
+        assert waits == [] and len(server.last_event_ids) == 1
     finally:
         server.close()

@@ -9,11 +9,13 @@ from typing import Any, Dict, Iterator, List, Optional, Union
 
 import httpx
 
+from .._http import RETRY_STATUSES
 from ..errors import (
     APIConnectionError,
     DeploymentFailedError,
     RateLimitError,
     ServerError,
+    SparkiError,
     WaitTimeoutError,
 )
 from ..models import (
@@ -409,6 +411,8 @@ class Services(Resource):
             try:
                 response, stream = transport.stream(f"/services/{service_id}/logs", params, headers)
             except (RateLimitError, ServerError, httpx.TransportError) as exc:
+                if isinstance(exc, SparkiError) and exc.status not in RETRY_STATUSES:
+                    raise  # a 500 is not retried, as for every other call
                 failures = self._failed(exc, failures)
                 continue
             seen = 0
