@@ -4,6 +4,7 @@ and idempotency, one resource after another."""
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import datetime
 from decimal import Decimal
 
@@ -278,3 +279,35 @@ def test_the_seeds_python_example(sdk):
 
     assert [p.name for p in projects] == ["shop"] and logs == []
     assert status.name and status.status and status.nodes.total is not None
+
+
+@pytest.fixture
+def limited_server(database_url, redis_url, app):
+    """A second real Sparki on the same database, allowing an API key 2 requests a minute."""
+    from werkzeug.serving import make_server
+
+    from tests.conftest import make_app
+    from tests.support.services import free_port
+
+    limited = make_app(database_url, redis_url, TESTING=False, RATE_LIMIT_PER_KEY="2/minute")
+    server = make_server("127.0.0.1", free_port(), limited, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_a_real_429_is_retried_after_retry_after_then_raised(limited_server, factory, admin_id):
+    client = Client(api_key=factory.api_key(admin_id), base_url=limited_server, max_retries=2)
+    waits: list[float] = []
+    client._transport.sleep = waits.append  # record the waits instead of sleeping them
+    client.users.me()
+    client.users.me()
+    with pytest.raises(sparki.RateLimitError) as caught:
+        client.users.me()
+    error = caught.value
+    assert error.status == 429 and error.code == "rate_limit_exceeded"
+    assert 0 < error.retry_after <= 60 and error.request_id.startswith("req-")
+    assert len(waits) == 2 and all(0 < w <= 60 for w in waits)  # what Retry-After said
