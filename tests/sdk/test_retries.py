@@ -298,3 +298,24 @@ def test_follow_logs_does_not_retry_a_500():
         assert waits == [] and len(server.last_event_ids) == 1
     finally:
         server.close()
+
+
+def test_a_post_still_being_processed_is_asked_again_until_its_answer_is_replayed(failing):
+    url, script = failing
+    busy = {
+        **_envelope(409, "conflict"),
+        "details": {"field": "Idempotency-Key", "reason": "in progress"},
+    }
+    script.answers = ["drop", (409, {}, busy), (409, {}, busy)]
+    client, waits = _client(url, max_retries=3)
+    client.orders.pay("order-1", amount="1.50")
+    assert len(script.seen) == 4 and len(waits) == 3
+    assert len({r["headers"]["Idempotency-Key"] for r in script.seen}) == 1
+    assert {r["body"] for r in script.seen} == {b'{"amount":1.50}'}  # the exact digits
+
+    script.seen.clear()
+    other = {**_envelope(409, "conflict"), "details": {"field": "name", "reason": "taken"}}
+    script.answers = [(409, {}, other)]
+    with pytest.raises(sparki.ConflictError):
+        client.projects.create(name="dup")
+    assert len(script.seen) == 1

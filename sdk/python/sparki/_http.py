@@ -1,10 +1,11 @@
 """The one place that speaks HTTP: credentials, retries with backoff, errors.
 
-Retried: connection errors and timeouts, 429 (waiting what `Retry-After` asks) and
-502/503/504, with exponential backoff and jitter (about 1 s, 2 s, 4 s… capped at
-`backoff_max`) up to `max_retries` times. A POST is retried only when it carries an
-`Idempotency-Key`; the SDK gives every POST one (a UUID) unless the caller passes their own,
-so a retried deploy or order is replayed by the server, never done twice.
+Retried: connection errors and timeouts, 429 (waiting what `Retry-After` asks),
+502/503/504, and the 409 saying a POST with this `Idempotency-Key` is still being processed
+(its first try's answer is replayed once done), with exponential backoff and jitter (about
+1 s, 2 s, 4 s… capped at `backoff_max`) up to `max_retries` times. A POST is retried only
+when it carries an `Idempotency-Key`; the SDK gives every POST one (a UUID) unless the caller
+passes their own, so a retried deploy or order is replayed by the server, never done twice.
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ class Transport:
 
     def _retry_delay(self, response: httpx.Response, attempt: int) -> Optional[float]:
         """The wait before retrying `response`, or None when it must not be retried."""
+        if response.status_code == 409 and _still_processing(response):
+            # A retried POST whose first try the server has not finished: ask again later
+            # and get the first try's answer replayed.
+            return self.backoff(attempt)
         if response.status_code not in RETRY_STATUSES:
             return None
         given = response.headers.get("Retry-After")
@@ -210,6 +215,15 @@ class Transport:
 
     def close(self) -> None:
         self.http.close()
+
+
+def _still_processing(response: httpx.Response) -> bool:
+    """A 409 saying a request with this Idempotency-Key is still being processed."""
+    try:
+        details = response.json().get("details") or {}
+    except (ValueError, AttributeError):
+        return False
+    return details.get("field") == "Idempotency-Key" and details.get("reason") == "in progress"
 
 
 def _query(params: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
