@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.core import guard
 from blueprints.core.auth import has_role, require_role
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound
 from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped
 from blueprints.core.types import Actor, Org
-from blueprints.webhooks import guard
 
 from . import clients, timing
 from .engine import cancel, enqueue_task, new_task, spec_of
