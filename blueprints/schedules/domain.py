@@ -454,8 +454,7 @@ def _resolve_target(
             raise NotFound(
                 f"No service with id '{service_id}'", field="target.serviceId", reason="unknown"
             ) from exc
-        if not services.can_deploy(org, actor, service):
-            require_role(actor, action="schedule actions of this service")
+        _require_service_rights(org, actor, service.id, "schedule actions of this service")
         action = target.get("action")
         if action not in SERVICE_ACTIONS:
             raise InvalidRequest(
@@ -506,6 +505,21 @@ def _resolve_target(
         "action": None,
         "replicas": None,
     }
+
+
+def _require_service_rights(org: Org, actor: Actor, service_id: str | None, action: str) -> None:
+    """A service action runs only for someone who may deploy that service (as the action
+    itself requires). Raises PermissionDenied, and NotFound when the service is gone."""
+    if service_id is None:
+        return
+    from blueprints.services import domain as services
+
+    try:
+        service = services.get_service(org, actor, service_id)
+    except NotFound as exc:
+        raise Conflict("The task's service no longer exists", field="id", reason="gone") from exc
+    if not services.can_deploy(org, actor, service):
+        require_role(actor, action=action)
 
 
 def preview(
@@ -660,6 +674,7 @@ def run_schedule_now(org: Org, actor: Actor, schedule_id: str) -> Task:
     Raises NotFound, PermissionDenied, Conflict (its workflow is gone)."""
     _run(actor, "run schedules")
     schedule = get_schedule(org, actor, schedule_id)
+    _require_service_rights(org, actor, schedule.service_id, "run this service's action")
     if schedule.workflow is not None and schedule.workflow.gone:
         raise Conflict(
             "The schedule's workflow is no longer at its source", field="id", reason="gone"
@@ -723,6 +738,7 @@ def retry_task(org: Org, actor: Actor, task_id: str) -> Task:
         raise Conflict(f"Task {old.id} is still {old.status}", field="id", reason=old.status)
     if old.workflow_id is None and old.service_id is None:
         raise Conflict("The task's workflow no longer exists", field="id", reason="gone")
+    _require_service_rights(org, actor, old.service_id, "retry this service's action")
     wf = old.workflow
     task = Task(
         org_id=org.id,
