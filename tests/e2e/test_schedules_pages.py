@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot as take_screenshot
 from tests.schedules.fakes import KEY, FakeSource
 
 pytestmark = pytest.mark.e2e
@@ -97,8 +97,8 @@ def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, p
     page.locator("#sources button", has_text="Sync").click()
     expect(page.locator("#notice")).to_contain_text("2 new")
     expect(page.locator("#sources")).to_contain_text("active")
-    _fits(page)
     screenshot(page, "sources")
+    _fits(page)
 
     # Workflows: run one and watch its task box update itself until the output is in.
     page.click("nav >> text=Workflows")
@@ -134,8 +134,8 @@ def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, p
     expect(page.locator("#schedule-form")).to_contain_text("created")
     row = page.locator("#schedules tbody tr", has_text="5s")
     expect(row.locator("time")).to_have_count(1)  # its next run, in the viewer's zone
-    _fits(page)
     screenshot(page, "schedules")
+    _fits(page)
 
     row.locator("button", has_text="Pause").click()
     expect(row).to_contain_text("paused")
@@ -151,8 +151,8 @@ def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, p
     fired = tasks.locator("tr", has_text="echo: tick").first
     expect(fired).to_contain_text("schedule", timeout=SLOW)
     expect(fired).to_contain_text("completed")
-    _fits(page)
     screenshot(page, "tasks")
+    _fits(page)
     page.click("nav >> text=Schedules")
     page.locator("#schedules tbody tr", has_text="5s").locator("button", has_text="Pause").click()
     expect(page.locator("#schedules tbody tr", has_text="5s")).to_contain_text("paused")
@@ -184,6 +184,12 @@ def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, p
     expect(page.locator("#task-detail")).to_contain_text("retry of", timeout=SLOW)
     expect(page.locator("#task-output")).to_have_text("echo: try again", timeout=SLOW)
     screenshot(page, "task-detail")
+
+
+def screenshot(page, name: str) -> None:
+    """Once every time is shown in the viewer's zone (localtime.js has run), take it."""
+    expect(page.locator("time[data-local]")).to_have_count(0)
+    take_screenshot(page, name)
 
 
 def _fits(page) -> None:
