@@ -522,6 +522,39 @@ def _require_service_rights(org: Org, actor: Actor, service_id: str | None, acti
         require_role(actor, action=action)
 
 
+def target_choices(org: Org, actor: Actor) -> list[tuple[str, str]]:
+    """What a schedule made on the page may run, as (value, label): each workflow still at
+    its source (`workflow:<id>`) and each action of the services `actor` may deploy
+    (`service:<id>:<action>`)."""
+    from blueprints.services import domain as services
+
+    stmt = list_workflows(org, actor).where(Workflow.gone.is_(False)).order_by(Workflow.name)
+    out = [
+        (f"workflow:{w.id}", f"{w.name} ({w.source.name})")
+        for w in db.session.execute(stmt).unique().scalars()
+    ]
+    found = db.session.execute(services.list_services(org, actor)).unique().scalars()
+    for svc in sorted(found, key=lambda s: s.name):
+        if services.can_deploy(org, actor, svc):
+            out += [
+                (f"service:{svc.id}:{action}", f"{action.title()} service {svc.name}")
+                for action in SERVICE_ACTIONS
+            ]
+    return out
+
+
+def parse_target_choice(value: str, replicas: int | None) -> dict[str, Any]:
+    """`create_schedule`'s `workflow_id` or `target` from a `target_choices` value."""
+    kind, _, rest = (value or "").partition(":")
+    if kind == "service":
+        service_id, _, action = rest.partition(":")
+        target: dict[str, Any] = {"type": "service", "serviceId": service_id, "action": action}
+        if action == "scale":
+            target["replicas"] = replicas
+        return {"target": target}
+    return {"workflow_id": rest or None}
+
+
 def preview(
     schedule_type: str, expression: str, timezone: str = "UTC", count: int = 5
 ) -> list[datetime]:

@@ -113,7 +113,7 @@ def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, p
     # Schedules: the preview follows the typing, errors included; a cron and an interval.
     page.click("nav >> text=Schedules")
     expect(page.locator("#preview")).to_contain_text("Type an expression")  # htmx is bound
-    page.select_option("#workflow_id", label=f"Summarizer ({LONG_NAME})")
+    page.select_option("#target", label=f"Summarizer ({LONG_NAME})")
     page.locator("#expression").press_sequentially("0 9 * * 1-5 *")
     expect(page.locator("#preview-error")).to_contain_text("exactly 5 fields")
     page.fill("#expression", "0 9 * * 1-5")
@@ -125,7 +125,7 @@ def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, p
     cron_row = page.locator("#schedules tbody tr", has_text="0 9 * * 1-5")
     expect(cron_row).to_contain_text("Europe/Berlin")
 
-    page.select_option("#workflow_id", label=f"Summarizer ({LONG_NAME})")
+    page.select_option("#target", label=f"Summarizer ({LONG_NAME})")
     page.select_option("#schedule_type", "interval")
     page.fill("#expression", "5s")
     expect(page.locator("#preview-runs li")).to_have_count(5)

@@ -169,3 +169,36 @@ def test_cli_creates_a_service_schedule(app, factory, api_as):
         "action": "scale",
         "replicas": 0,
     }
+
+
+def test_the_page_form_schedules_a_service_action(app, factory, api_as, login_as):
+    ids = _org(factory, app, api_as)
+    page = login_as(ids["maintainer"])
+    form = page.get("/schedules").get_data(as_text=True)
+    value = f"service:{ids['service']}:scale"
+    assert f'value="{value}"' in form and "Scale service web" in form
+    # An outsider developer may not deploy the service: its actions are not offered (and
+    # a developer cannot create schedules anyway).
+    assert value not in login_as(ids["outsider_dev"]).get("/schedules").get_data(as_text=True)
+    data = {
+        "target": value,
+        "schedule_type": "cron",
+        "expression": "0 7 * * 1-5",
+        "timezone": "Europe/Berlin",
+        "missed_run_policy": "skip",
+        "concurrency_policy": "forbid",
+        "active": "y",
+    }
+    r = page.post("/schedules", data=data, headers={"HX-Request": "true"})
+    assert r.status_code == 400 and "replicas must be 0 to" in r.get_data(as_text=True)
+    r = page.post("/schedules", data={**data, "replicas": "2"}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and "created" in r.get_data(as_text=True), r.get_data(as_text=True)
+    listing = page.get("/schedules", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f"scale to 2 {ids['service']}" in listing
+    [s] = api_as(ids["maintainer"]).get("/api/v1/schedules").get_json()["data"]
+    assert s["target"] == {
+        "type": "service",
+        "serviceId": ids["service"],
+        "action": "scale",
+        "replicas": 2,
+    }
