@@ -1410,6 +1410,7 @@ class Task(SparkiObject):
     schedule_id: Optional[str] = None
     service_id: Optional[str] = None
     action: Optional[str] = None
+    replicas: Optional[int] = None
     retry_of: Optional[str] = None
     input: Optional[str] = None
     output: Optional[Any] = None
@@ -1433,6 +1434,7 @@ class Task(SparkiObject):
         "schedule_id": ("scheduleId", None),
         "service_id": ("serviceId", None),
         "action": ("action", None),
+        "replicas": ("replicas", None),
         "retry_of": ("retryOf", None),
         "input": ("input", None),
         "output": ("output", None),
@@ -1461,6 +1463,7 @@ class TaskDetail(SparkiObject):
     schedule_id: Optional[str] = None
     service_id: Optional[str] = None
     action: Optional[str] = None
+    replicas: Optional[int] = None
     retry_of: Optional[str] = None
     input: Optional[str] = None
     output: Optional[Any] = None
@@ -1485,6 +1488,7 @@ class TaskDetail(SparkiObject):
         "schedule_id": ("scheduleId", None),
         "service_id": ("serviceId", None),
         "action": ("action", None),
+        "replicas": ("replicas", None),
         "retry_of": ("retryOf", None),
         "input": ("input", None),
         "output": ("output", None),
