@@ -18,6 +18,7 @@ from limits import WindowStats
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES, FixedWindowRateLimiter
 from redis import Redis
+from redis.exceptions import NoScriptError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -55,10 +56,14 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
         if not isinstance(storage, RedisStorage) or not has_request_context():
             return super().hit(item, *identifiers, cost=cost)
         key = storage.prefixed_key(item.key_for(*identifiers))
-        with storage.get_connection().pipeline(transaction=False) as pipe:
-            storage.lua_incr_expire(keys=[key], args=[item.get_expiry(), cost], client=pipe)
-            pipe.pttl(key)
-            count, pttl = pipe.execute()
+        script, connection = storage.lua_incr_expire, storage.get_connection()
+        try:  # EVALSHA by hand: a Script in a pipeline first asks SCRIPT EXISTS (a round trip)
+            with connection.pipeline(transaction=False) as pipe:
+                pipe.evalsha(script.sha, 1, key, item.get_expiry(), cost)
+                pipe.pttl(key)
+                count, pttl = pipe.execute()
+        except NoScriptError:  # a restarted Redis: the Script call loads it (nothing counted yet)
+            count, pttl = script(keys=[key], args=[item.get_expiry(), cost]), connection.pttl(key)
         reset = time.time() + max(int(pttl), 0) / 1000
         g.setdefault("rate_windows", {})[key] = WindowStats(reset, max(0, item.amount - count))
         return int(count) <= item.amount
