@@ -172,6 +172,12 @@ def test_crash_restart_health_events_stop_start_and_check(app, api_as, setup, ag
         lambda: api.get(f"/api/v1/services/{sid}").get_json()["health"]["status"] == "healthy",
         what="healthy",
     )
+    # Reads derive health from what the runtime sees now; the agent records it (and emits
+    # its changes) every couple of seconds: wait for that record before the crash.
+    wait_for(
+        lambda: any(e["to"] == "healthy" for e in _events(app, "service.health_changed")),
+        what="the agent to record healthy",
+    )
 
     # Kill the replica: the agent notices, reports unhealthy (alert), restarts it with
     # backoff, and the service recovers (alert resolved).

@@ -87,6 +87,10 @@ class Agent:
         self.token = secrets.token_hex(8)
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
         self._last_health = 0.0
+        # A replica crashed since health was last reported: report in this tick, before the
+        # restart, so that a crash healed within the health interval is still seen (and
+        # alerted) rather than slipping between two reports.
+        self._crash_unreported = False
         # (replica or service, action) -> the failure last logged for it: each is logged once.
         self._failing: dict[tuple[str, str], str] = {}
         # pod -> the last lines of its current run (saved with logs.keep_failed on a crash).
@@ -166,6 +170,10 @@ class Agent:
         self.load_desired()
         self.observe(now)
         self.tail_logs()
+        if self._crash_unreported:
+            self._crash_unreported = False
+            self._last_health = time.time()
+            self.report_health()
         desired = {
             sid: {s["key"]: int(s["replicas"]) for s in spec.get("sets", [])}
             for sid, spec in self.specs.items()
@@ -386,6 +394,7 @@ class Agent:
         rec.state, rec.ready, rec.pid, rec.create_time = "crashed", False, None, None
         rec.last_exit_code, rec.next_start_at = code, now + wait
         rec.message = why
+        self._crash_unreported = True
         if announce:
             self.say(rec, "error", f"[sparki] {rec.pod} {why}; restarting in {wait:.0f}s")
         self._keep_failed(rec, now, code, why)
