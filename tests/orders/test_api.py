@@ -311,7 +311,6 @@ def test_idempotent_order_and_payment(crm):
     assert crm.api.get(f"{ORDERS}/{first.get_json()['id']}").get_json()["amountRefunded"] == 100
 
 
-
 def test_a_retry_racing_the_first_try_is_replayed_not_run_again(crm, monkeypatch):
     """The interleaving: the retry reads no stored answer, then the first try stores its
     answer and releases its lock, then the retry takes the lock. The retry must replay the
@@ -349,6 +348,7 @@ def test_a_retry_racing_the_first_try_is_replayed_not_run_again(crm, monkeypatch
     detail = crm.api.get(f"{ORDERS}/{order['id']}").get_json()
     assert detail["amountPaid"] == 100
     assert len(detail["payments"]) == 1
+
 
 def test_order_filters(crm):
     ada = crm.customer()
