@@ -135,3 +135,31 @@ def test_orders_list_filters_and_htmx_paging(login_as, crm):
     assert client.get("/crm/orders?createdFrom=bad").status_code == 400
     other = login_as(crm.viewer).get(f"/crm/orders/{'0' * 8}-0000-0000-0000-{'0' * 12}")
     assert other.status_code == 404
+
+
+def test_new_order_without_a_customer_asks_to_choose_one(login_as, crm):
+    """Placing an order with no customer chosen said "No customer with id ''"."""
+    client = login_as(crm.admin)
+    crm.customer()
+    lines = {0: ("INJ-6.7-CR", "Injector", "8", "289.50")}
+    r = client.post("/crm/orders", data=_order_form("", lines), headers=HX)
+    assert r.status_code == 400
+    assert b"Choose the customer this order is for." in r.data
+    assert b"No customer with id" not in r.data
+
+
+def test_history_says_what_a_payment_or_refund_left_unchanged(login_as, crm):
+    """A partial refund of a paid order read "Refund paid → paid" in the history."""
+    client = login_as(crm.admin)
+    order = crm.order(crm.customer()["id"])
+    base = f"/crm/orders/{order['id']}"
+    for amount in ("1000", "1316"):
+        assert (
+            client.post(f"{base}/payments", data={"amount": amount}, headers=HX).status_code == 200
+        )
+    r = client.post(f"{base}/refunds", data={"amount": "316"}, headers=HX)
+    assert r.status_code == 200 and b"Refund recorded." in r.data
+    history = r.data.split(b'id="order-history"', 1)[1]
+    assert not re.search(rb"(?<!partially )paid \xe2\x86\x92 paid", history)  # "paid → paid"
+    assert b"(still paid)" in history
+    assert b"partially paid \xe2\x86\x92 paid" in history
