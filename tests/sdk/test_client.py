@@ -229,12 +229,14 @@ def test_customers_and_orders_with_exact_money(sdk):
         ],
     )
     assert order.total == Decimal("60.00") and isinstance(order.total, Decimal)
+    assert str(order.total) == "60.00"  # the currency's decimals, as the server sent them
     assert order.status == "placed" and order.payment_status == "unpaid"
     assert order.items[0].unit_price == Decimal("19.99")
     payment = sdk.orders.pay(order.id, amount=Decimal("10.01"))
     assert payment.amount == Decimal("10.01")
     detail = sdk.orders.get(order.id)
     assert detail.payment_status == "partially_paid" and detail.open_balance == Decimal("49.99")
+    assert str(detail.amount_refunded) == "0.00" and str(detail.subtotal) == "60.00"
     assert sdk.orders.update(order.id, status="fulfilled").status == "fulfilled"
     refund = sdk.orders.refund(order.id, amount="5.00")
     assert refund.kind == "refund"

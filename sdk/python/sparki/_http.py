@@ -21,6 +21,7 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
 import httpx
 
 from . import __version__
+from ._model import JSONNumber
 from .errors import APIConnectionError, error_from_response
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -154,7 +155,7 @@ class Transport:
             raise error_from_response(response)
         if not response.content:
             return None
-        return response.json()
+        return response.json(parse_float=JSONNumber)
 
     def _send(
         self,
