@@ -388,6 +388,8 @@ def quote(currency: Any, items: list[dict[str, Any]]) -> Quote:
     except InvalidRequest as exc:
         return Quote(None, [None] * len(items), [None] * len(items), 0, exc.message)
     result = Quote(code)
+    if len(items) > MAX_ITEMS:
+        result.error = f"An order has at most {MAX_ITEMS} items"
     for item in items[:MAX_ITEMS]:
         try:
             line = parse_lines([item], code)[0]

@@ -163,3 +163,22 @@ def test_history_says_what_a_payment_or_refund_left_unchanged(login_as, crm):
     assert not re.search(rb"(?<!partially )paid \xe2\x86\x92 paid", history)  # "paid → paid"
     assert b"(still paid)" in history
     assert b"partially paid \xe2\x86\x92 paid" in history
+
+
+def test_more_than_500_lines_on_the_page_are_refused_not_cut_to_500(login_as, crm, app):
+    """The form kept the first 500 lines of 501+ and placed that order, silently dropping
+    the rest (the API refuses more than 500 items)."""
+    client = login_as(crm.admin)
+    customer = crm.customer()
+    lines = {i: (f"S{i}", "Part", "1", "1.00") for i in range(501)}
+    quote = client.post("/crm/orders/quote", data=_order_form(customer["id"], lines), headers=HX)
+    assert b"at most 500 items" in quote.data
+    r = client.post("/crm/orders", data=_order_form(customer["id"], lines), headers=HX)
+    assert r.status_code == 400 and b"at most 500 items" in r.data
+    with app.app_context():
+        assert db.session.query(Order).count() == 0
+    del lines[500]
+    r = client.post("/crm/orders", data=_order_form(customer["id"], lines), headers=HX)
+    assert r.status_code == 204
+    with app.app_context():
+        assert db.session.query(Order).one().total_minor == 500_00
