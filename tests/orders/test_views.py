@@ -182,3 +182,18 @@ def test_more_than_500_lines_on_the_page_are_refused_not_cut_to_500(login_as, cr
     assert r.status_code == 204
     with app.app_context():
         assert db.session.query(Order).one().total_minor == 500_00
+
+
+def test_nav_keeps_each_modules_pages_together_and_the_sku_hint_reads_as_a_hint(login_as, factory):
+    """With crm and schedules on, the nav read "Customers, Sources, Orders, Workflows" (both
+    features took positions 60 and 61); an empty SKU field showed "INJ-6.7-CR" as if typed."""
+    org = factory.org("Both Co", crm=True, schedules=True)
+    client = login_as(factory.user(org, roles=["admin"]))
+    nav = client.get("/").data.split(b"<nav", 1)[1].split(b"</nav>", 1)[0].decode()
+    labels = re.findall(r">\s*(Customers|Orders|Sources|Workflows|Schedules|Tasks)\s*<", nav)
+    assert labels in (
+        ["Customers", "Orders", "Sources", "Workflows", "Schedules", "Tasks"],
+        ["Sources", "Workflows", "Schedules", "Tasks", "Customers", "Orders"],
+    ), labels
+    page = client.get("/crm/orders/new").data
+    assert b'placeholder="e.g. INJ-6.7-CR"' in page
