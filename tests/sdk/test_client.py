@@ -30,6 +30,15 @@ def test_the_default_base_url_is_make_runs(monkeypatch):
     assert Client(api_key="sk_x").base_url == "http://localhost:8883"
 
 
+def test_a_base_url_with_the_api_path_works_too(live_server, factory, admin_id):
+    """API.md names the API by its base path: `SPARKI_BASE_URL=http://host:8883/api/v1` sent
+    requests to /api/v1/api/v1/… (404 on every call)."""
+    key = factory.api_key(admin_id)
+    with Client(api_key=key, base_url=f"{live_server.url}/api/v1/") as client:
+        assert client.base_url == live_server.url
+        assert client.users.me().id == admin_id
+
+
 def test_no_credentials_is_an_authentication_error(monkeypatch):
     monkeypatch.delenv("SPARKI_API_KEY", raising=False)
     with pytest.raises(sparki.AuthenticationError):
