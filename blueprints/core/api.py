@@ -100,15 +100,20 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
     store_key, lock_key = f"sparki:idem:{digest}", f"sparki:idem-lock:{digest}"
     fingerprint = request_fingerprint()
     stored = redis.get(store_key)
-    if stored is None and not redis.set(lock_key, "1", nx=True, ex=120):
+    if stored is not None:
+        return _replay(json.loads(stored), fingerprint)
+    if not redis.set(lock_key, "1", nx=True, ex=120):
         raise Conflict(
             "A request with this Idempotency-Key is still being processed",
             field="Idempotency-Key",
             reason="in progress",
         )
-    if stored is not None:
-        return _replay(json.loads(stored), fingerprint)
     try:
+        # Read again under the lock: a first try may have stored its answer and released the
+        # lock between the read above and taking the lock; it must not run a second time.
+        stored = redis.get(store_key)
+        if stored is not None:
+            return _replay(json.loads(stored), fingerprint)
         response = current_app.make_response(call())
         if response.status_code < 500 and not response.is_streamed:
             record = {

@@ -18,6 +18,6 @@ def register(app, api) -> None:
     app.register_blueprint(bp)
     for child in crm_api.BLUEPRINTS:
         api.register_blueprint(child)
-    add_nav(app, "Customers", "orders.customers", 60, module="crm")
-    add_nav(app, "Orders", "orders.orders", 61, module="crm")
+    add_nav(app, "Customers", "orders.customers", 70, module="crm")
+    add_nav(app, "Orders", "orders.orders", 71, module="crm")
     add_home_card(app, "orders/_home_card.html", home_summary, 60)

@@ -388,6 +388,8 @@ def quote(currency: Any, items: list[dict[str, Any]]) -> Quote:
     except InvalidRequest as exc:
         return Quote(None, [None] * len(items), [None] * len(items), 0, exc.message)
     result = Quote(code)
+    if len(items) > MAX_ITEMS:
+        result.error = f"An order has at most {MAX_ITEMS} items"
     for item in items[:MAX_ITEMS]:
         try:
             line = parse_lines([item], code)[0]
@@ -518,8 +520,14 @@ def create_order(
     """
     _manage(actor, "create orders")
     code = money.normalize_currency(currency)
+    if customer_id is None or customer_id == "":
+        raise InvalidRequest(
+            "'customerId' is required: the customer the order is for",
+            field="customerId",
+            reason="required",
+        )
     customer = None
-    if isinstance(customer_id, str) and customer_id:
+    if isinstance(customer_id, str):
         customer = db.session.execute(
             scoped(Customer, org).where(Customer.id == customer_id)
         ).scalar_one_or_none()
@@ -692,7 +700,12 @@ def record_payment(
     reference = _text(reference, "reference", max_len=200)
     balance = open_balance_minor(order)
     if balance == 0:
-        why = f"it is {order.status}" if order.status in states.CLOSED else "it is paid in full"
+        if order.status in states.CLOSED:
+            why = f"it is {order.status}"
+        elif order.payment_status == "refunded":
+            why = "its payments were refunded in full"
+        else:
+            why = "it is paid in full"
         raise Conflict(f"This order takes no payment: {why}", field="amount", reason="nothing owed")
     if minor > balance:
         owed = money.to_decimal(balance, order.currency)

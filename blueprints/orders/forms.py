@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.core.forms import Form, safe_text
 
+from .domain import MAX_ITEMS
 from .money import from_text
 
 
@@ -36,7 +37,10 @@ class OrderForm(Form):
     customer_id = SelectField("Customer", choices=[], validate_choice=False)
     currency = StringField("Currency", default="USD", validators=[DataRequired(), Length(max=3)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10_000)])
-    items = FieldList(FormField(LineForm), min_entries=1, max_entries=500)
+    # One line more than an order may have: WTForms drops the lines past max_entries without
+    # a word, so at 500 a form of 501+ lines would place the first 500; at 501 the domain
+    # sees too many and refuses the order, as the API does.
+    items = FieldList(FormField(LineForm), min_entries=1, max_entries=MAX_ITEMS + 1)
 
     def item_dicts(self) -> list[dict[str, Any]]:
         """The lines as the domain takes them (`unitPrice` as in the API): numbers read from

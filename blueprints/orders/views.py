@@ -213,8 +213,13 @@ def _show_error(form: OrderForm, exc: DomainError) -> None:
             target = getattr(sub, "unit_price" if name == "unitPrice" else name)
             target.errors = [*list(target.errors), exc.message.split("' ", 1)[-1]]
             return
+    if exc.field == "items":  # about the lines as a whole (none, too many, total too large)
+        form.form_errors.append(exc.message)
+        return
     if exc.field == "customerId":
-        form.customer_id.errors = [*list(form.customer_id.errors), exc.message]
+        required = exc.details.get("reason") == "required"
+        message = "Choose the customer this order is for." if required else exc.message
+        form.customer_id.errors = [*list(form.customer_id.errors), message]
         return
     apply_domain_error(form, exc)
 

@@ -4,6 +4,10 @@ a run is repeatable) and checks each answer: never a 5xx, every status, header a
 type documented, every body matching its documented schema, `Allow` matching the routes on 405,
 and authentication really required where the document says so.
 
+The organization has every module on (an operation of a module that is off answers 403
+module_disabled to anything, so the CRM went unchecked), and the CRM operations must be
+reached.
+
 One check is left out: `positive_data_acceptance` (a request valid by the schema is accepted).
 Sparki refuses schema-valid requests for reasons no schema can state: ids of rows that do not
 exist (404), a webhook host that does not resolve or is private (SSRF guard), a wrong current
@@ -64,10 +68,15 @@ def test_schemathesis_finds_nothing(app, factory, no_name_resolution, monkeypatc
     # would then be tried on private addresses and wait out their timeouts. Here they are
     # refused by the guard, as in production.
     monkeypatch.setitem(app.config, "SOURCE_ALLOW_PRIVATE", False)
-    user = factory.user(roles=["admin"])
+    # Every module on: an operation of a module that is off answers 403 module_disabled to
+    # every request, and the run would check nothing behind it (the CRM's, issue 13).
+    from blueprints.users.models import DEFAULT_MODULES
+
+    user = factory.user(factory.org(**dict.fromkeys(DEFAULT_MODULES, True)), roles=["admin"])
     headers = {"Authorization": f"Bearer {factory.token(user)}", "X-API-Key": factory.api_key(user)}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     failures, operations = [], 0
+    reached: set[str] = set()  # operations that answered something but 403 module_disabled
     for result in schema.get_all_operations():
         operation = result.ok()
         if "/proxy" in operation.path:
@@ -84,7 +93,11 @@ def test_schemathesis_finds_nothing(app, factory, no_name_resolution, monkeypatc
             suppress_health_check=list(HealthCheck),
         )
         def check(case):
-            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+            response = case.call_and_validate(
+                headers=headers, excluded_checks=[positive_data_acceptance]
+            )
+            if response.status_code != 403 or b"module_disabled" not in response.content:
+                reached.add(case.operation.path)
 
         try:
             check()
@@ -93,4 +106,6 @@ def test_schemathesis_finds_nothing(app, factory, no_name_resolution, monkeypatc
         except BaseExceptionGroup as group:  # schemathesis reports findings as a group
             failures.append(f"{operation.label}: {group}")
     assert operations > 40
+    crm = {"/api/v1/crm/customers", "/api/v1/crm/orders", "/api/v1/crm/orders/{order_id}"}
+    assert crm <= reached, f"CRM operations not reached: {sorted(crm - reached)}"
     assert not failures, "\n\n".join(failures)

@@ -95,3 +95,50 @@ def test_customer_order_moves_and_payments(page, log_in, factory, live_server):
     page.goto(f"{live_server.url}/")
     expect(page.locator("#orders-card")).to_contain_text("1 order placed today")
     expect(page.locator("#orders-card")).to_contain_text("nothing owed")
+
+
+def test_phone_width_lines_readable_and_tables_reachable(page, log_in, factory, live_server):
+    """At 390 px the New order line fields were squeezed to a character or two (now they stack,
+    labelled); the order page's wide tables keep their right-hand columns reachable."""
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.on("dialog", lambda dialog: dialog.accept())
+    org = factory.org("Phone Parts Co", crm=True)
+    factory.user(org, roles=["admin"], email="pia@example.com")
+    log_in("pia@example.com")
+    page.goto(f"{live_server.url}/crm/customers")
+    page.fill("#customer-create input[name=name]", "Ada Diesel")
+    page.fill("#customer-create input[name=email]", "ada@example.com")
+    page.click("#create-customer")
+    expect(page.locator("h1")).to_have_text("Ada Diesel")
+    page.click("#new-order-for-customer")
+    expect(page.locator("h1")).to_have_text("New order")
+    for name in ("sku", "name", "quantity", "unit_price"):
+        box = page.locator(f"input[name=items-0-{name}]").bounding_box()
+        assert box and box["width"] >= 120 and box["x"] + box["width"] <= 390, (name, box)
+    page.fill("input[name=items-0-sku]", "INJ-6.7-CR")
+    page.fill("input[name=items-0-name]", "6.7L Common-Rail Injector")
+    page.fill("input[name=items-0-quantity]", "8")
+    page.fill("input[name=items-0-unit_price]", "289.50")
+    expect(page.locator("#subtotal")).to_have_text("2,316.00 USD")
+    page.click("#place-order")
+    expect(page.locator("h1")).to_have_text("Order #1001")
+    page.fill("#payment-form input[name=amount]", "1000")
+    page.click("#record-payment")
+    expect(page.locator("#payment-status")).to_have_text("partially paid")
+    screenshot(page, "crm-order-phone")
+    # The page itself does not scroll sideways (a wide table scrolls in its own box).
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for cell in (
+        page.locator("#order-items th", has_text="Amount"),
+        page.locator("#order-history th", has_text="Change"),
+        page.locator("#order-history td", has_text="unpaid → partially paid"),
+    ):
+        cell.scroll_into_view_if_needed()
+        box = cell.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    page.goto(f"{live_server.url}/crm/orders")
+    total = page.locator("#orders th", has_text="Total")
+    total.scroll_into_view_if_needed()
+    box = total.bounding_box()
+    assert box and box["x"] + box["width"] <= 390, box
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -311,6 +311,66 @@ def test_idempotent_order_and_payment(crm):
     assert crm.api.get(f"{ORDERS}/{first.get_json()['id']}").get_json()["amountRefunded"] == 100
 
 
+def test_an_order_without_a_customer_says_it_is_required(crm):
+    crm.customer()
+    body = {"customerId": "", "currency": "USD", "items": [SEED_ITEM]}
+    r = crm.api.post(ORDERS, json=body)
+    assert assert_error(r, 400, "invalid_request", field="customerId")["details"]["reason"] == (
+        "required"
+    )
+
+
+def test_a_refunded_deposit_is_not_called_paid_in_full(crm):
+    """A partial payment refunded in full leaves paymentStatus refunded; a further payment is
+    refused, and the message must say why (it said "it is paid in full")."""
+    order = crm.order(crm.customer()["id"])
+    pay, refund = f"{ORDERS}/{order['id']}/payments", f"{ORDERS}/{order['id']}/refunds"
+    assert crm.api.post(pay, json={"amount": 100}).status_code == 201
+    assert crm.api.post(refund, json={}).status_code == 201
+    r = crm.api.post(pay, json={"amount": 1})
+    error = assert_error(r, 409, "conflict", field="amount")
+    assert "refunded" in error["message"] and "paid in full" not in error["message"]
+
+
+def test_a_retry_racing_the_first_try_is_replayed_not_run_again(crm, monkeypatch):
+    """The interleaving: the retry reads no stored answer, then the first try stores its
+    answer and releases its lock, then the retry takes the lock. The retry must replay the
+    stored answer, not record a second payment."""
+    import blueprints.core.api as core_api
+
+    order = crm.order(crm.customer()["id"])
+    pay = f"{ORDERS}/{order['id']}/payments"
+    headers = {"Idempotency-Key": "pay-race"}
+    first = crm.api.post(pay, json={"amount": 100}, headers=headers)
+    assert first.status_code == 201
+
+    real_get_redis = core_api.get_redis
+    reads = []
+
+    class StaleFirstRead:  # the retry's first read came before the first try's write
+        def __init__(self) -> None:
+            self.real = real_get_redis()
+
+        def get(self, key):
+            if key.startswith("sparki:idem:"):
+                reads.append(key)
+                if len(reads) == 1:
+                    return None
+            return self.real.get(key)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+    monkeypatch.setattr(core_api, "get_redis", StaleFirstRead)
+    again = crm.api.post(pay, json={"amount": 100}, headers=headers)
+    assert again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    detail = crm.api.get(f"{ORDERS}/{order['id']}").get_json()
+    assert detail["amountPaid"] == 100
+    assert len(detail["payments"]) == 1
+
+
 def test_order_filters(crm):
     ada = crm.customer()
     bob = crm.customer(name="Bob", email="bob@example.com")

@@ -135,3 +135,65 @@ def test_orders_list_filters_and_htmx_paging(login_as, crm):
     assert client.get("/crm/orders?createdFrom=bad").status_code == 400
     other = login_as(crm.viewer).get(f"/crm/orders/{'0' * 8}-0000-0000-0000-{'0' * 12}")
     assert other.status_code == 404
+
+
+def test_new_order_without_a_customer_asks_to_choose_one(login_as, crm):
+    """Placing an order with no customer chosen said "No customer with id ''"."""
+    client = login_as(crm.admin)
+    crm.customer()
+    lines = {0: ("INJ-6.7-CR", "Injector", "8", "289.50")}
+    r = client.post("/crm/orders", data=_order_form("", lines), headers=HX)
+    assert r.status_code == 400
+    assert b"Choose the customer this order is for." in r.data
+    assert b"No customer with id" not in r.data
+
+
+def test_history_says_what_a_payment_or_refund_left_unchanged(login_as, crm):
+    """A partial refund of a paid order read "Refund paid → paid" in the history."""
+    client = login_as(crm.admin)
+    order = crm.order(crm.customer()["id"])
+    base = f"/crm/orders/{order['id']}"
+    for amount in ("1000", "1316"):
+        assert (
+            client.post(f"{base}/payments", data={"amount": amount}, headers=HX).status_code == 200
+        )
+    r = client.post(f"{base}/refunds", data={"amount": "316"}, headers=HX)
+    assert r.status_code == 200 and b"Refund recorded." in r.data
+    history = r.data.split(b'id="order-history"', 1)[1]
+    assert not re.search(rb"(?<!partially )paid \xe2\x86\x92 paid", history)  # "paid → paid"
+    assert b"(still paid)" in history
+    assert b"partially paid \xe2\x86\x92 paid" in history
+
+
+def test_more_than_500_lines_on_the_page_are_refused_not_cut_to_500(login_as, crm, app):
+    """The form kept the first 500 lines of 501+ and placed that order, silently dropping
+    the rest (the API refuses more than 500 items)."""
+    client = login_as(crm.admin)
+    customer = crm.customer()
+    lines = {i: (f"S{i}", "Part", "1", "1.00") for i in range(501)}
+    quote = client.post("/crm/orders/quote", data=_order_form(customer["id"], lines), headers=HX)
+    assert b"at most 500 items" in quote.data
+    r = client.post("/crm/orders", data=_order_form(customer["id"], lines), headers=HX)
+    assert r.status_code == 400 and b"at most 500 items" in r.data
+    with app.app_context():
+        assert db.session.query(Order).count() == 0
+    del lines[500]
+    r = client.post("/crm/orders", data=_order_form(customer["id"], lines), headers=HX)
+    assert r.status_code == 204
+    with app.app_context():
+        assert db.session.query(Order).one().total_minor == 500_00
+
+
+def test_nav_keeps_each_modules_pages_together_and_the_sku_hint_reads_as_a_hint(login_as, factory):
+    """With crm and schedules on, the nav read "Customers, Sources, Orders, Workflows" (both
+    features took positions 60 and 61); an empty SKU field showed "INJ-6.7-CR" as if typed."""
+    org = factory.org("Both Co", crm=True, schedules=True)
+    client = login_as(factory.user(org, roles=["admin"]))
+    nav = client.get("/").data.split(b"<nav", 1)[1].split(b"</nav>", 1)[0].decode()
+    labels = re.findall(r">\s*(Customers|Orders|Sources|Workflows|Schedules|Tasks)\s*<", nav)
+    assert labels in (
+        ["Customers", "Orders", "Sources", "Workflows", "Schedules", "Tasks"],
+        ["Sources", "Workflows", "Schedules", "Tasks", "Customers", "Orders"],
+    ), labels
+    page = client.get("/crm/orders/new").data
+    assert b'placeholder="e.g. INJ-6.7-CR"' in page

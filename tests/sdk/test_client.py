@@ -30,6 +30,15 @@ def test_the_default_base_url_is_make_runs(monkeypatch):
     assert Client(api_key="sk_x").base_url == "http://localhost:8883"
 
 
+def test_a_base_url_with_the_api_path_works_too(live_server, factory, admin_id):
+    """API.md names the API by its base path: `SPARKI_BASE_URL=http://host:8883/api/v1` sent
+    requests to /api/v1/api/v1/… (404 on every call)."""
+    key = factory.api_key(admin_id)
+    with Client(api_key=key, base_url=f"{live_server.url}/api/v1/") as client:
+        assert client.base_url == live_server.url
+        assert client.users.me().id == admin_id
+
+
 def test_no_credentials_is_an_authentication_error(monkeypatch):
     monkeypatch.delenv("SPARKI_API_KEY", raising=False)
     with pytest.raises(sparki.AuthenticationError):
@@ -229,12 +238,14 @@ def test_customers_and_orders_with_exact_money(sdk):
         ],
     )
     assert order.total == Decimal("60.00") and isinstance(order.total, Decimal)
+    assert str(order.total) == "60.00"  # the currency's decimals, as the server sent them
     assert order.status == "placed" and order.payment_status == "unpaid"
     assert order.items[0].unit_price == Decimal("19.99")
     payment = sdk.orders.pay(order.id, amount=Decimal("10.01"))
     assert payment.amount == Decimal("10.01")
     detail = sdk.orders.get(order.id)
     assert detail.payment_status == "partially_paid" and detail.open_balance == Decimal("49.99")
+    assert str(detail.amount_refunded) == "0.00" and str(detail.subtotal) == "60.00"
     assert sdk.orders.update(order.id, status="fulfilled").status == "fulfilled"
     refund = sdk.orders.refund(order.id, amount="5.00")
     assert refund.kind == "refund"

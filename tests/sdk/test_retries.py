@@ -319,3 +319,17 @@ def test_a_post_still_being_processed_is_asked_again_until_its_answer_is_replaye
     with pytest.raises(sparki.ConflictError):
         client.projects.create(name="dup")
     assert len(script.seen) == 1
+
+
+def test_a_string_never_passes_for_a_decimal_in_a_request_body():
+    """Decimals went out through a fixed marker ("\\x00D…\\x00"): a string of that shape was
+    sent as a bare number (a name of "\\x00D5\\x00" became 5)."""
+    import json
+    from decimal import Decimal
+
+    from sparki._http import encode_json
+
+    body = {"name": "\x00D5\x00", "n": ["\x00D1.5\x00"], "amount": Decimal("2316.00")}
+    sent = encode_json(body)
+    assert json.loads(sent) == {"name": "\x00D5\x00", "n": ["\x00D1.5\x00"], "amount": 2316.0}
+    assert b'"amount":2316.00' in sent

@@ -25,10 +25,11 @@ def test_both_schemes_of_the_servers_signer_verify():
     headers = signing.sign([secret], "evt-1", now, BODY)
     assert verify(BODY, headers, secret)
     assert verify(BODY.decode(), {k.upper(): v for k, v in headers.items()}, secret)
-    # Each scheme alone.
+    # The timestamped scheme alone; the untimed one alone only when asked for.
     standard = {k: v for k, v in headers.items() if k.startswith("webhook-")}
     assert verify(BODY, standard, secret)
-    assert verify(BODY, {"X-Sparki-Signature": headers["X-Sparki-Signature"]}, secret)
+    legacy = {"X-Sparki-Signature": headers["X-Sparki-Signature"]}
+    assert verify(BODY, legacy, secret, allow_untimed=True)
     assert construct_event(BODY, headers, secret)["event"] == "ping"
 
 
@@ -49,6 +50,34 @@ def test_forgeries_and_replays_are_refused():
     assert not verify(BODY, {"X-Sparki-Signature": "sha256=00"}, secret)
     with pytest.raises(sparki.WebhookVerificationError):
         construct_event(BODY, stale, secret)
+
+
+def test_a_stale_delivery_stripped_of_its_timestamp_is_refused():
+    """A captured delivery replayed after the tolerance with only `X-Sparki-Signature` (which
+    signs the body alone) must not verify: that header carries no time to check."""
+    secret = signing.generate_secret()
+    captured = signing.sign([secret], "evt-1", int(time.time()) - 3600, BODY)
+    assert not verify(BODY, captured, secret)
+    replayed = {"X-Sparki-Signature": captured["X-Sparki-Signature"]}
+    assert not verify(BODY, replayed, secret)
+    assert not verify(BODY, {**replayed, "webhook-id": "evt-1"}, secret)
+    with pytest.raises(sparki.WebhookVerificationError):
+        construct_event(BODY, replayed, secret)
+
+
+def test_hostile_header_values_give_false_not_an_exception():
+    secret = signing.generate_secret()
+    now = int(time.time())
+    headers = signing.sign([secret], "evt-1", now, BODY)
+    for name, value in [
+        ("webhook-signature", "v1,é"),
+        ("webhook-timestamp", f"+{now}"),
+        ("webhook-timestamp", f"{now // 1000}_{now % 1000:03d}"),
+        ("webhook-timestamp", "١٧٠٠٠٠٠٠٠٠"),
+        ("webhook-id", "evt-\udc80"),
+    ]:
+        assert verify(BODY, {**headers, name: value}, secret) is False, (name, value)
+    assert verify(BODY, {"X-Sparki-Signature": "sha256=é"}, secret, allow_untimed=True) is False
 
 
 def test_during_a_rotation_either_secret_verifies():

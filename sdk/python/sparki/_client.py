@@ -38,8 +38,9 @@ class Client:
     Args:
         api_key: an API key (`sk_…`); default the `SPARKI_API_KEY` environment variable.
         token: a bearer token instead (from `Client.login()` or `POST /auth/login`).
-        base_url: the server, e.g. `https://sparki.example.com`; default `SPARKI_BASE_URL`,
-            else `http://localhost:8883` (what `make run` serves).
+        base_url: the server, e.g. `https://sparki.example.com` (a trailing `/api/v1` is
+            dropped); default `SPARKI_BASE_URL`, else `http://localhost:8883` (what `make run`
+            serves).
         timeout: seconds to wait for each answer (connect, read, write).
         max_retries: retries of a call after a connection error, a 429 or a 502/503/504,
             with exponential backoff (about 1 s, 2 s, 4 s…) and jitter; 0 turns them off.
@@ -76,9 +77,10 @@ class Client:
                 "No credentials: pass api_key= or token=, set SPARKI_API_KEY, "
                 "or use Client.login(email, password)"
             )
-        self.base_url = (base_url or os.environ.get("SPARKI_BASE_URL") or DEFAULT_BASE_URL).rstrip(
-            "/"
-        )
+        url = (base_url or os.environ.get("SPARKI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if url.endswith("/api/v1"):  # the API's base path given too: the SDK adds it itself
+            url = url[: -len("/api/v1")]
+        self.base_url = url
         self._transport = Transport(
             base_url=self.base_url,
             api_key=api_key,

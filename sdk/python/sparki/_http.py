@@ -21,25 +21,23 @@ from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Tuple
 import httpx
 
 from . import __version__
+from ._model import JSONNumber
 from .errors import APIConnectionError, error_from_response
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 API_PREFIX = "/api/v1"
 
 
-_DECIMAL = re.compile(r'"\\u0000D([-+0-9.eE]+)\\u0000"')
-
-
-def _mark(value: Any) -> Any:
-    """Decimals as marked strings, swapped back for bare numbers after encoding."""
+def _mark(value: Any, tag: str) -> Any:
+    """Decimals as strings marked with `tag`, swapped back for bare numbers after encoding."""
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{value} is not a JSON number")
-        return f"\x00D{value}\x00"
+        return f"{tag}{value}{tag}"
     if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
+        return {k: _mark(v, tag) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_mark(v) for v in value]
+        return [_mark(v, tag) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat().replace("+00:00", "Z")
     return value
@@ -47,9 +45,15 @@ def _mark(value: Any) -> Any:
 
 def encode_json(body: Any) -> bytes:
     """The request body as compact JSON: Decimals as numbers with exactly their digits
-    (money: `19.99`, never `19.989999…`), datetimes as ISO-8601."""
-    text = _json.dumps(_mark(body), separators=(",", ":"))
-    return _DECIMAL.sub(lambda m: m.group(1), text).encode()
+    (money: `19.99`, never `19.989999…`), datetimes as ISO-8601.
+
+    The marker around each Decimal is random per call, so no string the caller sends (say
+    a name of "\\x00D5\\x00") can pass for one and go out as a number."""
+    tag = f"\x00{uuid.uuid4().hex}\x00"
+    text = _json.dumps(_mark(body, tag), separators=(",", ":"))
+    marked = re.escape(_json.dumps(tag)[1:-1])
+    pattern = re.compile(f'"{marked}([-+0-9.eE]+){marked}"')
+    return pattern.sub(lambda m: m.group(1), text).encode()
 
 
 class Transport:
@@ -154,7 +158,7 @@ class Transport:
             raise error_from_response(response)
         if not response.content:
             return None
-        return response.json()
+        return response.json(parse_float=JSONNumber)
 
     def _send(
         self,

@@ -40,8 +40,23 @@ def parse_datetime(value: Any) -> Any:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+class JSONNumber(float):
+    """A JSON number with a fraction as read from a response: a float that keeps the text it
+    was written with, so money keeps the currency's decimals (`2316.00`, not `2316.0`)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> JSONNumber:
+        number = super().__new__(cls, text)
+        number.text = text
+        return number
+
+
 def parse_decimal(value: Any) -> Any:
-    """A JSON number of money as an exact `Decimal` (`19.99`, never 19.989999…)."""
+    """A JSON number of money as an exact `Decimal` with the digits the server sent (`19.99`,
+    never 19.989999…; `2316.00` for USD, `2316.000` for KWD)."""
+    if isinstance(value, JSONNumber):
+        return Decimal(value.text)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Decimal(str(value))
     return value

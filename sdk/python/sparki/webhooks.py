@@ -7,7 +7,8 @@ Each delivery carries two signatures:
   the key being the base64-decoded part of the `whsec_…` secret; space-separated entries
   when two secrets sign (for 24 hours after a rotation);
 - `X-Sparki-Signature: sha256=<hex HMAC-SHA256(secret, body)>`, the key being the whole
-  `whsec_…` string.
+  `whsec_…` string. It signs the body alone (no timestamp), so `verify` accepts a delivery
+  only with the timestamped Standard Webhooks headers.
 
     from sparki.webhooks import construct_event
 
@@ -68,20 +69,26 @@ def verify(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: Optional[float] = None,
+    allow_untimed: bool = False,
 ) -> bool:
-    """Whether a delivery was signed by Sparki with `secret`.
+    """Whether a delivery was signed by Sparki with `secret`, recently.
 
-    Checks the Standard Webhooks headers when present (refusing a `webhook-timestamp` more
-    than `tolerance` seconds from now, against replays), else `X-Sparki-Signature`.
+    Checks the Standard Webhooks headers (`webhook-id`, `webhook-timestamp`,
+    `webhook-signature`), refusing a timestamp more than `tolerance` seconds from now (a
+    replay); during a secret rotation either secret verifies. Sparki sends both schemes
+    on every delivery, so a request carrying only `X-Sparki-Signature` is refused:
+    that header signs the body alone, and a captured delivery stripped of its timestamp could
+    otherwise be replayed forever. `allow_untimed=True` accepts it (no replay protection).
 
     Args:
         payload: the raw request body (bytes; text is encoded as UTF-8).
         headers: the request's headers (any mapping; names are matched case-insensitively).
         secret: the endpoint's `whsec_…` secret.
         tolerance: seconds the timestamp may be off. now: the current Unix time (seconds).
+        allow_untimed: accept `X-Sparki-Signature` alone, without a timestamp.
 
     Returns:
-        True when a signature matches, else False.
+        True when the signatures match (and the timestamp is fresh), else False.
 
     Raises:
         Nothing: a missing, malformed or wrong signature, or a stale timestamp, gives False.
@@ -90,20 +97,26 @@ def verify(
     stamp = _header(headers, "webhook-timestamp")
     given = _header(headers, "webhook-signature")
     if msg_id and stamp and given:
+        stamp = stamp.strip()
+        if not (stamp.isascii() and stamp.isdigit()):  # int() would take "+1_700_000_000"
+            return False
+        ts = int(stamp)
         try:
-            ts = int(stamp)
             expected = standard_signature(payload, msg_id, ts, secret)
         except (ValueError, binascii.Error):
             return False
         if abs((time.time() if now is None else now) - ts) > tolerance:
             return False
-        return any(
-            hmac.compare_digest(expected, candidate) for candidate in given.split(" ") if candidate
-        )
+        return any(_same(expected, candidate) for candidate in given.split(" ") if candidate)
     sparki = _header(headers, "x-sparki-signature")
-    if sparki:
-        return hmac.compare_digest(sparki_signature(payload, secret), sparki)
+    if sparki and allow_untimed:
+        return _same(sparki_signature(payload, secret), sparki)
     return False
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that is False (not a TypeError) for non-ASCII text."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 def construct_event(
@@ -112,11 +125,12 @@ def construct_event(
     secret: str,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
+    allow_untimed: bool = False,
 ) -> Dict[str, Any]:
     """Verify a delivery and return its event.
 
     Args:
-        payload, headers, secret, tolerance: as for `verify()`.
+        payload, headers, secret, tolerance, allow_untimed: as for `verify()`.
 
     Returns:
         The event: `{"id": "evt-…", "timestamp", "event", "data"}`.
@@ -125,7 +139,7 @@ def construct_event(
         WebhookVerificationError: no valid signature (or a stale timestamp), or the body is
             not a JSON object.
     """
-    if not verify(payload, headers, secret, tolerance=tolerance):
+    if not verify(payload, headers, secret, tolerance=tolerance, allow_untimed=allow_untimed):
         raise WebhookVerificationError("The webhook signature does not match", status=None)
     try:
         event = json.loads(_bytes(payload))
