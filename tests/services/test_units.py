@@ -194,10 +194,14 @@ def test_the_runtime_is_chosen_by_config(database_url, redis_url):
     from blueprints.services.runtime.local import LocalRuntime
     from tests.conftest import make_app
 
+    from blueprints.services.runtime.kubernetes import KubernetesRuntime
+
     with make_app(database_url, redis_url).app_context():
         assert isinstance(get_runtime(), LocalRuntime)
+    with make_app(database_url, redis_url, SPARKI_RUNTIME="kubernetes").app_context():
+        assert isinstance(get_runtime(), KubernetesRuntime)
     with (
-        make_app(database_url, redis_url, SPARKI_RUNTIME="kubernetes").app_context(),
-        pytest.raises(ServiceUnavailable, match="kubernetes"),
+        make_app(database_url, redis_url, SPARKI_RUNTIME="nomad").app_context(),
+        pytest.raises(ServiceUnavailable, match="nomad"),
     ):
         get_runtime()

@@ -78,6 +78,10 @@ class LocalRuntime(LocalNodeMixin, Runtime):
         beat = self._r().get(KEY_HEARTBEAT)
         return beat is not None and time.time() - float(beat) <= AGENT_STALE_SECONDS
 
+    def availability(self) -> tuple[bool, str]:
+        up = self.available()
+        return up, "" if up else "the runtime agent is not running (sparki agent)"
+
     # --- desired state -------------------------------------------------------------------------
     def apply(self, desired: DesiredState) -> None:
         row = db.session.get(RuntimeDesiredState, desired.service_id)
