@@ -13,6 +13,7 @@ from blueprints.core.api import (
     auth_required,
     current_principal,
     error_responses,
+    health_reports,
     paginate,
 )
 from blueprints.core.auth import issue_token
@@ -68,7 +69,13 @@ def health():
     ok = all(v == "ok" for v in checks.values())
     if not ok:
         raise ServiceUnavailable("A dependency is down", details={"checks": checks})
-    return {"status": "ok", "checks": checks, "timestamp": utcnow()}
+    reports = {}
+    for name, report in health_reports(current_app).items():
+        try:
+            reports[name] = report()
+        except Exception as exc:  # noqa: BLE001 (report, never raise)
+            reports[name] = {"status": "down", "reason": f"error: {type(exc).__name__}"}
+    return {"status": "ok", "checks": checks, "timestamp": utcnow(), **reports}
 
 
 @auth_bp.post("/auth/login")

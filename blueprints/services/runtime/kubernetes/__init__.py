@@ -72,7 +72,7 @@ class KubernetesRuntime(Runtime):
     # --- liveness --------------------------------------------------------------------------
     def availability(self) -> tuple[bool, str]:
         try:
-            self.k.call(self.k.core().get_api_resources, _request_timeout=5)
+            cluster.version(self.k)
         except ClusterError as exc:
             return False, exc.message
         return True, ""
@@ -99,12 +99,12 @@ class KubernetesRuntime(Runtime):
             self.k.call(self.k.core().read_namespace, name)
             return
         except ClusterError as exc:
-            if exc.status != 404:
+            if exc.http_status != 404:
                 raise
         try:
             self.k.call(self.k.core().create_namespace, namespace_manifest(name, org_id))
         except ClusterError as exc:
-            if exc.status != 409:  # created meanwhile by another process: fine
+            if exc.http_status != 409:  # created meanwhile by another process: fine
                 raise
 
     # --- desired state ---------------------------------------------------------------------
@@ -131,7 +131,7 @@ class KubernetesRuntime(Runtime):
             try:
                 self.k.call(apps.create_namespaced_deployment, namespace, body)
             except ClusterError as exc:
-                if exc.status != 409:
+                if exc.http_status != 409:
                     raise
                 current = {}
         if current is not None:
@@ -152,7 +152,7 @@ class KubernetesRuntime(Runtime):
                 service_manifest(desired, name=name, namespace=namespace),
             )
         except ClusterError as exc:
-            if exc.status != 409:  # it exists: its selector and port never change
+            if exc.http_status != 409:  # it exists: its selector and port never change
                 raise
 
     def desired(self, service_id: str) -> DesiredState | None:
@@ -172,7 +172,7 @@ class KubernetesRuntime(Runtime):
             try:
                 self.k.call(method, name, namespace, propagation_policy="Background")
             except ClusterError as exc:
-                if exc.status != 404:
+                if exc.http_status != 404:
                     raise
 
     # --- rollouts --------------------------------------------------------------------------
@@ -232,7 +232,7 @@ class KubernetesRuntime(Runtime):
                 **options,
             )
         except ClusterError as exc:
-            if exc.status in (400, 404):  # a pod still creating, or gone meanwhile
+            if exc.http_status in (400, 404):  # a pod still creating, or gone meanwhile
                 return ""
             raise
         return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data or "")
@@ -354,9 +354,9 @@ class KubernetesRuntime(Runtime):
             )
             code = 200
         except ClusterError as exc:
-            if exc.status is None or exc.status in (401, 403):
+            if exc.http_status is None or exc.http_status in (401, 403):
                 return ProbeResult("error", exc.message, now, elapsed())
-            code = exc.status
+            code = exc.http_status
         where = f"{path} answered {code} through the service {meta['name']}"
         status = "healthy" if 200 <= code < 300 else "unhealthy"
         return ProbeResult(status, where, now, elapsed(), pod=None, http_status=code)

@@ -121,7 +121,7 @@ def usage(k: Connection) -> tuple[dict[str, dict[str, Any]] | None, str]:
             or {}
         )
     except ClusterError as exc:
-        if exc.status in (404, 503):
+        if exc.http_status in (404, 503):
             return None, "metrics-server is not installed (metrics.k8s.io is not served)"
         return None, exc.message
     out = {}
@@ -165,7 +165,7 @@ def _count(k: Connection, method: Any, *args: Any) -> int | None:
     try:
         return len((k.call(method, *args) or {}).get("items", []))
     except ClusterError as exc:
-        if exc.status == 404:
+        if exc.http_status == 404:
             return None
         raise
 

@@ -40,7 +40,7 @@ class ClusterError(ServiceUnavailable):
             message, details={"runtime": "kubernetes", "cause": cause, "status": status}
         )
         self.cause = cause
-        self.status = status
+        self.http_status = status
 
 
 def _api_message(exc: client.ApiException) -> str:
