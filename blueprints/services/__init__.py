@@ -87,7 +87,7 @@ def register(app, api) -> None:
         "alert.triggered",
         "alert.resolved",
     )
-    add_periodic_jobs(app, jobs.resume_stalled_deployments)
+    add_periodic_jobs(app, jobs.resume_stalled_deployments, jobs.observe_runtime)
     app.register_blueprint(bp)
     proxy_site.install(app)  # each service's own origin, in front of the dashboard
     for child in services_api.BLUEPRINTS:

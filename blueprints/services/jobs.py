@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from blueprints.core.errors import ServiceUnavailable
 from blueprints.core.events import emit
-from blueprints.core.extensions import db
+from blueprints.core.extensions import db, get_redis
 from blueprints.core.jobs import periodic
 from blueprints.core.models import utcnow
 
@@ -321,3 +321,31 @@ def resume_stalled_deployments() -> int:
     for deployment in rows:
         enqueue_deployment(deployment)
     return len(rows)
+
+
+@periodic(interval=10, timeout=60)
+def observe_runtime() -> dict[str, int]:
+    """For a runtime without a supervisor of its own (Kubernetes): record every service's
+    health from what the runtime reports (events and alerts as on the local runtime) and
+    sample the nodes' readings for the history plots and thresholds. A no-op on the local
+    runtime, whose agent does both."""
+    from flask import current_app
+
+    from .health import refresh_health
+    from .runtime.local_node import KEY_NODES, metrics_reading, record_sample
+
+    runtime = get_runtime()
+    if runtime.supervised:
+        return {"services": 0, "nodes": 0}
+    seen = refresh_health()
+    readings = runtime.node_metrics()
+    redis = get_redis()
+    for m in readings:
+        redis.sadd(KEY_NODES, m.node)
+        record_sample(
+            redis,
+            m.node,
+            metrics_reading(m),
+            sample_seconds=float(current_app.config["NODE_SAMPLE_SECONDS"]),
+        )
+    return {"services": seen, "nodes": len(readings)}

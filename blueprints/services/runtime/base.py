@@ -183,6 +183,10 @@ class Runtime(ABC):
 
     name: str = "abstract"
     drives_rollouts: bool = False
+    #: Whether a process of the runtime's own (the local agent) records services' health and
+    #: node readings; otherwise the scheduler's periodic `observe_runtime` job does, through
+    #: this interface.
+    supervised: bool = False
 
     # --- nodes and cluster (infrastructure) -------------------------------------------------
     @abstractmethod

@@ -66,6 +66,7 @@ def replica_status(rec: ReplicaRecord, node_name: str) -> ReplicaStatus:
 
 class LocalRuntime(LocalNodeMixin, Runtime):
     name = "local"
+    supervised = True  # the agent records health and node readings
 
     def __init__(self, redis: Redis | None = None) -> None:
         self._redis_override = redis

@@ -377,6 +377,14 @@ class KubernetesRuntime(Runtime):
     def cluster_figures(self) -> dict[str, Any]:
         return cluster.figures(self.k)
 
+    def metrics_history(self, window_seconds: int) -> dict[str, list[NodeMetrics]]:
+        """What the scheduler sampled (`observe_runtime`), as the local agent's readings."""
+        from blueprints.core.extensions import get_redis
+
+        from ..local_node import history
+
+        return history(get_redis(), window_seconds)
+
 
 def build() -> KubernetesRuntime:
     """The driver for the current app's configuration."""
