@@ -101,6 +101,8 @@ class Connection:
                 cause="kubeconfig",
             ) from exc
         cfg.retries = False  # a refused connection is reported at once, not retried for seconds
+        # Path parameters are names, and a health check path whose slashes must stay slashes.
+        cfg.safe_chars_for_path_param = "/:"
         return client.ApiClient(cfg)
 
     def api(self) -> client.ApiClient:
