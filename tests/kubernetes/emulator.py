@@ -187,7 +187,7 @@ class Cluster:
     def _log(self, request: rendering.Request):
         pod = request.name
         if request.params.get("previous") == "true":
-            lines = self.previous_logs.get(pod, [])
+            lines = self.previous_logs.get(pod, self.previous_logs.get("*", []))
             stamp = datetime.now(UTC) - timedelta(seconds=30)
             return "".join(f"{_stamp(stamp)} {line}\n" for line in lines).encode()
         lines = list(self.logs.get(pod, []))

@@ -88,9 +88,49 @@ def test_health_check_and_proxy_go_through_the_service_proxy(cluster, k8s_api, k
 
 
 def test_replicas_show_node_ip_restarts_and_termination_reason(cluster, k8s_api, k8s_jobs):
+    svc = _running(k8s_api, k8s_jobs)
+    cluster.paused = True  # the test is the kubelet now
+    pod = cluster.objects("v1/pods")[0]["metadata"]
+    cluster.patch(
+        "v1/pods",
+        pod["namespace"],
+        pod["name"],
+        {
+            "status": {
+                "conditions": [{"type": "Ready", "status": "False"}],
+                "containerStatuses": [
+                    {
+                        "name": "app",
+                        "ready": False,
+                        "restartCount": 2,
+                        "state": {
+                            "waiting": {"reason": "CrashLoopBackOff", "message": "back-off 20s"}
+                        },
+                        "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}},
+                    }
+                ],
+            }
+        },
+    )
+    items = k8s_api.get(f"/api/v1/services/{svc['id']}").get_json()["replicas"]["items"]
+    crashed = next(i for i in items if i["pod"] == pod["name"])
+    assert crashed["state"] == "crashed" and not crashed["ready"]
+    assert crashed["restarts"] == 2 and crashed["lastExitCode"] == 137
+    assert crashed["reason"] == "CrashLoopBackOff"
+    assert "OOMKilled" in crashed["message"]
+    assert crashed["node"] == "node-a" and crashed["address"].endswith(":8000")
+    assert crashed["startedAt"].endswith("Z") and crashed["revision"] == 1
+    healthy = next(i for i in items if i["pod"] != pod["name"])
+    assert healthy["state"] == "running" and healthy["ready"] and healthy["reason"] == ""
+
+
+def test_a_crash_looping_deploy_quotes_the_previous_runs_last_words(cluster, k8s_api, k8s_jobs):
+    cluster.previous_logs["*"] = ["booting", "fatal: DATABASE_URL is not set"]
     svc = _service(k8s_api, image="shop/api:crash")
     failed = _deploy(k8s_api, k8s_jobs, svc["id"])
-    assert failed["status"] == "failed" and "CrashLoopBackOff" in failed["message"]
+    assert failed["status"] == "failed"
+    assert "crash-looping" in failed["message"] and "CrashLoopBackOff" in failed["message"]
+    assert "fatal: DATABASE_URL is not set" in failed["message"]
 
 
 def test_a_second_organization_gets_a_namespace_of_its_own(cluster, k8s_app, factory, k8s_jobs):
