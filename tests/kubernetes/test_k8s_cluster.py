@@ -88,8 +88,16 @@ def test_cluster_page_and_api_from_the_cluster(cluster, k8s_app, k8s_api, k8s_jo
     assert a["podCount"] == 2  # the service's two pods run there
     assert a["createdAt"] == "2026-01-02T03:04:05.000Z"
 
-    page = k8s_api.client.get("/cluster")  # the page renders from the same figures
-    assert page.status_code in (200, 302)
+    from tests.support.sessions import session_client
+
+    browser = session_client(k8s_app, k8s_api.user_id)
+    page = browser.get("/cluster")  # the page renders from the same figures
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "metrics-server is not installed" in html and "node-b" in html
+    assert "1 ingresses" not in html and "0 ingresses" in html
+    service_page = browser.get(f"/services/{svc['id']}")
+    assert service_page.status_code == 200 and "shop/api:v1" in service_page.get_data(True)
 
     # metrics-server present; a node goes NotReady
     _metrics(cluster, node_a=("500m", "1Gi"), node_b=("250000000n", "512Mi"))

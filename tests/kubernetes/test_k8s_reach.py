@@ -72,7 +72,9 @@ def test_following_logs_resumes_after_a_position_and_joins_new_pods(
         assert next(resumed) == []  # nothing after the last position
 
 
-def test_health_check_and_proxy_go_through_the_service_proxy(cluster, k8s_api, k8s_jobs):
+def test_health_check_and_proxy_go_through_the_service_proxy(cluster, k8s_app, k8s_api, k8s_jobs):
+    health = k8s_app.test_client().get("/api/v1/health").get_json()
+    assert health["runtime"] == {"name": "kubernetes", "status": "up", "reason": ""}
     svc = _running(k8s_api, k8s_jobs)
     cluster.answers["/healthz"] = (200, b"ok")
     cluster.answers["/items"] = (201, b'{"items": []}')
