@@ -95,7 +95,7 @@ class Cluster:
         self.logs: dict[str, list[tuple[datetime, str]]] = {}
         self.previous_logs: dict[str, list[str]] = {}
         self.answers: dict[str, tuple[int, bytes]] = {}  # service proxy path -> answer
-        self.deadline_passed: set[str] = set()
+        self.follows = 0  # log reads with follow=true (streams opened)
         self.paused = False
         self._thread = threading.Thread(target=self._run, name="kmock", daemon=True)
         self._thread.start()
@@ -197,8 +197,30 @@ class Cluster:
             lines = [(w, m) for w, m in lines if w >= cut]
         tail = request.params.get("tailLines")
         if tail:
-            lines = lines[-int(tail) :]
+            lines = lines[-int(tail) :] if int(tail) else []
+        if request.params.get("follow") == "true":
+            self.follows += 1
+            written = len(self.logs.get(pod, []))  # now, not when the stream first runs
+            return self._follow(request.namespace, pod, lines, written)
         return "".join(f"{_stamp(w)} {m}\n" for w, m in lines).encode()
+
+    async def _follow(self, namespace: str, pod: str, first: list, sent: int):
+        """The kubelet following a container's log: what there is, then each new line as it
+        is written, until the pod goes."""
+        for when, message in first:
+            yield f"{_stamp(when)} {message}\n".encode()
+        while True:
+            written = self.logs.get(pod, [])
+            for when, message in written[sent:]:
+                yield f"{_stamp(when)} {message}\n".encode()
+            sent = len(written)
+            alive = any(
+                _plural(k[0]) == "pods" and k[1] == namespace and k[2] == pod and not o.deleted
+                for k, o in list(self.api.objects.items())
+            )
+            if not alive or self._stop.is_set():
+                return
+            await asyncio.sleep(0.02)
 
     def _proxy(self, request: rendering.Request):
         path = str(request.url.path) if hasattr(request, "url") else ""

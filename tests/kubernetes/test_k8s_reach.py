@@ -44,10 +44,12 @@ def test_logs_of_every_pod_merged_by_time(cluster, k8s_api, k8s_jobs):
 def test_following_logs_resumes_after_a_position_and_joins_new_pods(
     cluster, k8s_app, k8s_api, k8s_jobs
 ):
+    import threading
+
     from blueprints.services.runtime import get_runtime
 
     svc = _running(k8s_api, k8s_jobs)
-    a, _ = _pods(cluster)
+    a, b = _pods(cluster)
     cluster.write_log(a, "one", datetime.now(UTC) - timedelta(seconds=5))
     with k8s_app.app_context():
         runtime = get_runtime()
@@ -56,20 +58,31 @@ def test_following_logs_resumes_after_a_position_and_joins_new_pods(
         cluster.write_log(a, "two")
         batch = wait_until(lambda: next(stream), what="the followed line")
         assert [e.message for e in batch] == ["two"]
+        cluster.write_log(b, "three")
+        cluster.write_log(a, "four")
+        seen = []
+        wait_until(lambda: seen.extend(next(stream)) or len(seen) >= 2, what="more lines")
+        # each pod's stream is its own: lines of two pods may come in separate batches
+        assert sorted((e.pod, e.message) for e in seen) == sorted([(b, "three"), (a, "four")])
         # a pod that starts later (a rollout) is followed too
-        cluster.put(
-            "v1/pods",
-            cluster.objects("v1/pods")[0]["metadata"]["namespace"],
-            {
-                **cluster.objects("v1/pods")[0],
-                "metadata": {**cluster.objects("v1/pods")[0]["metadata"], "name": "late-pod"},
-            },
-        )
+        cluster.paused = True  # the Deployment controller would remove a pod it did not make
+        pod = cluster.objects("v1/pods")[0]
+        meta = {**pod["metadata"], "name": "late-pod"}
+        cluster.put("v1/pods", meta["namespace"], {**pod, "metadata": meta})
         cluster.write_log("late-pod", "from the new pod")
         batch = wait_until(lambda: next(stream), what="the new pod's line")
         assert [(e.pod, e.message) for e in batch] == [("late-pod", "from the new pod")]
+        assert cluster.follows == 3  # one streaming read per pod, kept open
+        ids = [e.id for e in [*seen, *batch]]
+        assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-"))))
+        stream.close()  # the client left: every stream is shut
+        wait_until(
+            lambda: not [t for t in threading.enumerate() if t.name.startswith("log-follow-")],
+            what="the followers to stop",
+        )
         resumed = runtime.stream_logs(svc["id"], after=batch[-1].id, wait_seconds=0.2)
         assert next(resumed) == []  # nothing after the last position
+        resumed.close()
 
 
 def test_health_check_and_proxy_go_through_the_service_proxy(cluster, k8s_app, k8s_api, k8s_jobs):

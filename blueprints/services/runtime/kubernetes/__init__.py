@@ -50,6 +50,7 @@ from .manifests import (
 )
 
 LAST_WORDS_LINES = 20
+FOLLOW_READ_TIMEOUT = 300  # seconds a followed pod's log may stay silent before it is reopened
 
 
 class KubernetesRuntime(Runtime):
@@ -261,11 +262,31 @@ class KubernetesRuntime(Runtime):
     def stream_logs(
         self, service_id: str, *, after: str | None = None, wait_seconds: float = 5.0
     ) -> Iterator[list[LogEntry]]:
-        return logs.follow(
-            lambda since: self._read_all(service_id, tail=None if since else 1000, since=since),
-            after_position=after,
-            wait_seconds=wait_seconds,
-        )
+        """Every pod's log followed with the client's streaming read (see `logs.follow`)."""
+        namespaces: dict[str, str] = {}
+
+        def list_pods() -> list[str]:
+            try:
+                pods = self._pods(service_id)
+            except ClusterError:
+                return []  # the cluster is away for a moment: the streams open keep going
+            namespaces.update({p["metadata"]["name"]: p["metadata"]["namespace"] for p in pods})
+            return [p["metadata"]["name"] for p in pods]
+
+        def open_stream(pod: str, since: int | None) -> Any:
+            options: dict[str, Any] = {"since_seconds": since} if since else {"tail_lines": 1000}
+            return self.k.call(
+                self.k.core().read_namespaced_pod_log,
+                pod,
+                namespaces[pod],
+                follow=True,
+                timestamps=True,
+                stream=True,
+                _request_timeout=(self.k.timeout, FOLLOW_READ_TIMEOUT),
+                **options,
+            )
+
+        return logs.follow(list_pods, open_stream, after_position=after, wait_seconds=wait_seconds)
 
     def failed_runs(self, service_id: str, revision: int) -> list[dict[str, Any]]:
         """The previous (crashed) run of each restarted pod of `revision`, with its last lines

@@ -121,13 +121,18 @@ class Connection:
         return self.api().configuration.host
 
     # --- calls -----------------------------------------------------------------------------
-    def call(self, method: Any, *args: Any, raw: bool = False, **kwargs: Any) -> Any:
-        """Call one API method of the official client; the answer as JSON (bytes if `raw`).
+    def call(
+        self, method: Any, *args: Any, raw: bool = False, stream: bool = False, **kwargs: Any
+    ) -> Any:
+        """Call one API method of the official client; the answer as JSON (bytes if `raw`,
+        the open response to read as it comes if `stream`).
 
         Raises ClusterError (a ServiceUnavailable) whatever went wrong."""
         kwargs.setdefault("_request_timeout", self.timeout)
         try:
             answer = method(*args, _preload_content=False, **kwargs)
+            if stream:
+                return answer
             data = answer.data
         except client.ApiException as exc:
             raise self.refused(exc) from exc

@@ -2,21 +2,25 @@
 
 A line's position (its `id`, usable as Last-Event-ID) is `<epoch ms>-<n>`: the millisecond
 the kubelet stamped it and its rank among the lines of that millisecond in the merged order
-(pod name, then the pod's own order), so a reconnect resumes after exactly that line.
+(pod name, then the pod's own order), so a reconnect resumes after that line. A followed
+stream numbers lines in the order it passes them on (a line from a slower pod's stream that
+is older than one already passed gets the next id, keeping its own timestamp), so ids grow.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from ..base import LogEntry
 from ..logs import classify
 from .manifests import parse_time
-
-POLL_SECONDS = 1.0
 
 
 def parse_lines(pod: str, text: str) -> list[tuple[datetime, str, str]]:
@@ -57,38 +61,154 @@ def _key(position: str) -> tuple[int, int]:
     return int(ms or 0), int(rank or 0)
 
 
-def after(entries: list[LogEntry], position: str) -> list[LogEntry]:
-    """The entries past `position`."""
-    mark = _key(position)
-    return [e for e in entries if _key(e.id) > mark]
+class _Reader(threading.Thread):
+    """Follows one pod's log with the client's streaming read (`follow=true`), putting each
+    complete line on `out` as `(timestamp, pod, message)`; ends when the stream does (the
+    pod went, the connection broke) or when stopped."""
+
+    def __init__(
+        self,
+        pod: str,
+        open_stream: Callable[[int | None], Any],
+        since: int | None,
+        out: queue.Queue,
+    ) -> None:
+        super().__init__(name=f"log-follow-{pod}", daemon=True)
+        self.pod, self.open_stream, self.since, self.out = pod, open_stream, since, out
+        self.response: Any = None
+        self.stopped = False
+
+    def run(self) -> None:
+        try:
+            self.response = self.open_stream(self.since)
+            if self.stopped:
+                return
+            pending = b""
+            for chunk in self.response.stream(4096):
+                if self.stopped:
+                    return
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                for raw in complete:
+                    for line in parse_lines(self.pod, raw.decode("utf-8", "replace")):
+                        self.out.put(line)
+        except Exception:  # noqa: BLE001 (a stream ends however it ends; the next look retries)
+            return
+        finally:
+            self.close()
+
+    def stop(self) -> None:
+        self.stopped = True
+        response = self.response
+        if response is not None:
+            with contextlib.suppress(Exception):
+                response.shutdown()  # wakes the read blocked on the socket
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if self.response is not None:
+                self.response.release_conn()
 
 
 def follow(
-    read: Callable[[int | None], list[LogEntry]],
+    list_pods: Callable[[], list[str]],
+    open_stream: Callable[[str, int | None], Any],
     *,
     after_position: str | None,
     wait_seconds: float,
-    clock: Callable[[], float] = time.time,
+    look_seconds: float = 2.0,
 ) -> Iterator[list[LogEntry]]:
-    """Batches of lines past `after_position` ("$" or None: from now), read every second
-    with `read(since_seconds)` from every pod there is then (pods started during a rollout
-    join as they appear); an empty batch when nothing came within `wait_seconds`."""
+    """Batches of lines past `after_position` ("$" or None: from now) from every pod, each
+    followed with the client's streaming log read; pods are looked for every `look_seconds`,
+    so pods that start during a rollout are followed as they appear, and a stream that ended
+    is opened again from where it stopped. An empty batch when nothing came within
+    `wait_seconds`. Closing the generator stops every stream."""
     if not after_position or after_position == "$":
-        after_position = f"{int(clock() * 1000)}-999999"
-    position = after_position
-    while True:
-        waited_until = time.monotonic() + wait_seconds
-        batch: list[LogEntry] = []
-        while not batch:
-            since_ms, _ = _key(position)
-            since = max(1, math.ceil(clock() - since_ms / 1000) + 1) if since_ms else None
-            batch = after(read(since), position)
-            if batch or time.monotonic() >= waited_until:
-                break
-            time.sleep(min(POLL_SECONDS, max(0.0, waited_until - time.monotonic())))
-        if batch:
-            position = batch[-1].id
-        yield batch
+        after_position = f"{int(time.time() * 1000)}-999999"
+    start = position = _key(after_position)
+    lines: queue.Queue = queue.Queue()
+    readers: dict[str, _Reader] = {}
+    newest: dict[str, datetime] = {}  # per pod: the newest line passed on (no line twice)
+    next_look = 0.0
+
+    def since(pod: str) -> int:
+        mark = newest.get(pod)
+        origin = mark.timestamp() if mark else start[0] / 1000
+        return max(1, math.ceil(time.time() - origin) + 1) if origin else 0
+
+    def look() -> None:
+        for pod in list_pods():
+            reader = readers.get(pod)
+            if reader is None or not reader.is_alive():
+                seconds = since(pod) or None
+                readers[pod] = _Reader(pod, lambda s, p=pod: open_stream(p, s), seconds, lines)
+                readers[pod].start()
+
+    try:
+        while True:
+            waited_until = time.monotonic() + wait_seconds
+            got: list[tuple[datetime, str, str]] = []
+            while True:
+                now = time.monotonic()
+                if now >= next_look:
+                    look()
+                    next_look = now + look_seconds
+                timeout = max(0.01, min(next_look, waited_until) - time.monotonic())
+                with contextlib.suppress(queue.Empty):
+                    got.append(lines.get(timeout=timeout))
+                    while True:
+                        got.append(lines.get_nowait())
+                if got or time.monotonic() >= waited_until:
+                    break
+            batch = _fresh(got, newest, start, position)
+            if batch:
+                position = _key(batch[-1].id)
+            yield batch
+    finally:
+        for reader in readers.values():
+            reader.stop()
+
+
+def _fresh(
+    got: list[tuple[datetime, str, str]],
+    newest: dict[str, datetime],
+    start: tuple[int, int],
+    position: tuple[int, int],
+) -> list[LogEntry]:
+    """The lines not passed on yet, numbered after `position` so ids only grow (each keeps its
+    own timestamp). A pod's line is new when it is newer than the pod's newest line passed
+    (a reopened stream repeats its last second); before a pod has one, when it comes after
+    `start`, the position the follower began from (what came before was sent already)."""
+    fresh = []
+    same_ms_rank = -1
+    for when, pod, message in sorted(got, key=lambda item: (item[0], item[1])):
+        mark = newest.get(pod)
+        line_ms = int(when.timestamp() * 1000)
+        if mark is None:
+            if line_ms == start[0]:
+                same_ms_rank += 1
+            if line_ms < start[0] or (line_ms == start[0] and same_ms_rank <= start[1]):
+                continue
+        elif when <= mark:
+            continue
+        newest[pod] = when
+        fresh.append((when, pod, message))
+    out = []
+    ms, rank = position
+    for when, pod, message in fresh:
+        line_ms = max(int(when.timestamp() * 1000), ms)
+        rank = rank + 1 if line_ms == ms else 0
+        ms = line_ms
+        out.append(
+            LogEntry(
+                id=f"{ms}-{rank}",
+                timestamp=when,
+                level=classify(message, "stdout"),
+                message=message,
+                pod=pod,
+            )
+        )
+    return out
 
 
 def since_seconds(since: datetime | None) -> int | None:
