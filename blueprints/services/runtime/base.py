@@ -253,6 +253,15 @@ class Runtime(ABC):
     def replicas(self, service_id: str) -> list[ReplicaStatus]:
         """The replicas of a service that exist now (any set, any state)."""
 
+    def observe(self, service_ids: list[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
+        """Per service: the replicas its desired state asks for and those that exist now, in
+        one look where the runtime can (a driver may read every service at once)."""
+        out = {}
+        for service_id in service_ids:
+            desired = self.desired(service_id)
+            out[service_id] = (desired.total if desired else 0, self.replicas(service_id))
+        return out
+
     @abstractmethod
     def read_logs(
         self, service_id: str, *, lines: int = 100, since: datetime | None = None

@@ -36,6 +36,8 @@ from . import cluster, logs
 from .connection import ClusterError, Connection
 from .manifests import (
     HTTP_PORT,
+    MANAGED_BY,
+    SERVICE,
     SET,
     _condition,
     deployment_manifest,
@@ -219,6 +221,25 @@ class KubernetesRuntime(Runtime):
     def replicas(self, service_id: str) -> list[ReplicaStatus]:
         out = [replica_from_pod(p) for p in self._pods(service_id)]
         out.sort(key=lambda r: (r.revision, r.pod))
+        return out
+
+    def observe(self, service_ids: list[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
+        """Every service in two calls: Sparki's Deployments and Sparki's pods, cluster-wide."""
+        managed = f"{MANAGED_BY}=sparki"
+        deployments = self.k.call(
+            self.k.apps().list_deployment_for_all_namespaces, label_selector=managed
+        )
+        pods = self.k.call(self.k.core().list_pod_for_all_namespaces, label_selector=managed)
+        wanted = set(service_ids)
+        out: dict[str, tuple[int, list[ReplicaStatus]]] = {s: (0, []) for s in service_ids}
+        for deployment in (deployments or {}).get("items", []):
+            desired = desired_from(deployment)
+            if desired is not None and desired.service_id in wanted:
+                out[desired.service_id] = (desired.total, [])
+        for pod in (pods or {}).get("items", []):
+            owner = ((pod.get("metadata") or {}).get("labels") or {}).get(SERVICE)
+            if owner in wanted:
+                out[owner][1].append(replica_from_pod(pod))
         return out
 
     def _read_pod_log(self, pod: dict[str, Any], **options: Any) -> str:
