@@ -28,8 +28,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(DEVSTAMP): $(STAMP) pyproject.toml
+# The Python SDK (sdk/python) is installed too: tests/sdk drive it against a live server.
+$(DEVSTAMP): $(STAMP) pyproject.toml sdk/python/pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e ./sdk/python
 	touch $@
 
 install: $(STAMP)

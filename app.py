@@ -69,6 +69,7 @@ def configure(app: APIFlask, overrides: dict[str, Any] | None) -> None:
         # only with a 429 (core.errors), so the always-on one gets a name of its own.
         RATELIMIT_HEADER_RETRY_AFTER="X-RateLimit-Reset-After",
         RATELIMIT_KEY_PREFIX="sparki-rl",
+        RATELIMIT_STRATEGY="fixed-window-one-trip",  # core.extensions.OneTripFixedWindow
         RATELIMIT_SWALLOW_ERRORS=False,
         VALIDATION_ERROR_STATUS_CODE=400,
         AUTO_404_RESPONSE=False,

@@ -113,7 +113,7 @@ def main() -> int:  # noqa: C901
         }
         workers = [
             subprocess.Popen(
-                [str(Path(sys.executable).parent / "sparki"), "worker", "default"],
+                [str(Path(sys.executable).parent / "sparki"), "worker", "--queue", "default"],
                 cwd=ROOT,
                 env=env,
                 start_new_session=True,

@@ -21,6 +21,7 @@ import functools
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cachetools import TTLCache
 from flask import current_app, g, has_app_context, request
 from flask_login import current_user
 
@@ -182,6 +184,12 @@ def register_principal_loader(app: Any, loader: PrincipalLoader) -> None:
 
     app.extensions[_LOADER_KEY] = loader
     login_manager.user_loader(_session_user)
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    if not event.contains(db.session, "before_flush", _forget_changed):
+        event.listen(db.session, "before_flush", _forget_changed)
 
 
 def _loader() -> PrincipalLoader:
@@ -237,25 +245,93 @@ def _load_user(user_id: str, org_id: str | None = None) -> Actor | None:
     return user
 
 
+_KEY_CACHE = "sparki_api_key_cache"
+_cache_lock = threading.Lock()
+_cached_kinds: set[type] = set()  # the models a cached key holds (key, user, organization)
+
+
+def _key_cache() -> TTLCache | None:
+    """This process's cache of resolved API keys (key hash → the key, detached, with its user
+    and organization loaded), entries living `AUTH_CACHE_SECONDS`; None when that is 0."""
+    seconds = float(current_app.config.get("AUTH_CACHE_SECONDS", 0) or 0)
+    if seconds <= 0:
+        return None
+    cache = current_app.extensions.get(_KEY_CACHE)
+    if cache is None:
+        cache = current_app.extensions[_KEY_CACHE] = TTLCache(maxsize=10_000, ttl=seconds)
+    return cache
+
+
+def _valid_key(key_hash: str) -> Any:
+    """The unrevoked key stored under `key_hash` whose user is active, in this request's
+    session, with its `user` (and the user's `organization`); raises AuthenticationFailed
+    otherwise.
+
+    A key seen less than `AUTH_CACHE_SECONDS` ago is merged into the session from this
+    process's cache (`Session.merge(load=False)`, SQLAlchemy's recipe for cached objects: no
+    SQL), so a revoked key, a role change or a deactivated user is seen within that time.
+    Refusals are never cached.
+    """
+    from .extensions import db
+
+    cache = _key_cache()
+    if cache is not None:
+        with _cache_lock:
+            cached = cache.get(key_hash)
+        if cached is not None:
+            return db.session.merge(cached, load=False)
+    key = _loader().api_key(key_hash)
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, key_hash):
+        raise AuthenticationFailed("The API key is not valid or has been revoked")
+    if _load_user(key.user_id, key.org_id) is None:
+        raise AuthenticationFailed("The API key's user is no longer active")
+    if cache is not None and not db.session.dirty:
+        # Detached with its user and organization (joined loads), so that no commit of this
+        # session expires what the cache holds; this request goes on with merged copies.
+        user = key.user
+        for obj in (key, user, user.organization):
+            db.session.expunge(obj)
+            _cached_kinds.add(type(obj))
+        with _cache_lock:
+            cache[key_hash] = key
+        key = db.session.merge(key, load=False)
+    return key
+
+
+def forget_cached_key(key_hash: str) -> None:
+    """Drop `key_hash` from this process's cache (after a change this process made to it)."""
+    cache = _key_cache()
+    if cache is not None:
+        with _cache_lock:
+            cache.pop(key_hash, None)
+
+
+def _forget_changed(session: Any, flush_context: Any, instances: Any) -> None:
+    """Before a flush that changes or deletes a key, a user or an organization (a revoke, a
+    role or module change, a deactivation), this process forgets every cached key at once;
+    other processes see the change when their entries expire (`AUTH_CACHE_SECONDS`)."""
+    if not has_app_context() or _KEY_CACHE not in current_app.extensions:
+        return
+    cache = current_app.extensions[_KEY_CACHE]
+    with _cache_lock:
+        if not cache:
+            return
+        if any(type(obj) in _cached_kinds for obj in (*session.dirty, *session.deleted)):
+            cache.clear()
+
+
 def _from_api_key(raw: str) -> Principal:
     from .extensions import db
     from .models import utcnow
 
-    key = _loader().api_key(hash_api_key(raw))
-    if (
-        key is None
-        or key.revoked_at is not None
-        or not hmac.compare_digest(key.key_hash, hash_api_key(raw))
-    ):
-        raise AuthenticationFailed("The API key is not valid or has been revoked")
-    user = _load_user(key.user_id, key.org_id)
-    if user is None:
-        raise AuthenticationFailed("The API key's user is no longer active")
+    key = _valid_key(hash_api_key(raw))
+    user = key.user
     now = utcnow()
     # Touch last use at most once a minute: keeps reads cheap and the listing honest.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         key.last_used_at = now
         db.session.commit()
+        forget_cached_key(key.key_hash)  # the cached copy still has the old time
     return Principal(user=user, via="key", api_key=key)
 
 

@@ -96,6 +96,10 @@ class Config:
     RATELIMIT_ENABLED: bool = True
     LOGIN_RATE_LIMIT: str = "20/minute"
     TOKEN_TTL_SECONDS: int = 3600
+    # An API key's owner, roles and revocation are read from the database at most this often
+    # per web process (core.auth); revocation, role changes and deactivation take effect
+    # within it. 0 reads them on every request.
+    AUTH_CACHE_SECONDS: float = 1
     # A dashboard session not seen for this long ends on the server (core.sessions).
     SESSION_IDLE_SECONDS: int = 7 * 86400
     IDEMPOTENCY_TTL_SECONDS: int = 24 * 3600

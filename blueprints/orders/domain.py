@@ -277,11 +277,13 @@ class Line:
 def _quantity(value: Any, field: str) -> int:
     from decimal import Decimal
 
-    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 10:
-        if value == value.to_integral_value():
-            value = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and value.adjusted() < 10
+        and value == value.to_integral_value()
+    ):
+        value = int(value)  # a page's field, read by `money.from_text`
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidRequest(
             f"'{field}' must be a whole number", field=field, reason="not an integer"
@@ -507,8 +509,9 @@ def create_order(
     items: Any,
     notes: str | None = "",
 ) -> Order:
-    """Place an order: `status` placed, `paymentStatus` unpaid, the next order number, totals
-    computed here. Emits `order.created`.
+    """Place an order: `status` placed, `paymentStatus` unpaid (paid when the total is zero:
+    nothing is owed), the next order number, totals computed here. Emits `order.created`, and
+    `order.paid` for a zero total.
 
     Raises PermissionDenied; InvalidRequest for `customerId` (unknown or archived),
     `currency`, `items…` (see `parse_lines`), `notes`.
@@ -540,7 +543,7 @@ def create_order(
         customer_id=customer.id,
         currency=code,
         status="placed",
-        payment_status="unpaid",
+        payment_status=states.payment_status_for(subtotal, 0, 0),
         subtotal_minor=subtotal,
         total_minor=subtotal,
         paid_minor=0,
@@ -567,6 +570,8 @@ def create_order(
     _history(order, actor, "created", field="status", to_value="placed", amount_minor=subtotal)
     db.session.flush()
     emit(org, "order.created", event_data(order))
+    if order.payment_status == "paid":  # a zero total: nothing is owed
+        emit(org, "order.paid", event_data(order))
     db.session.commit()
     return order
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import EmailField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.core.forms import Form, safe_text
+
+from .money import from_text
 
 
 class CustomerForm(Form):
@@ -34,14 +38,16 @@ class OrderForm(Form):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10_000)])
     items = FieldList(FormField(LineForm), min_entries=1, max_entries=500)
 
-    def item_dicts(self) -> list[dict[str, str]]:
-        """The lines as the domain takes them (`unitPrice` as in the API)."""
+    def item_dicts(self) -> list[dict[str, Any]]:
+        """The lines as the domain takes them (`unitPrice` as in the API): numbers read from
+        the fields' text, or the text itself where it is not a number (the domain refuses it
+        naming the field)."""
         return [
             {
                 "sku": entry.form.sku.data or "",
                 "name": entry.form.name.data or "",
-                "quantity": (entry.form.quantity.data or "").strip(),
-                "unitPrice": (entry.form.unit_price.data or "").strip(),
+                "quantity": from_text(entry.form.quantity.data),
+                "unitPrice": from_text(entry.form.unit_price.data),
             }
             for entry in self.items.entries
         ]

@@ -6,7 +6,9 @@ hand-typed table; the codes accepted are the ones CLDR lists as legal tender in 
 today, so withdrawn codes (DEM, FRF) and funds/test codes (XTS, XXX) are refused.
 
 Nothing here uses floats. `parse_amount` turns what a client sent (int, Decimal, or a float
-that the JSON layer produced) into minor units, refusing more decimals than the currency has;
+that the JSON layer produced; never text: the API's amounts are JSON numbers, and a page reads
+its text field with `from_text` first) into minor units, refusing more decimals than the
+currency has;
 `to_decimal` gives the amount back as a `Decimal` with exactly the currency's decimals.
 Amounts are capped at `MAX_MINOR` (15 significant digits) so that every amount also survives
 a trip through an IEEE double in a client's JSON parser.
@@ -99,18 +101,24 @@ def _as_decimal(value: object) -> Decimal | None:
         # repr() is the shortest text that reads back as this double: what the client typed
         # when it had at most 15 significant digits, which MAX_MINOR guarantees below.
         return Decimal(repr(value))
-    if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            return None
     return None
+
+
+def from_text(text: str | None) -> Decimal | str:
+    """A form field's text (`" 2316.50 "`) as a Decimal for `parse_amount`; text that does not
+    read as a number comes back unchanged, and `parse_amount` refuses it as not a number."""
+    cleaned = (text or "").strip()
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return cleaned
 
 
 def parse_amount(value: object, currency: str, field: str, *, allow_zero: bool = True) -> int:
     """What a client sent as an amount of `currency`, in minor units.
 
-    Accepts an int, a Decimal, a float from a JSON parser, or numeric text (forms). Raises
+    Accepts an int, a Decimal or a float from a JSON parser; text, even numeric, is not a
+    number (pages convert theirs with `from_text`). Raises
     InvalidRequest on `field` for: not a number, NaN/infinity, negative (or zero when not
     `allow_zero`), more decimals than the currency has, or more than `MAX_MINOR` minor units.
     """

@@ -50,11 +50,12 @@ def can_move_payment(current: str, target: str) -> bool:
 def payment_status_for(total: int, paid: int, refunded: int) -> str:
     """The payment status the amounts (minor units) describe.
 
-    Nothing paid → unpaid; everything paid refunded → refunded; paid ≥ total → paid;
+    Nothing owed and nothing paid (a zero total) → paid, as Stripe marks a $0 invoice paid;
+    nothing paid → unpaid; everything paid refunded → refunded; paid ≥ total → paid;
     else partially_paid.
     """
     if paid <= 0:
-        return "unpaid"
+        return "paid" if total <= 0 else "unpaid"
     if refunded >= paid:
         return "refunded"
     return "paid" if paid >= total else "partially_paid"

@@ -377,7 +377,7 @@ def pay(order_id):
             org,
             actor,
             order_id,
-            amount=form.amount.data,
+            amount=money.from_text(form.amount.data),
             method=form.method.data or "",
             reference=form.reference.data or "",
         )
@@ -397,7 +397,9 @@ def refund(order_id):
     if not form.validate_on_submit():
         return _order_part(org, actor, order_id, 400, refund_form=form)
     try:
-        domain.refund(org, actor, order_id, amount=(form.amount.data or "").strip() or None)
+        text = (form.amount.data or "").strip()
+        amount = money.from_text(text) if text else None  # empty: everything refundable
+        domain.refund(org, actor, order_id, amount=amount)
     except DomainError as exc:
         if exc.status == 404:
             raise

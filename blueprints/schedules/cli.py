@@ -249,7 +249,14 @@ def schedules_list(org, actor, limit):
     return _all(domain.list_schedules(org, actor), limit)
 
 
-@click.option("--workflow", "workflow_id", required=True, help="Workflow id.")
+@click.option("--workflow", "workflow_id", help="Workflow id (or a service target).")
+@click.option("--service", "service_id", help="Service id, for a service action instead.")
+@click.option(
+    "--action",
+    type=click.Choice(["restart", "deploy", "scale"]),
+    help="The service action (with --service).",
+)
+@click.option("--replicas", type=int, help="Replicas for --action scale.")
 @click.option(
     "--type", "schedule_type", type=click.Choice(["cron", "interval", "once"]), required=True
 )
@@ -264,15 +271,33 @@ def schedules_list(org, actor, limit):
 )
 @command(schedules, "create", S.ScheduleOut)
 def schedules_create(
-    org, actor, workflow_id, schedule_type, expression, timezone, text, missed, concurrency
+    org,
+    actor,
+    workflow_id,
+    service_id,
+    action,
+    replicas,
+    schedule_type,
+    expression,
+    timezone,
+    text,
+    missed,
+    concurrency,
 ):
-    """Create a schedule."""
+    """Create a schedule of a workflow (--workflow) or of a service action (--service with
+    --action, and --replicas to scale)."""
     from . import domain
 
+    target = None
+    if service_id:
+        target = {"type": "service", "serviceId": service_id, "action": action}
+        if replicas is not None:
+            target["replicas"] = replicas
     return domain.create_schedule(
         org,
         actor,
         workflow_id=workflow_id,
+        target=target,
         schedule_type=schedule_type,
         expression=expression,
         timezone=timezone,

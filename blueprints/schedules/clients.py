@@ -1,9 +1,12 @@
 """HTTP clients for workflow sources: LangFlow and Hive (Agno AgentOS).
 
-Every request goes to a URL the SSRF guard approved (checked again before each request, so
-a source whose host starts resolving to a private address is refused), follows no
-redirects and has a total timeout. Failures raise SourceError with `retryable` telling the
-task runner whether to try again (connection errors, timeouts and 5xx are; 4xx are not).
+Every request goes to a URL the SSRF guard approved, checked again before each request (a
+source whose host starts resolving to a private address is refused), and connects to the
+very address that check approved (core's pinned `outbound.request`), so a DNS answer that
+changes between check and connect (DNS rebinding) cannot reach another host. Requests
+follow no redirects and have a total timeout. Failures raise SourceError with `retryable`
+telling the task runner whether to try again (connection errors, timeouts and 5xx are; 4xx
+are not).
 The API key travels only in headers and never appears in an error or log line.
 """
 
@@ -12,11 +15,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
-import requests
 from flask import current_app
 
-from blueprints.webhooks import guard
+from blueprints.core import guard, outbound
 
 CHECK_TIMEOUT = 10.0  # seconds, for health/version/list calls
 
@@ -56,42 +59,41 @@ def check_url(url: str) -> str:
 
 
 def _request(
-    method: str, url: str, *, headers: dict[str, str], timeout: float, **kwargs: Any
-) -> requests.Response:
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    timeout: float,
+    body: bytes | None = None,
+) -> outbound.Reply:
     try:
-        check_url(url.split("?", 1)[0])
+        target = guard.check(url, allow_private=bool(current_app.config["SOURCE_ALLOW_PRIVATE"]))
     except guard.UnsafeURL as exc:
         raise SourceError(f"refused address: {exc.reason}") from exc
     try:
-        response = requests.request(
-            method, url, headers=headers, timeout=timeout, allow_redirects=False, **kwargs
-        )
-    except requests.Timeout as exc:
-        raise SourceError(f"timed out after {timeout:g} s", retryable=True) from exc
-    except requests.ConnectionError as exc:
+        response = outbound.request(target, method, body=body, headers=headers, timeout=timeout)
+    except outbound.OutboundError as exc:
+        if exc.timed_out:
+            raise SourceError(f"timed out after {timeout:g} s", retryable=True) from exc
         raise SourceError("could not connect", retryable=True) from exc
-    except requests.RequestException as exc:
-        raise SourceError(f"request failed: {type(exc).__name__}", retryable=True) from exc
-    if response.status_code in (401, 403):
+    if response.status in (401, 403):
         raise SourceError(
-            f"the API key was refused (HTTP {response.status_code})", status=response.status_code
+            f"the API key was refused (HTTP {response.status})", status=response.status
         )
-    if response.status_code >= 500:
+    if response.status >= 500:
         raise SourceError(
-            f"the source answered HTTP {response.status_code}",
+            f"the source answered HTTP {response.status}",
             retryable=True,
-            status=response.status_code,
+            status=response.status,
         )
-    if response.status_code >= 300:
-        raise SourceError(
-            f"the source answered HTTP {response.status_code}", status=response.status_code
-        )
+    if response.status >= 300:
+        raise SourceError(f"the source answered HTTP {response.status}", status=response.status)
     return response
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: outbound.Reply) -> Any:
     try:
-        return response.json()
+        return json.loads(response.body)
     except ValueError as exc:
         raise SourceError("the source did not answer JSON") from exc
 
@@ -172,12 +174,12 @@ class LangFlowClient(Client):
     def run(self, kind: str, remote_id: str, text: str, timeout: float) -> RunResult:
         response = _request(
             "POST",
-            f"{self.url}/api/v1/run/{requests.utils.quote(remote_id, safe='')}?stream=false",
+            f"{self.url}/api/v1/run/{quote(remote_id, safe='')}?stream=false",
             headers={**self.headers(), "Content-Type": "application/json"},
             timeout=timeout,
-            data=json.dumps(
+            body=json.dumps(
                 {"input_value": text, "input_type": "chat", "output_type": "chat", "tweaks": {}}
-            ),
+            ).encode(),
         )
         body = _json(response)
         return RunResult(body, langflow_text(body))
@@ -242,10 +244,10 @@ class HiveClient(Client):
         path = _HIVE_KINDS.get(kind, "agents")
         response = _request(
             "POST",
-            f"{self.url}/{path}/{requests.utils.quote(remote_id, safe='')}/runs",
-            headers=self.headers(),
+            f"{self.url}/{path}/{quote(remote_id, safe='')}/runs",
+            headers={**self.headers(), "Content-Type": "application/x-www-form-urlencoded"},
             timeout=timeout,
-            data={"message": text, "stream": "false"},
+            body=urlencode({"message": text, "stream": "false"}).encode(),
         )
         body = _json(response)
         text_out = ""

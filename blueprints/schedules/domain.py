@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.core import guard
 from blueprints.core.auth import has_role, require_role
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound
 from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped
 from blueprints.core.types import Actor, Org
-from blueprints.webhooks import guard
 
 from . import clients, timing
 from .engine import cancel, enqueue_task, new_task, spec_of
@@ -454,8 +454,7 @@ def _resolve_target(
             raise NotFound(
                 f"No service with id '{service_id}'", field="target.serviceId", reason="unknown"
             ) from exc
-        if not services.can_deploy(org, actor, service):
-            require_role(actor, action="schedule actions of this service")
+        _require_service_rights(org, actor, service.id, "schedule actions of this service")
         action = target.get("action")
         if action not in SERVICE_ACTIONS:
             raise InvalidRequest(
@@ -506,6 +505,54 @@ def _resolve_target(
         "action": None,
         "replicas": None,
     }
+
+
+def _require_service_rights(org: Org, actor: Actor, service_id: str | None, action: str) -> None:
+    """A service action runs only for someone who may deploy that service (as the action
+    itself requires). Raises PermissionDenied, and NotFound when the service is gone."""
+    if service_id is None:
+        return
+    from blueprints.services import domain as services
+
+    try:
+        service = services.get_service(org, actor, service_id)
+    except NotFound as exc:
+        raise Conflict("The task's service no longer exists", field="id", reason="gone") from exc
+    if not services.can_deploy(org, actor, service):
+        require_role(actor, action=action)
+
+
+def target_choices(org: Org, actor: Actor) -> list[tuple[str, str]]:
+    """What a schedule made on the page may run, as (value, label): each workflow still at
+    its source (`workflow:<id>`) and each action of the services `actor` may deploy
+    (`service:<id>:<action>`)."""
+    from blueprints.services import domain as services
+
+    stmt = list_workflows(org, actor).where(Workflow.gone.is_(False)).order_by(Workflow.name)
+    out = [
+        (f"workflow:{w.id}", f"{w.name} ({w.source.name})")
+        for w in db.session.execute(stmt).unique().scalars()
+    ]
+    found = db.session.execute(services.list_services(org, actor)).unique().scalars()
+    for svc in sorted(found, key=lambda s: s.name):
+        if services.can_deploy(org, actor, svc):
+            out += [
+                (f"service:{svc.id}:{action}", f"{action.title()} service {svc.name}")
+                for action in SERVICE_ACTIONS
+            ]
+    return out
+
+
+def parse_target_choice(value: str, replicas: int | None) -> dict[str, Any]:
+    """`create_schedule`'s `workflow_id` or `target` from a `target_choices` value."""
+    kind, _, rest = (value or "").partition(":")
+    if kind == "service":
+        service_id, _, action = rest.partition(":")
+        target: dict[str, Any] = {"type": "service", "serviceId": service_id, "action": action}
+        if action == "scale":
+            target["replicas"] = replicas
+        return {"target": target}
+    return {"workflow_id": rest or None}
 
 
 def preview(
@@ -660,6 +707,7 @@ def run_schedule_now(org: Org, actor: Actor, schedule_id: str) -> Task:
     Raises NotFound, PermissionDenied, Conflict (its workflow is gone)."""
     _run(actor, "run schedules")
     schedule = get_schedule(org, actor, schedule_id)
+    _require_service_rights(org, actor, schedule.service_id, "run this service's action")
     if schedule.workflow is not None and schedule.workflow.gone:
         raise Conflict(
             "The schedule's workflow is no longer at its source", field="id", reason="gone"
@@ -723,6 +771,7 @@ def retry_task(org: Org, actor: Actor, task_id: str) -> Task:
         raise Conflict(f"Task {old.id} is still {old.status}", field="id", reason=old.status)
     if old.workflow_id is None and old.service_id is None:
         raise Conflict("The task's workflow no longer exists", field="id", reason="gone")
+    _require_service_rights(org, actor, old.service_id, "retry this service's action")
     wf = old.workflow
     task = Task(
         org_id=org.id,

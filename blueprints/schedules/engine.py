@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.core.events import emit
 from blueprints.core.extensions import db, get_redis
 from blueprints.core.jobs import enqueue, get_queue
-from blueprints.core.models import iso_utc
+from blueprints.core.models import iso_utc, new_id
 
 from . import clients, timing
 from .models import OPEN_STATUSES, Schedule, Task
@@ -61,6 +62,7 @@ def new_task(schedule: Schedule, *, status: str, trigger: str, **values: Any) ->
     """A task of `schedule`'s target (not added to the session)."""
     wf = schedule.workflow
     task = Task(
+        id=new_id(Task.__id_prefix__),
         org_id=schedule.org_id,
         schedule_id=schedule.id,
         workflow_id=schedule.workflow_id,
@@ -69,6 +71,7 @@ def new_task(schedule: Schedule, *, status: str, trigger: str, **values: Any) ->
         replicas=schedule.replicas,
         status=status,
         trigger=trigger,
+        tries=0,
         input=schedule.input or "",
         max_retries=wf.max_retries if wf else 0,
         timeout_seconds=wf.timeout_seconds if wf else 300,
@@ -124,7 +127,14 @@ def scheduler_name() -> str:
 
 def tick(now: datetime | None = None, *, name: str | None = None) -> dict[str, Any]:
     """Fire every due slot (see the module docstring). Returns `{"leader": bool, "fired",
-    "skipped": counts, "next_in": seconds until the earliest next slot (or None)}`."""
+    "skipped": counts, "next_in": seconds until the earliest next slot (or None)}`.
+
+    Its cost is what the enqueue jitter is made of, so it does a fixed number of round
+    trips whatever the number of due schedules: one indexed query for them (with their
+    workflows), one for the open tasks of `forbid` ones, one flush inserting every task and
+    updating every schedule (batched by SQLAlchemy), one commit, one Redis pipeline
+    enqueueing every job, one UPDATE noting when, and one indexed query for the next slot.
+    """
     now = now or timing.now()
     redis = get_redis()
     result: dict[str, Any] = {"leader": False, "fired": 0, "skipped": 0, "next_in": None}
@@ -142,7 +152,7 @@ def tick(now: datetime | None = None, *, name: str | None = None) -> dict[str, A
         .unique()
         .scalars()
     )
-    to_enqueue: list[Task] = []
+    to_enqueue: list[_Job] = []
     if due:
         busy = _busy_schedules([s.id for s in due if s.concurrency_policy == "forbid"])
         ids = [s.id for s in due]
@@ -156,7 +166,7 @@ def tick(now: datetime | None = None, *, name: str | None = None) -> dict[str, A
             result["fired"] = result["skipped"] = 0
             to_enqueue = _fire_one_by_one(ids, now, grace, result)
     if to_enqueue:
-        _enqueue_many(to_enqueue, now)
+        _enqueue_many(to_enqueue)
     nxt = db.session.execute(
         select(Schedule.next_run_at)
         .where(Schedule.active.is_(True), Schedule.next_run_at.is_not(None))
@@ -166,6 +176,15 @@ def tick(now: datetime | None = None, *, name: str | None = None) -> dict[str, A
     if nxt is not None:
         result["next_in"] = max(0.0, (nxt - timing.now()).total_seconds())
     return result
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What enqueueing a fired task needs, taken before the commit expires the rows."""
+
+    task_id: str
+    job_id: str
+    timeout: int
 
 
 def _busy_schedules(ids: list[str]) -> dict[str, str]:
@@ -182,8 +201,8 @@ def _busy_schedules(ids: list[str]) -> dict[str, str]:
 
 def _fire_one_by_one(
     ids: list[str], now: datetime, grace: timedelta, result: dict[str, Any]
-) -> list[Task]:
-    out: list[Task] = []
+) -> list[_Job]:
+    out: list[_Job] = []
     for sid in ids:
         schedule = db.session.get(Schedule, sid)
         if schedule is None or not schedule.active or schedule.next_run_at is None:
@@ -193,9 +212,9 @@ def _fire_one_by_one(
         busy = _busy_schedules([sid]) if schedule.concurrency_policy == "forbid" else {}
         before = dict(result)
         try:
-            tasks = _fire(schedule, now, grace, busy, result)
+            jobs = _fire(schedule, now, grace, busy, result)
             db.session.commit()
-            out += tasks
+            out += jobs
         except IntegrityError:  # this slot is another scheduler's: it advanced the schedule
             db.session.rollback()
             result.update(before)
@@ -208,8 +227,9 @@ def _fire(
     grace: timedelta,
     busy: dict[str, str],
     result: dict[str, Any],
-) -> list[Task]:
-    """Record the schedule's due slots as tasks and advance it; the tasks to enqueue."""
+) -> list[_Job]:
+    """Record the schedule's due slots as tasks and advance it (in the session, not yet
+    flushed); the jobs to enqueue once committed."""
     spec = spec_of(schedule)
     slots, total = timing.slots_until(spec, schedule.next_run_at, now, MAX_SKIPPED_RECORDS + 1)
     on_time = [s for s in slots if now - s <= grace]
@@ -226,7 +246,7 @@ def _fire(
             skip += [(s, reason + "; one catch-up run instead") for s in missed[:-1]]
         else:
             skip += [(s, reason) for s in missed]
-    out: list[Task] = []
+    out: list[_Job] = []
     for slot, why in skip:
         task = new_task(schedule, status="skipped", trigger="schedule", scheduled_for=slot)
         task.reason, task.finished_at = why[:300], now
@@ -242,38 +262,39 @@ def _fire(
             result["skipped"] += 1
             continue
         task = new_task(schedule, status="pending", trigger=trigger, scheduled_for=slot)
+        task.job_id = job_id_for(task)
         _log(task, f"fired for slot {iso_utc(slot)}")
         db.session.add(task)
-        out.append(task)
+        out.append(_Job(task.id, task.job_id, int(task.timeout_seconds) + 60))
         result["fired"] += 1
     schedule.last_run_at = slots[-1] if slots else schedule.last_run_at
     schedule.next_run_at = timing.next_after(spec, now)
-    db.session.flush()
     return out
 
 
-def _enqueue_many(tasks: list[Task], now: datetime) -> None:
-    """Enqueue the tasks' jobs in one Redis round trip (deterministic ids), then note when."""
+def _enqueue_many(jobs: list[_Job]) -> None:
+    """Enqueue the jobs in one Redis pipeline (deterministic ids), then note when, in one
+    UPDATE."""
     queue = get_queue(QUEUE)
-    specs = []
-    ids = []
-    for task in tasks:
-        job_id = job_id_for(task)
-        ids.append((task.id, job_id))
-        specs.append(
+    queue.enqueue_many(
+        [
             queue.prepare_data(
                 RUN_JOB,
-                args=(task.id,),
-                job_id=job_id,
-                timeout=int(task.timeout_seconds) + 60,
+                args=(job.task_id,),
+                job_id=job.job_id,
+                timeout=job.timeout,
                 failure_ttl=7 * 86400,
             )
-        )
-    queue.enqueue_many(specs)
+            for job in jobs
+        ]
+    )
     at = timing.now()
-    for task_id, job_id in ids:
+    ids = [job.task_id for job in jobs]
+    for start in range(0, len(ids), 500):
         db.session.execute(
-            update(Task).where(Task.id == task_id).values(job_id=job_id, enqueued_at=at)
+            update(Task)
+            .where(Task.id.in_(ids[start : start + 500]), Task.enqueued_at.is_(None))
+            .values(enqueued_at=at)
         )
     db.session.commit()
 

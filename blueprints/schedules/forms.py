@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from blueprints.core.forms import Form
 
@@ -22,7 +29,11 @@ class RunForm(Form):
 
 
 class ScheduleForm(Form):
-    workflow_id = SelectField("Workflow", validators=[DataRequired()])
+    # `workflow:<id>` or `service:<id>:<action>` (domain.target_choices)
+    target = SelectField("Runs", validators=[DataRequired()])
+    replicas = IntegerField(
+        "Replicas (to scale to)", validators=[Optional(), NumberRange(min=0, max=1000)]
+    )
     schedule_type = SelectField("Type", choices={t: t for t in SCHEDULE_TYPES})
     expression = StringField(
         "Expression",

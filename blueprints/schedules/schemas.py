@@ -104,7 +104,10 @@ class TaskOut(Schema):
     workflow_id = fields.String(allow_none=True)
     schedule_id = fields.String(allow_none=True)
     service_id = fields.String(allow_none=True)
-    action = fields.String(allow_none=True)
+    action = fields.String(
+        allow_none=True, metadata={"description": "A service task's action: restart|deploy|scale"}
+    )
+    replicas = fields.Integer(allow_none=True, metadata={"description": "A scale task's replicas"})
     retry_of = fields.String(allow_none=True)
     input = fields.String()
     output = fields.Raw(allow_none=True, metadata={"description": "The source's raw answer"})

@@ -15,7 +15,7 @@ from blueprints.core.types import Actor, Org
 
 from . import domain
 from .forms import RunForm, ScheduleForm, SourceForm
-from .models import OPEN_STATUSES, TASK_STATUSES, Workflow
+from .models import OPEN_STATUSES, TASK_STATUSES
 from .schemas import ScheduleQuery, TaskQuery, WorkflowQuery
 
 MODULE = "schedules"
@@ -207,12 +207,7 @@ def task_live(task_id):
 
 def _schedule_form(org: Org, actor: Actor, formdata=None) -> ScheduleForm:
     form = ScheduleForm(formdata=formdata) if formdata is not None else ScheduleForm(formdata=None)
-    stmt = domain.list_workflows(org, actor).where(Workflow.gone.is_(False)).order_by(Workflow.name)
-    from blueprints.core.extensions import db
-
-    form.workflow_id.choices = {
-        w.id: f"{w.name} ({w.source.name})" for w in db.session.execute(stmt).unique().scalars()
-    }
+    form.target.choices = domain.target_choices(org, actor)
     return form
 
 
@@ -244,7 +239,7 @@ def create_schedule():
             schedule = domain.create_schedule(
                 org,
                 actor,
-                workflow_id=form.workflow_id.data,
+                **domain.parse_target_choice(form.target.data, form.replicas.data),
                 schedule_type=form.schedule_type.data,
                 expression=form.expression.data,
                 timezone=form.timezone.data or "UTC",

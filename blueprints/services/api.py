@@ -38,10 +38,13 @@ from .schemas import (
 bp = APIBlueprint("services_api", __name__, tag="Services")
 
 
+def _proxy_url(service_id: str) -> str:
+    return url_for("api.services_api.proxy_root", service_id=service_id, _external=True)
+
+
 def _view(org: Org, actor: Actor, service: Service, *, full: bool = True) -> domain.ServiceView:
     """The domain's view of `service`, with the proxy's absolute URL built here."""
-    proxy = url_for("api.services_api.proxy_root", service_id=service.id, _external=True)
-    return domain.view_service(org, actor, service, proxy_url=proxy, full=full)
+    return domain.view_service(org, actor, service, proxy_url=_proxy_url(service.id), full=full)
 
 
 def _values(body: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +68,7 @@ def list_services(query):
         ),
         query,
     )
-    views = [_view(org, actor, service, full=False) for service in page.items]
+    views = domain.view_services(org, actor, page.items, proxy_url=_proxy_url)
     return replace(page, items=views).envelope()
 
 

@@ -7,6 +7,7 @@ Processes are never touched here; the runtime (see `runtime/`) is told what shou
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -392,19 +393,48 @@ def _endpoints(
     return out
 
 
+def view_services(
+    org: Org,
+    actor: Actor,
+    services: list[Service],
+    *,
+    proxy_url: Callable[[str], str] | None = None,
+) -> list[ServiceView]:
+    """List views (`full=False`) of `services`, observed through the runtime in one read
+    (`Runtime.observe`), not one per service; `proxy_url(service_id)` builds each proxy URL."""
+    seen = get_runtime().observe([s.id for s in services])
+    return [
+        view_service(
+            org,
+            actor,
+            service,
+            proxy_url=proxy_url(service.id) if proxy_url else None,
+            full=False,
+            seen=seen[service.id],
+        )
+        for service in services
+    ]
+
+
 def view_service(
-    org: Org, actor: Actor, service: Service, *, proxy_url: str | None = None, full: bool = True
+    org: Org,
+    actor: Actor,
+    service: Service,
+    *,
+    proxy_url: str | None = None,
+    full: bool = True,
+    seen: tuple[int, list[ReplicaStatus]] | None = None,
 ) -> ServiceView:
     """The view of `service` (a row of `org`) for `actor`: observed replicas and health,
     endpoints (the proxy's absolute URL `proxy_url` first, as the caller builds URLs) and
     the environment the actor may read. `full=False` skips replicas and endpoints (lists).
+    `seen`: (desired replicas, replicas) already observed (`Runtime.observe`), else read here.
 
     Raises ServiceUnavailable when the configured runtime is not available in this build.
     """
-    runtime = get_runtime()
-    items = runtime.replicas(service.id)
-    desired_now = runtime.desired(service.id)
-    desired = desired_now.total if desired_now else 0
+    if seen is None:
+        seen = get_runtime().observe([service.id])[service.id]
+    desired, items = seen
     return ServiceView(
         id=service.id,
         project_id=service.project_id,

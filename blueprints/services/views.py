@@ -36,7 +36,7 @@ def _list_context(org, actor, args):
         ),
         query,
     )
-    views = [domain.view_service(org, actor, service, full=False) for service in page.items]
+    views = domain.view_services(org, actor, page.items)
     return {
         "page": replace(page, items=views),
         "project": query.get("project") or "",

@@ -23,12 +23,13 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.core import guard
 from blueprints.core.events import Event, emit, redispatch_undispatched
 from blueprints.core.extensions import db
 from blueprints.core.jobs import enqueue
 from blueprints.core.models import iso_utc, utcnow
 
-from . import guard, signing, transport
+from . import signing, transport
 from .models import Delivery, Webhook
 
 log = logging.getLogger("sparki.webhooks")

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.core import guard
 from blueprints.core.auth import has_role, require_role
 from blueprints.core.errors import Conflict, InvalidRequest
 from blueprints.core.events import Event, emit, event_types
@@ -22,7 +23,7 @@ from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped, utcnow
 from blueprints.core.types import Actor, Org
 
-from . import guard, signing
+from . import signing
 from .delivery import enqueue_deliveries, new_attempt
 from .models import Delivery, Webhook
 

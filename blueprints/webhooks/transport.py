@@ -1,8 +1,5 @@
-"""One HTTP POST to a vetted address: no redirects, a total timeout, a 1 KiB excerpt.
-
-The connection goes to the IP address the SSRF guard approved while the request (and TLS
-SNI and certificate check) keep the URL's host name.
-"""
+"""One webhook POST to a vetted address (core's pinned `outbound.request`): no redirects, a
+total timeout, a 1 KiB excerpt of the answer."""
 
 from __future__ import annotations
 
@@ -11,10 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
-from urllib3.exceptions import HTTPError as Urllib3Error
-
-from .guard import Target
+from blueprints.core import outbound
+from blueprints.core.guard import Target
 
 EXCERPT_BYTES = 1024
 
@@ -50,56 +45,18 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def _host_header(target: Target) -> str:
-    host = f"[{target.host}]" if ":" in target.host else target.host
-    default = 443 if target.scheme == "https" else 80
-    return host if target.port == default else f"{host}:{target.port}"
-
-
 def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
     """POST `body` to `target`; never raises for network trouble (it is in `error`)."""
-    timeouts = Timeout(connect=timeout, read=timeout, total=timeout)
-    if target.scheme == "https":
-        pool: HTTPConnectionPool = HTTPSConnectionPool(
-            target.address,
-            target.port,
-            timeout=timeouts,
-            retries=False,
-            maxsize=1,
-            server_hostname=target.host,
-            assert_hostname=target.host,
-        )
-    else:
-        pool = HTTPConnectionPool(
-            target.address, target.port, timeout=timeouts, retries=False, maxsize=1
-        )
     started = time.monotonic()
     try:
-        resp = pool.urlopen(
-            "POST",
-            target.path,
-            body=body,
-            headers={**headers, "Host": _host_header(target)},
-            redirect=False,
-            retries=False,
-            preload_content=False,
-            assert_same_host=False,
+        reply = outbound.request(
+            target, "POST", body=body, headers=headers, timeout=timeout, max_bytes=EXCERPT_BYTES
         )
-        try:
-            raw = resp.read(EXCERPT_BYTES)
-        finally:
-            resp.release_conn()
-        return Outcome(
-            status_code=resp.status,
-            duration_ms=int((time.monotonic() - started) * 1000),
-            excerpt=raw[:EXCERPT_BYTES].decode("utf-8", "replace"),
-            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
-        )
-    except (Urllib3Error, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        return Outcome(
-            duration_ms=int((time.monotonic() - started) * 1000),
-            error=f"{type(exc).__name__}: {reason}"[:500],
-        )
-    finally:
-        pool.close()
+    except outbound.OutboundError as exc:
+        return Outcome(duration_ms=int((time.monotonic() - started) * 1000), error=exc.reason)
+    return Outcome(
+        status_code=reply.status,
+        duration_ms=reply.duration_ms,
+        excerpt=reply.body.decode("utf-8", "replace"),
+        retry_after=parse_retry_after(reply.headers.get("retry-after")),
+    )

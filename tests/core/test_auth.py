@@ -388,3 +388,24 @@ def test_passwords_are_stored_with_argon2id(app, factory):
     with app.app_context():
         stored = db.session.get(User, uid).password_hash
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_health_checks_its_dependencies_at_most_once_a_second(app, client):
+    """A poller in a loop costs one SELECT 1 a second per process, not one each (issue 16)."""
+    from sqlalchemy import event
+
+    from blueprints.core.extensions import db
+    from blueprints.users.api import _HEALTH_CACHE
+
+    app.extensions.pop(_HEALTH_CACHE, None)
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(5):
+            assert client.get("/api/v1/health").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert seen == ["SELECT 1"]

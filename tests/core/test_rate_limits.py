@@ -227,3 +227,24 @@ def test_two_web_processes_share_the_limit(two_servers, factory, app):
     body = r.json()
     assert body["error"] == "rate_limit_exceeded" and body["retryAfter"] > 0
     assert int(r.headers["Retry-After"]) == body["retryAfter"]
+
+
+def test_one_redis_round_trip_counts_and_survives_a_script_flush(limited, factory):
+    """The limit costs one pipelined round trip (issue 16); a Redis that lost its scripts
+    (restarted, SCRIPT FLUSH) still counts every request exactly once."""
+    from blueprints.core.extensions import get_redis
+
+    org = factory.org()
+    uid = factory.user(org, roles=["viewer"])
+    c = limited.test_client()
+    key = factory.api_key(uid)
+    with limited.app_context():
+        redis = get_redis()
+    r = c.get("/api/v1/users/me", headers={"X-API-Key": key})
+    assert _rl(r)[:2] == (3, 2)
+    redis.script_flush()
+    r = c.get("/api/v1/users/me", headers={"X-API-Key": key})
+    assert r.status_code == 200 and _rl(r)[:2] == (3, 1)
+    r = c.get("/api/v1/users/me", headers={"X-API-Key": key})
+    assert r.status_code == 200 and _rl(r)[:2] == (3, 0)
+    assert c.get("/api/v1/users/me", headers={"X-API-Key": key}).status_code == 429

@@ -135,6 +135,8 @@ ORDER_REFUSALS = [
     ({"items": [{**SEED_ITEM, "quantity": True}]}, "items[0].quantity"),
     ({"items": [{**SEED_ITEM, "unitPrice": -1}]}, "items[0].unitPrice"),
     ({"items": [{**SEED_ITEM, "unitPrice": "abc"}]}, "items[0].unitPrice"),
+    ({"items": [{**SEED_ITEM, "unitPrice": "289.50"}]}, "items[0].unitPrice"),  # text: no
+    ({"items": [{**SEED_ITEM, "quantity": "8"}]}, "items[0].quantity"),
     ({"items": [{**SEED_ITEM, "unitPrice": 1e300}]}, "items[0].unitPrice"),
     ({"items": [{**SEED_ITEM, "sku": ""}]}, "items[0].sku"),
     ({"items": [{**SEED_ITEM, "name": "x\u0000"}]}, "items[0].name"),
@@ -208,6 +210,7 @@ def test_payments_until_paid_then_refund(crm):
     assert_error(crm.api.post(pay, json={"amount": 0}), 400, "invalid_request", field="amount")
     assert_error(crm.api.post(pay, json={"amount": 1.001}), 400, "invalid_request", field="amount")
     assert_error(crm.api.post(pay, json={}), 400, "invalid_request", field="amount")
+    assert_error(crm.api.post(pay, json={"amount": "10"}), 400, "invalid_request", field="amount")
     r = crm.api.post(pay, json={"amount": 1000, "method": "wire", "reference": "BANK-1"})
     assert r.status_code == 201 and '"amount":1000.00' in r.get_data(as_text=True)
     got = crm.api.get(f"{ORDERS}/{order['id']}").get_json()
@@ -222,6 +225,9 @@ def test_payments_until_paid_then_refund(crm):
     refunds = f"{ORDERS}/{order['id']}/refunds"
     assert_error(
         crm.api.post(refunds, json={"amount": 5000}), 400, "invalid_request", field="amount"
+    )
+    assert_error(
+        crm.api.post(refunds, json={"amount": "1"}), 400, "invalid_request", field="amount"
     )
     r = crm.api.post(refunds, json={"amount": 16})
     assert r.status_code == 201 and r.get_json()["kind"] == "refund"
@@ -239,6 +245,16 @@ def test_payments_until_paid_then_refund(crm):
         ("refund", "paid", "paid", 16.0),
         ("refund", "paid", "refunded", 2300.0),
     ]
+
+
+def test_a_zero_total_order_is_paid_at_once(crm):
+    """Nothing is owed, so nothing can be paid: it is paid (as Stripe marks a $0 invoice),
+    not unpaid forever."""
+    free = [{"sku": "GIFT", "name": "Sample", "quantity": 1, "unitPrice": 0}]
+    order = crm.order(crm.customer()["id"], items=free)
+    assert (order["total"], order["paymentStatus"], order["openBalance"]) == (0, "paid", 0)
+    r = crm.api.post(f"{ORDERS}/{order['id']}/payments", json={"amount": 1})
+    assert_error(r, 409, "conflict", field="amount")
 
 
 def test_cancelled_order_takes_no_payment(crm):

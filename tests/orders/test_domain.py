@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 import pytest
 
@@ -12,7 +13,7 @@ from blueprints.orders import domain, states
 from blueprints.orders.models import Order
 from blueprints.users.models import Organization, User
 
-ITEM = {"sku": "A", "name": "a", "quantity": 2, "unitPrice": "10.50"}
+ITEM = {"sku": "A", "name": "a", "quantity": 2, "unitPrice": Decimal("10.50")}
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_home_summary(actor):
         org, user, customer_id=customer.id, currency="JPY", items=[{**ITEM, "unitPrice": 700}]
     )
     domain.create_order(org, user, customer_id=customer.id, currency="USD", items=[ITEM])
-    domain.record_payment(org, user, a.id, amount="5.25")
+    domain.record_payment(org, user, a.id, amount=Decimal("5.25"))
     domain.change_status(org, user, b.id, "cancelled")
     card = domain.home_summary(org, user)
     assert card == {"enabled": True, "orders_today": 3, "balances": ["36.75 USD"]}
@@ -63,7 +64,8 @@ def test_home_summary(actor):
 
 
 def test_quote_prices_lines_and_reports_errors():
-    q = domain.quote("usd", [ITEM, {**ITEM, "unitPrice": "1.234"}, {**ITEM, "quantity": "3"}])
+    lines = [ITEM, {**ITEM, "unitPrice": Decimal("1.234")}, {**ITEM, "quantity": Decimal(3)}]
+    q = domain.quote("usd", lines)
     assert q.currency == "USD" and q.subtotal_minor == 2100 + 3150
     assert q.amounts[1] is None and q.errors[1] == "Unit price: at most 2 decimals for USD"
     assert str(q.subtotal) == "52.50"

@@ -44,7 +44,7 @@ def test_seed_example_is_exact():
         (0.1, "USD", 10),
         (Decimal("1.234"), "KWD", 1234),
         (1500, "JPY", 1500),
-        ("19.99", "EUR", 1999),
+        (money.from_text(" 19.99 "), "EUR", 1999),  # a page's field
         (0, "USD", 0),
     ],
 )
@@ -61,6 +61,8 @@ def test_parse_amount(value, code, minor):
         (-1, "USD", "out of range"),
         (True, "USD", "not a number"),
         ("abc", "USD", "not a number"),
+        ("19.99", "USD", "not a number"),  # JSON amounts are numbers, not text
+        (money.from_text("12,50"), "USD", "not a number"),
         (Decimal("NaN"), "USD", "not a number"),
         (float("inf"), "USD", "not a number"),
         (None, "USD", "not a number"),
@@ -115,7 +117,7 @@ def test_round_trip_never_drifts(code, minor):
     as_decimal = money.to_decimal(minor, code)
     assert money.to_minor(as_decimal, code) == minor
     assert money.parse_amount(float(as_decimal), code, "x") == minor
-    assert money.parse_amount(str(as_decimal), code, "x") == minor
+    assert money.parse_amount(money.from_text(str(as_decimal)), code, "x") == minor
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -37,6 +37,12 @@ def _flow(fid: str, name: str) -> dict:
     }
 
 
+def _input_of(kind: str, record: dict) -> str:
+    if kind == "langflow":
+        return str(record["body"].get("input_value", ""))
+    return (record["form"].get("message") or [""])[0]
+
+
 class _Handler(BaseHTTPRequestHandler):
     source: FakeSource
 
@@ -111,7 +117,10 @@ class _Handler(BaseHTTPRequestHandler):
             record = {"path": path, "form": form, "at": time.time()}
         with self.source.lock:
             self.source.runs.append(record)
-        if self.source.release is not None:
+        held = self.source.hold_input
+        if self.source.release is not None and (
+            held is None or held == _input_of(self.source.kind, record)
+        ):
             self.source.release.wait(120)
         if self.source.run_delay:
             time.sleep(self.source.run_delay)
@@ -149,7 +158,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class FakeSource:
     """One server; `kind` is "langflow" or "hive". Tweak `flows`, `fail_runs` (statuses
-    answered to the next runs), `run_delay` (seconds), `release` (an Event a run waits on)."""
+    answered to the next runs), `run_delay` (seconds), `release` (an Event a run waits on:
+    every run, or only runs of the input `hold_input` when that is set)."""
 
     def __init__(self, kind: str = "langflow") -> None:
         self.kind = kind
@@ -163,6 +173,7 @@ class FakeSource:
         self.fail_runs: list[int] = []
         self.run_delay = 0.0
         self.release: threading.Event | None = None
+        self.hold_input: str | None = None
         self.runs: list[dict] = []
         self.lock = threading.Lock()
         source = self

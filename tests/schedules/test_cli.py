@@ -87,6 +87,26 @@ def test_cli_sources_workflows_schedules_tasks(app, factory, langflow, run_jobs)
         ]
     )
     assert bad.exit_code != 0 and "exactly 5 fields" in bad.output
+    # A failed run retried, a pending one cancelled, a schedule run now, all from the CLI.
+    langflow.key = "rotated"
+    failed = json.loads(
+        _run(app, "workflows", "run", wf["id"], "--input", "again", "--org", slug, "--json")
+    )
+    run_jobs()
+    assert '"status": "failed"' in _run(app, "tasks", "show", failed["id"], "--org", slug, "--json")
+    langflow.key = KEY
+    retried = json.loads(_run(app, "tasks", "retry", failed["id"], "--org", slug, "--json"))
+    assert retried["retryOf"] == failed["id"]
+    now = json.loads(_run(app, "schedules", "run-now", sched["id"], "--org", slug, "--json"))
+    assert now["trigger"] == "run_now" and now["status"] == "pending"
+    cancelled = json.loads(_run(app, "tasks", "cancel", now["id"], "--org", slug, "--json"))
+    assert cancelled["status"] == "cancelled"
+    run_jobs()
+    done = json.loads(_run(app, "tasks", "show", retried["id"], "--org", slug, "--json"))
+    assert done["status"] == "completed" and done["outputText"] == "echo: again"
+    listed = _run(app, "tasks", "list", "--org", slug)
+    assert "cancelled" in listed and "failed" in listed and "completed" in listed
+    assert "deleted" in _run(app, "schedules", "delete", sched["id"], "--org", slug)
     for group in ("sources", "workflows", "schedules", "tasks"):
         assert "--help" in _run(app, group, "--help") or "Usage" in _run(app, group, "--help")
     assert "--json" in _run(app, "tasks", "retry", "--help")

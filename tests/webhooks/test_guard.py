@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from blueprints.webhooks import guard
+from blueprints.core import guard
 from tests.conftest import make_app
 
 

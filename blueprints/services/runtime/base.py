@@ -11,7 +11,7 @@ here; the service half is refined by the services feature.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -253,9 +253,10 @@ class Runtime(ABC):
     def replicas(self, service_id: str) -> list[ReplicaStatus]:
         """The replicas of a service that exist now (any set, any state)."""
 
-    def observe(self, service_ids: list[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
-        """Per service: the replicas its desired state asks for and those that exist now, in
-        one look where the runtime can (a driver may read every service at once)."""
+    def observe(self, service_ids: Sequence[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
+        """For each of `service_ids`: (replicas its desired state asks for, 0 when none is
+        applied; the replicas that exist now). One read for a whole page of services: this
+        default asks service by service; a driver overrides it with one query per store."""
         out = {}
         for service_id in service_ids:
             desired = self.desired(service_id)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
 import requests
 from redis import Redis
+from sqlalchemy import select
 
 from blueprints.core.extensions import db, get_redis
 
@@ -35,13 +36,23 @@ def _when(ts: float | None) -> datetime | None:
 
 
 def load_records(redis: Redis) -> list[ReplicaRecord]:
+    return parse_records(redis.hvals(KEY_REPLICAS))
+
+
+def parse_records(values: list[bytes]) -> list[ReplicaRecord]:
+    """The agent's replica records from the hash's values (unreadable ones skipped)."""
     records = []
-    for raw in redis.hvals(KEY_REPLICAS):
+    for raw in values:
         try:
             records.append(ReplicaRecord.from_dict(json.loads(raw)))
         except (ValueError, TypeError):
             continue
     return records
+
+
+def _desired_total(spec: dict | None) -> int:
+    """Replicas a stored desired-state spec asks for (`DesiredState.total` without building it)."""
+    return sum(int(s.get("replicas", 0)) for s in (spec or {}).get("sets", []))
 
 
 def replica_status(rec: ReplicaRecord, node_name: str) -> ReplicaStatus:
@@ -112,16 +123,35 @@ class LocalRuntime(LocalNodeMixin, Runtime):
 
     # --- observation ---------------------------------------------------------------------------
     def replicas(self, service_id: str) -> list[ReplicaStatus]:
+        return self._replicas_of([service_id])[service_id]
+
+    def _replicas_of(self, service_ids: Sequence[str]) -> dict[str, list[ReplicaStatus]]:
+        """The replicas of each service, from one read of the agent's records."""
         redis = self._r()
-        node = redis.get(KEY_NODE)
+        with redis.pipeline(transaction=False) as pipe:
+            pipe.get(KEY_NODE)
+            pipe.hvals(KEY_REPLICAS)
+            node, raw = pipe.execute()
         node_name = node.decode() if isinstance(node, bytes) else (node or "local")
-        out = [
-            replica_status(rec, node_name)
-            for rec in load_records(redis)
-            if rec.service_id == service_id
-        ]
-        out.sort(key=lambda r: (r.revision, r.pod))
+        out: dict[str, list[ReplicaStatus]] = {sid: [] for sid in service_ids}
+        for rec in parse_records(raw):
+            if rec.service_id in out:
+                out[rec.service_id].append(replica_status(rec, node_name))
+        for items in out.values():
+            items.sort(key=lambda r: (r.revision, r.pod))
         return out
+
+    def observe(self, service_ids: Sequence[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
+        """One query for the desired states and one Redis round trip for the replicas."""
+        ids = list(service_ids)
+        if not ids:
+            return {}
+        rows = db.session.execute(
+            select(RuntimeDesiredState).where(RuntimeDesiredState.service_id.in_(ids))
+        ).scalars()
+        wanted = {row.service_id: _desired_total(row.spec) for row in rows}
+        replicas = self._replicas_of(ids)
+        return {sid: (wanted.get(sid, 0), replicas[sid]) for sid in ids}
 
     def read_logs(
         self, service_id: str, *, lines: int = 100, since: datetime | None = None

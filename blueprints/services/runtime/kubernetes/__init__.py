@@ -15,7 +15,7 @@ into the cluster. Every failure to reach or use the cluster is a 503 naming its 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -223,9 +223,16 @@ class KubernetesRuntime(Runtime):
         out.sort(key=lambda r: (r.revision, r.pod))
         return out
 
-    def observe(self, service_ids: list[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
-        """Every service in two calls: Sparki's Deployments and Sparki's pods, cluster-wide."""
-        managed = f"{MANAGED_BY}=sparki"
+    def observe(self, service_ids: Sequence[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
+        """Every service in two calls: their Deployments and their pods, cluster-wide (by
+        the services' label for a page of them, by Sparki's own label beyond)."""
+        if not service_ids:
+            return {}
+        managed = (
+            f"{SERVICE} in ({','.join(service_ids)})"
+            if len(service_ids) <= 50
+            else f"{MANAGED_BY}=sparki"
+        )
         deployments = self.k.call(
             self.k.apps().list_deployment_for_all_namespaces, label_selector=managed
         )

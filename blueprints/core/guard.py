@@ -1,14 +1,18 @@
-"""The SSRF guard for webhook URLs: checked when an endpoint is saved and before each send.
+"""The SSRF guard for every URL Sparki calls out to (webhook endpoints, workflow sources):
+checked when the URL is saved and again before each request.
 
 A URL must be http(s) and every address its host resolves to must be public. Loopback,
-private, link-local, multicast, reserved and unspecified addresses are refused unless
-`WEBHOOK_ALLOW_PRIVATE` is on. Link-local addresses (169.254.0.0/16 and fe80::/10, where
-most cloud metadata services live) and the metadata addresses of the major clouds
-(`METADATA_ADDRESSES`) are refused always. An IPv6 address that embeds an IPv4 one
-(IPv4-mapped, -compatible and -translated, NAT64, 6to4, Teredo) is judged by the IPv4
-address it carries as well as by itself, so no spelling of a refused address slips through.
-Deliveries connect to the address checked here, so a DNS answer that changes between check
-and connect cannot slip through.
+private, link-local, multicast, reserved and unspecified addresses are refused unless the
+caller allows private ones (`WEBHOOK_ALLOW_PRIVATE`, `SOURCE_ALLOW_PRIVATE`). Link-local
+addresses (169.254.0.0/16 and fe80::/10, where most cloud metadata services live) and the
+metadata addresses of the major clouds (`METADATA_ADDRESSES`) are refused always. An IPv6
+address that embeds an IPv4 one (IPv4-mapped, -compatible and -translated, NAT64, 6to4,
+Teredo) is judged by the IPv4 address it carries as well as by itself, so no spelling of a
+refused address slips through.
+
+Requests connect to the address checked here (`outbound.request` with the returned
+`Target`), so a DNS answer that changes between check and connect (DNS rebinding) cannot
+slip through.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # local-use NAT64 (RFC 82
 
 
 class UnsafeURL(ValueError):
-    """The URL may not receive webhooks; `reason` says why in a few words."""
+    """The URL may not be called; `reason` says why in a few words."""
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message)
@@ -85,7 +89,7 @@ def parse(url: str) -> tuple[str, str, int, str]:
     except ValueError as exc:
         raise UnsafeURL(f"The URL is malformed: {exc}", "malformed") from exc
     if parts.scheme not in ("http", "https"):
-        raise UnsafeURL("Webhook URLs must use http or https", "scheme")
+        raise UnsafeURL("The URL must use http or https", "scheme")
     if not parts.hostname:
         raise UnsafeURL("The URL has no host", "no host")
     if parts.username or parts.password:
@@ -117,7 +121,7 @@ def embedded_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
 
 
 def _refusal(ip: IPAddress, allow_private: bool) -> str | None:
-    """Why `ip` may not receive webhooks (a few words), else None."""
+    """Why `ip` may not be called (a few words), else None."""
     inner = embedded_ipv4(ip)
     if inner is not None and not (ip.is_loopback or ip.is_unspecified):
         # The IPv6 spelling is only a route to `inner`: judge the address it reaches.
@@ -163,8 +167,8 @@ def check(url: str, *, allow_private: bool) -> Target:
         reason = _refusal(ipaddress.ip_address(addr), allow_private)
         if reason:
             raise UnsafeURL(
-                f"The host '{host}' resolves to {addr}, a {reason} address: webhooks may "
-                "only be sent to public addresses",
+                f"The host '{host}' resolves to {addr}, a {reason} address: only public "
+                "addresses may be called",
                 reason,
             )
     if not addresses:

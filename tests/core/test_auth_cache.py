@@ -1,0 +1,110 @@
+"""The API-key cache (issue 16): no SQL to authenticate a key seen less than
+AUTH_CACHE_SECONDS ago, and nothing of the security model relaxed for it.
+
+A second app built on the same database and Redis stands for a second web process: what one
+process changes, the other sees when its cached entry expires. Expiry is driven through the
+cache's own clock (`TTLCache.expire(now)`), not by sleeping, so the tests do not depend on
+timing; `AUTH_CACHE_SECONDS` (1 s) is the bound they show.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from blueprints.core.auth import _KEY_CACHE
+from blueprints.core.extensions import db
+from tests.conftest import make_app
+
+ME = "/api/v1/users/me"
+
+
+@pytest.fixture
+def other(database_url, redis_url):
+    """A second web process: its own app, with its own cache, on the same stores."""
+    return make_app(database_url, redis_url).test_client()
+
+
+def _expire(app) -> None:
+    """Let AUTH_CACHE_SECONDS pass on `app`'s cache clock."""
+    cache = app.extensions[_KEY_CACHE]
+    cache.expire(cache.timer() + app.config["AUTH_CACHE_SECONDS"] + 0.001)
+
+
+def _statements(app, client, headers) -> tuple[int, list[str]]:
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        status = client.get(ME, headers=headers).status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return status, seen
+
+
+def test_a_cached_key_costs_no_sql(app, client, factory):
+    uid = factory.user(roles=["viewer"])
+    headers = {"X-API-Key": factory.api_key(uid)}
+    for _ in range(2):  # the first use touches last_used_at; the next one is cached
+        assert client.get(ME, headers=headers).status_code == 200
+    status, statements = _statements(app, client, headers)
+    assert status == 200 and statements == []
+
+
+def test_a_revoke_in_this_process_takes_effect_at_once(client, factory, api_as):
+    uid = factory.user(roles=["viewer"])
+    raw = factory.api_key(uid)
+    headers = {"X-API-Key": raw}
+    assert client.get(ME, headers=headers).status_code == 200
+    keys = api_as(uid).get("/api/v1/api-keys").get_json()["data"]
+    assert api_as(uid).delete(f"/api/v1/api-keys/{keys[0]['id']}").status_code in (200, 204)
+    assert client.get(ME, headers=headers).status_code == 401
+
+
+def test_a_revoke_in_another_process_takes_effect_within_the_cache_time(
+    app, client, other, factory
+):
+    uid = factory.user(roles=["viewer"])
+    headers = {"X-API-Key": factory.api_key(uid)}
+    for _ in range(2):
+        assert client.get(ME, headers=headers).status_code == 200
+    assert other.get(ME, headers=headers).status_code == 200
+    keys = other.get("/api/v1/api-keys", headers=headers).get_json()["data"]
+    assert other.delete(f"/api/v1/api-keys/{keys[0]['id']}", headers=headers).status_code in (
+        200,
+        204,
+    )
+    assert other.get(ME, headers=headers).status_code == 401  # the revoking process: at once
+    _expire(app)  # AUTH_CACHE_SECONDS later in this process
+    assert client.get(ME, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "then"),
+    [({"roles": ["admin"]}, 200), ({"active": False}, 401)],
+)
+def test_role_and_status_changes_elsewhere_are_seen_within_the_cache_time(
+    app, client, other, factory, change, then
+):
+    admin = factory.user(roles=["admin"])
+    org_id = None
+    with app.app_context():
+        from blueprints.users.models import User
+
+        org_id = db.session.get(User, admin).org_id
+    uid = factory.user(org_id, roles=["viewer"])
+    headers = {"X-API-Key": factory.api_key(uid)}
+    for _ in range(2):
+        assert client.get(ME, headers=headers).status_code == 200
+    assert client.get("/api/v1/users", headers=headers).status_code in (200, 403)
+    admin_headers = {"X-API-Key": factory.api_key(admin)}
+    assert (
+        other.patch(f"/api/v1/users/{uid}", json=change, headers=admin_headers).status_code == 200
+    )
+    _expire(app)
+    resp = client.get(ME, headers=headers)
+    assert resp.status_code == then
+    if then == 200:
+        assert resp.get_json()["roles"] == ["admin"]
