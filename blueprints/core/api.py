@@ -37,6 +37,16 @@ warnings.filterwarnings(
 )
 
 
+def add_health_report(app: Any, name: str, report: Callable[[], dict[str, Any]]) -> None:
+    """Show `report()` as `name` in `GET /api/v1/health`: a dependency worth knowing about
+    whose being down does not make Sparki itself unhealthy (the answer stays 200)."""
+    app.extensions.setdefault("sparki_health_reports", {})[name] = report
+
+
+def health_reports(app: Any) -> dict[str, Callable[[], dict[str, Any]]]:
+    return dict(app.extensions.get("sparki_health_reports", {}))
+
+
 def current_principal() -> Principal:
     """The authenticated principal of this request (set by `auth_required`)."""
     return g.sparki_principal

@@ -110,6 +110,13 @@ class Config:
     SPARKI_ADMIN_ORG: str = "Default"
     SPARKI_RUNTIME: str = "local"
     SPARKI_CLUSTER_NAME: str = "sparki-local"
+    # The Kubernetes runtime: the kubeconfig file (empty: ~/.kube/config, else the in-cluster
+    # service account), its context (empty: the current one), the namespace prefix of each
+    # organization's namespace, and the timeout of one call to the API server (seconds).
+    KUBECONFIG: str = ""
+    SPARKI_K8S_CONTEXT: str = ""
+    SPARKI_K8S_NAMESPACE_PREFIX: str = "sparki-"
+    SPARKI_K8S_TIMEOUT: float = 10.0
     WEBHOOK_ALLOW_PRIVATE: bool = False
     # Seconds between delivery attempts (Svix's schedule: attempt 1 at once, then 5 s, 5 min,
     # 30 min, 2 h, 5 h, 10 h, 10 h), each stretched or shrunk by up to WEBHOOK_RETRY_JITTER.

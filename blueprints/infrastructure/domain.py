@@ -144,6 +144,10 @@ def list_nodes(org: Org, actor: Actor) -> list[dict[str, Any]]:
                 "addresses": n.addresses,
                 "labels": n.labels,
                 "last_heartbeat": n.last_heartbeat,
+                "role": n.role or None,
+                "instance_type": n.instance_type or None,
+                "kubelet_version": n.kubelet_version or None,
+                "created_at": n.created_at,
             }
         )
     return out
@@ -194,8 +198,8 @@ def cluster_status(org: Org, actor: Actor) -> dict[str, Any]:
     payload = _metrics_payload(metrics)["cluster"]
     services, endpoints = _service_figures(org, runtime)
     beats = [n.last_heartbeat for n in nodes if n.last_heartbeat is not None]
-    return {
-        "name": current_app.config["SPARKI_CLUSTER_NAME"],
+    out = {
+        "name": _cluster_name(runtime),
         "version": runtime.runtime_version(),
         "runtime": runtime.name,
         "status": status,
@@ -222,6 +226,50 @@ def cluster_status(org: Org, actor: Actor) -> dict[str, Any]:
         "security": _security_facts(),
         "last_health_check": max(beats, default=None),
     }
+    figures = runtime.cluster_figures()
+    if figures is not None:
+        _add_cluster_figures(out, figures)
+    return out
+
+
+def _cluster_name(runtime: Runtime) -> str:
+    """SPARKI_CLUSTER_NAME when set; left at its default, the runtime's own name for the
+    cluster (a kubeconfig context's cluster) when it has one."""
+    configured = current_app.config["SPARKI_CLUSTER_NAME"]
+    if configured != "sparki-local":
+        return configured
+    return runtime.cluster_name() or configured
+
+
+def _add_cluster_figures(out: dict[str, Any], figures: dict[str, Any]) -> None:
+    """A cluster's own figures (Kubernetes) in place of the sums of node readings: allocatable
+    from the nodes, used from metrics.k8s.io (None, with the reason, without metrics-server),
+    persistent volumes and claims, network policies, services and ingresses."""
+    out["compute"] = {
+        "cpu_allocatable": figures["cpu_allocatable"],
+        "cpu_used": figures["cpu_used"],
+        "memory_allocatable": figures["memory_allocatable"],
+        "memory_used": figures["memory_used"],
+        "usage_unavailable_reason": figures["usage_unavailable_reason"],
+    }
+    out["storage"].update(
+        {
+            "total_capacity": figures["pv_capacity"],
+            "used": None,  # a volume's use is not reported by the API server
+            "utilization_percent": None,
+            "persistent_volumes": figures["persistent_volumes"],
+            "persistent_volume_claims": figures["persistent_volume_claims"],
+        }
+    )
+    out["networking"].update(
+        {
+            "network_policies": figures["network_policies"],
+            "cluster_services": figures["services"],
+            "ingresses": figures["ingresses"],
+            "connection_count": None,  # not part of metrics.k8s.io
+        }
+    )
+    out["security"]["network_policies_enabled"] = bool(figures["network_policies"])
 
 
 # --- history ----------------------------------------------------------------------------------

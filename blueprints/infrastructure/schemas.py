@@ -15,15 +15,23 @@ class NodeCountsOut(Schema):
 
 class ComputeOut(Schema):
     cpu_allocatable = fields.Float(metadata={"description": "CPU cores of Ready nodes"})
-    cpu_used = fields.Float(metadata={"description": "CPU cores in use"})
+    cpu_used = fields.Float(allow_none=True, metadata={"description": "CPU cores in use"})
     memory_allocatable = fields.Integer(metadata={"description": "bytes"})
-    memory_used = fields.Integer(metadata={"description": "bytes"})
+    memory_used = fields.Integer(
+        allow_none=True, metadata={"description": "bytes; null when the runtime has no reading"}
+    )
+    usage_unavailable_reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "why cpuUsed/memoryUsed are null (Kubernetes without metrics-server)"
+        },
+    )
 
 
 class StorageOut(Schema):
     total_capacity = fields.Integer(metadata={"description": "bytes of the nodes' data volumes"})
-    used = fields.Integer(metadata={"description": "bytes"})
-    utilization_percent = fields.Float()
+    used = fields.Integer(allow_none=True, metadata={"description": "bytes"})
+    utilization_percent = fields.Float(allow_none=True)
     persistent_volumes = fields.Integer(
         allow_none=True, metadata={"description": "null: the runtime has no volume objects"}
     )
@@ -35,7 +43,18 @@ class NetworkingOut(Schema):
     endpoints = fields.Integer(
         metadata={"description": "ready replica endpoints of this organization's services"}
     )
-    connection_count = fields.Integer(metadata={"description": "established TCP connections"})
+    connection_count = fields.Integer(
+        allow_none=True, metadata={"description": "established TCP connections"}
+    )
+    network_policies = fields.Integer(
+        allow_none=True, metadata={"description": "Kubernetes: NetworkPolicies in the cluster"}
+    )
+    cluster_services = fields.Integer(
+        allow_none=True, metadata={"description": "Kubernetes: Services in the cluster"}
+    )
+    ingresses = fields.Integer(
+        allow_none=True, metadata={"description": "Kubernetes: Ingresses in the cluster"}
+    )
 
 
 class SecurityOut(Schema):
@@ -82,6 +101,12 @@ class NodeOut(Schema):
     addresses = fields.List(fields.String())
     labels = fields.Dict(keys=fields.String(), values=fields.String())
     last_heartbeat = Timestamp(allow_none=True)
+    role = fields.String(allow_none=True, metadata={"description": "Kubernetes: node role"})
+    instance_type = fields.String(
+        allow_none=True, metadata={"description": "node.kubernetes.io/instance-type"}
+    )
+    kubelet_version = fields.String(allow_none=True)
+    created_at = Timestamp(allow_none=True)
 
 
 class NodeListOut(Schema):

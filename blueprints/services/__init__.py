@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 
+from blueprints.core.api import add_health_report
 from blueprints.core.cli import add_stop_services_hook
 from blueprints.core.events import register_event_types
 from blueprints.core.htmx import add_home_card, add_nav
@@ -51,6 +52,20 @@ def _stop_replicas_on_exit(env: dict[str, str]) -> str | None:
     return None if code == 0 else f"stopping the replicas failed (exit {code})"
 
 
+def _runtime_report() -> dict:
+    """`/api/v1/health`'s `runtime`: whether the configured runtime answers, and why not."""
+    from blueprints.core.errors import ServiceUnavailable
+
+    from .runtime import get_runtime
+
+    name = current_app.config["SPARKI_RUNTIME"]
+    try:
+        up, why = get_runtime().availability()
+    except ServiceUnavailable as exc:
+        up, why = False, exc.message
+    return {"name": name, "status": "up" if up else "down", "reason": why}
+
+
 def register(app, api) -> None:
     """Attach this feature's blueprints, nav link, home card, events, commands and jobs."""
     from . import api as services_api
@@ -72,7 +87,7 @@ def register(app, api) -> None:
         "alert.triggered",
         "alert.resolved",
     )
-    add_periodic_jobs(app, jobs.resume_stalled_deployments)
+    add_periodic_jobs(app, jobs.resume_stalled_deployments, jobs.observe_runtime)
     app.register_blueprint(bp)
     proxy_site.install(app)  # each service's own origin, in front of the dashboard
     for child in services_api.BLUEPRINTS:
@@ -81,3 +96,4 @@ def register(app, api) -> None:
     app.cli.add_command(agent_command)
     add_stop_services_hook(app, _stop_replicas_on_exit)
     add_home_card(app, "services/_home_card.html", domain.home_summary, 20)
+    add_health_report(app, "runtime", _runtime_report)

@@ -586,10 +586,10 @@ def delete_service(org: Org, actor: Actor, service_id: str) -> None:
         )
     runtime = get_runtime()
     running = bool(runtime.replicas(service.id))
-    if running and not runtime.available():
+    up, why = runtime.availability() if running else (True, "")
+    if not up:
         raise ServiceUnavailable(
-            "The runtime agent is not running, so the replicas cannot "
-            "be stopped; start it (sparki agent) and retry"
+            f"The replicas cannot be stopped now ({why}); retry when the runtime is back"
         )
     runtime.remove(service.id)
     db.session.delete(service)

@@ -136,10 +136,9 @@ def refresh_health() -> int:
     """Observe every service through the configured runtime and record its health (for a
     driver without a supervision loop of its own; a periodic job may call this)."""
     runtime = get_runtime()
-    observations = {}
-    for service_id in db.session.execute(select(Service.id)).scalars():
-        desired = runtime.desired(service_id)
-        observations[service_id] = Observation(
-            desired=desired.total if desired else 0, replicas=runtime.replicas(service_id)
-        )
+    ids = list(db.session.execute(select(Service.id)).scalars())
+    observations = {
+        service_id: Observation(desired=desired, replicas=replicas)
+        for service_id, (desired, replicas) in runtime.observe(ids).items()
+    }
     return record_observations(observations)

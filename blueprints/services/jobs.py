@@ -1,5 +1,9 @@
-"""Deployments run here: an RQ job drives the rollout by changing the desired replica sets
-one step at a time and waiting for the runtime to report the new replicas ready.
+"""Deployments run here. On a runtime the feature steps (local), an RQ job drives the rollout
+by changing the desired replica sets one step at a time and waiting for the runtime to report
+the new replicas ready; on a runtime that carries out rollouts itself (Kubernetes, see
+`Runtime.drives_rollouts`) the job hands it the new state once and follows its progress.
+Either way the same rules fail a rollout (a runtime failure, a crash-looping new replica, no
+progress in time) and a failed one puts back what ran before.
 
 The job never starts a process (the runtime agent does), so killing the worker never kills
 a service. It takes a deployment id, reloads everything, and resumes from the sets it
@@ -16,8 +20,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from blueprints.core.errors import ServiceUnavailable
 from blueprints.core.events import emit
-from blueprints.core.extensions import db
+from blueprints.core.extensions import db, get_redis
 from blueprints.core.jobs import periodic
 from blueprints.core.models import utcnow
 
@@ -65,6 +70,10 @@ def run_deployment(deployment_id: str) -> str:
     except RolloutFailed as exc:
         _fail(deployment, service, str(exc))
         return "failed"
+    except ServiceUnavailable as exc:  # the runtime could not be reached or refused
+        db.session.rollback()
+        _fail(deployment, service, f"the runtime is unavailable: {exc.message}")
+        return "failed"
     except Exception as exc:
         # An unexpected error (a bug, the database gone): record it rather than leave the
         # deployment in progress for ever; the old replica sets are put back.
@@ -84,6 +93,9 @@ def run_deployment(deployment_id: str) -> str:
 def _roll_out(deployment: Deployment, service: Service, target: ReplicaSetSpec) -> None:
     runtime = get_runtime()
     timeout = float(current_app.config["DEPLOY_READY_TIMEOUT"])
+    if runtime.drives_rollouts:
+        _follow_rollout(deployment, service, target, timeout)
+        return
     while True:
         current = runtime.desired(service.id)
         step = next_step(current.sets if current else [], target, deployment.strategy)
@@ -94,6 +106,61 @@ def _roll_out(deployment: Deployment, service: Service, target: ReplicaSetSpec) 
         if step.done:
             _wait_old_gone(service, target)
             return
+
+
+def _follow_rollout(
+    deployment: Deployment, service: Service, target: ReplicaSetSpec, timeout: float
+) -> None:
+    """Hand the runtime the new state (its own rolling update or recreate) and follow its
+    progress into `deployment.progress` until the runtime calls it complete.
+
+    The runtime's own deadline (a Deployment's progressDeadlineSeconds, DEPLOY_READY_TIMEOUT
+    without progress) says when it stalled; a backstop of one timeout per replica (plus one)
+    covers a runtime that never says.
+    """
+    runtime = get_runtime()
+    runtime.apply(desired_state(service, [target], strategy=deployment.strategy))
+    db.session.commit()
+    backstop = time.monotonic() + timeout * (target.replicas + 1) + 30
+    while True:
+        seen = runtime.rollout_progress(service.id, target.key)
+        progress = {
+            "updated": seen.updated,
+            "ready": seen.ready,
+            "available": seen.available,
+            "desired": target.replicas,
+        }
+        if progress != deployment.progress:
+            deployment.progress = progress
+            db.session.commit()
+        if seen.complete:
+            return
+        mine = [r for r in runtime.replicas(service.id) if r.set_key == target.key]
+        _judge_new_replicas(service, target, mine)
+        if seen.stalled or time.monotonic() > backstop:
+            why = seen.stalled or "the runtime reported no end to the rollout"
+            crashed = next((r for r in mine if r.message), None)
+            if crashed is not None:
+                why += f"; {crashed.pod} {crashed.message}"
+            raise RolloutFailed(
+                f"a new replica of revision {target.revision} did not become "
+                f"ready within {timeout:.0f}s: {why}{last_words(service.id, target.revision)}"
+            )
+        time.sleep(POLL_SECONDS)
+
+
+def _judge_new_replicas(service: Service, target: ReplicaSetSpec, mine: list) -> None:
+    """Fail the rollout at once when waiting cannot help: the runtime could not run a new
+    replica, or one is crash-looping."""
+    failure = runtime_failure(mine)
+    if failure:  # the runtime could not run it: no point waiting, and say why
+        raise RolloutFailed(f"a new replica of revision {target.revision} failed: {failure}")
+    looping = next((r for r in mine if r.state == "crashed" and r.restarts >= CRASH_LIMIT), None)
+    if looping is not None:  # no point waiting out the timeout
+        raise RolloutFailed(
+            f"a new replica of revision {target.revision} is crash-looping: "
+            f"{looping.pod} {looping.message}{last_words(service.id, target.revision)}"
+        )
 
 
 def _wait_old_gone(service: Service, target: ReplicaSetSpec, seconds: float = 15.0) -> None:
@@ -125,17 +192,7 @@ def _wait_ready(
             db.session.commit()
         if progress["ready"] >= want:
             return
-        failure = runtime_failure(mine)
-        if failure:  # the runtime could not run it: no point waiting, and say why
-            raise RolloutFailed(f"a new replica of revision {target.revision} failed: {failure}")
-        looping = next(
-            (r for r in mine if r.state == "crashed" and r.restarts >= CRASH_LIMIT), None
-        )
-        if looping is not None:  # no point waiting out the timeout
-            raise RolloutFailed(
-                f"a new replica of revision {target.revision} is crash-looping: "
-                f"{looping.pod} {looping.message}{last_words(service.id, target.revision)}"
-            )
+        _judge_new_replicas(service, target, mine)
         if time.monotonic() > deadline:
             crashed = next((r for r in mine if r.state == "crashed" or r.message), None)
             why = f": {crashed.pod} {crashed.message}" if crashed and crashed.message else ""
@@ -171,7 +228,11 @@ def _finish(deployment: Deployment, service: Service, status: str, message: str)
 def _fail(deployment: Deployment, service: Service, message: str) -> None:
     """Put back the replica sets that ran before, so the old revision keeps serving."""
     previous = [ReplicaSetSpec(**s) for s in (deployment.previous_sets or [])]
-    get_runtime().apply(desired_state(service, previous))
+    try:
+        get_runtime().apply(desired_state(service, previous))
+    except ServiceUnavailable as exc:  # the failure is recorded all the same
+        message += f"; what ran before could not be put back: {exc.message}"
+        log.warning("deployment %s: %s", deployment.id, exc.message)
     kept = db.session.execute(
         select(Revision).where(
             Revision.service_id == service.id, Revision.number == service.current_revision
@@ -260,3 +321,31 @@ def resume_stalled_deployments() -> int:
     for deployment in rows:
         enqueue_deployment(deployment)
     return len(rows)
+
+
+@periodic(interval=10, timeout=60)
+def observe_runtime() -> dict[str, int]:
+    """For a runtime without a supervisor of its own (Kubernetes): record every service's
+    health from what the runtime reports (events and alerts as on the local runtime) and
+    sample the nodes' readings for the history plots and thresholds. A no-op on the local
+    runtime, whose agent does both."""
+    from flask import current_app
+
+    from .health import refresh_health
+    from .runtime.local_node import KEY_NODES, metrics_reading, record_sample
+
+    runtime = get_runtime()
+    if runtime.supervised:
+        return {"services": 0, "nodes": 0}
+    seen = refresh_health()
+    readings = runtime.node_metrics()
+    redis = get_redis()
+    for m in readings:
+        redis.sadd(KEY_NODES, m.node)
+        record_sample(
+            redis,
+            m.node,
+            metrics_reading(m),
+            sample_seconds=float(current_app.config["NODE_SAMPLE_SECONDS"]),
+        )
+    return {"services": seen, "nodes": len(readings)}

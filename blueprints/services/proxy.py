@@ -26,6 +26,7 @@ from blueprints.projects.domain import require_deploy_rights
 
 from .models import HTTP_SERVICE_TYPES, Service
 from .runtime import get_runtime
+from .runtime.base import ProxyRoute
 
 PROXY_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -135,16 +136,17 @@ class NoReadyReplica(ServiceUnavailable):
     """A web service with no replica ready to answer (stopped, starting, or failing)."""
 
 
-def target_of(service: Service) -> str:
-    """The base URL (`http://127.0.0.1:<port>`) of a ready replica of an HTTP service
-    (`HTTP_SERVICE_TYPES`: web, backend, frontend, api).
+def target_of(service: Service) -> ProxyRoute:
+    """Where to reach a ready replica of an HTTP service (`HTTP_SERVICE_TYPES`: web, backend,
+    frontend, api): a base URL (`http://127.0.0.1:<port>` on the local runtime, the API
+    server's service proxy on Kubernetes) with the runtime's headers and TLS context.
 
     Raises NotFound for a worker service, NoReadyReplica when no replica is ready."""
     if service.type not in HTTP_SERVICE_TYPES:
         raise NotFound(
             f"Service '{service.name}' is a worker and answers no HTTP", details={"id": service.id}
         )
-    target = get_runtime().proxy_target(service.id)
+    target = get_runtime().proxy_route(service.id)
     if target is None:
         raise NoReadyReplica(
             f"Service '{service.name}' has no ready replica", details={"status": service.status}
@@ -264,15 +266,24 @@ def forward(service: Service, fwd: Forward) -> Response:
     until the connection closes). The database session is closed before the upstream call
     (a slow replica must not hold a connection). Raises NotFound (worker service) and
     ServiceUnavailable (no ready replica, or the replica did not answer)."""
-    target = urlsplit(target_of(service))
+    route = target_of(service)
+    if isinstance(route, str):  # a bare base URL is a route without headers
+        route = ProxyRoute(route)
+    target = urlsplit(route.url)
     path = fwd.path if fwd.path.startswith("/") else "/" + fwd.path
+    path = target.path.rstrip("/") + path
     if fwd.query:
         path += "?" + fwd.query.decode("latin-1")
     body = fwd.body if fwd.method not in ("GET", "HEAD") else None
-    headers = request_headers(fwd)
+    headers = {**request_headers(fwd), **route.headers}
     db.session.close()
     connect, between = UPSTREAM_TIMEOUT
-    conn = http.client.HTTPConnection(target.hostname, target.port, timeout=connect)
+    if target.scheme == "https":
+        conn = http.client.HTTPSConnection(
+            target.hostname, target.port, timeout=connect, context=route.ssl_context
+        )
+    else:
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=connect)
     try:
         conn.connect()
         conn.sock.settimeout(between)

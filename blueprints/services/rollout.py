@@ -54,8 +54,11 @@ def next_step(sets: list[ReplicaSetSpec], target: ReplicaSetSpec, strategy: str)
 # --- desired state: what the rollout hands to the runtime -----------------------------------------
 
 
-def desired_state(service: Service, sets: list[ReplicaSetSpec]) -> DesiredState:
-    """Everything the runtime needs to run `service` as the replica sets `sets` (empty: none)."""
+def desired_state(
+    service: Service, sets: list[ReplicaSetSpec], *, strategy: str = "rolling-update"
+) -> DesiredState:
+    """Everything the runtime needs to run `service` as the replica sets `sets` (empty: none);
+    `strategy` tells a runtime that rolls out itself how to get there."""
     return DesiredState(
         service_id=service.id,
         org_id=service.org_id,
@@ -64,6 +67,7 @@ def desired_state(service: Service, sets: list[ReplicaSetSpec]) -> DesiredState:
         port=service.port,
         sets=sets,
         type=service.type,
+        strategy=strategy,
     )
 
 

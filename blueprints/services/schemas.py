@@ -105,6 +105,12 @@ class ServiceReplicaOut(Schema):
     last_probe_at = Timestamp(allow_none=True)
     last_exit_code = fields.Integer(allow_none=True)
     message = fields.String()
+    reason = fields.String(
+        metadata={
+            "description": "Why the replica's last run ended or why it waits, as the runtime "
+            "names it (Kubernetes: CrashLoopBackOff, OOMKilled, ImagePullBackOff)"
+        }
+    )
 
 
 class ServiceReplicasOut(Schema):

@@ -15,6 +15,7 @@ from blueprints.core.api import (
     auth_required,
     current_principal,
     error_responses,
+    health_reports,
     paginate,
 )
 from blueprints.core.auth import issue_token
@@ -87,7 +88,24 @@ def health():
     ok = all(v == "ok" for v in checks.values())
     if not ok:
         raise ServiceUnavailable("A dependency is down", details={"checks": checks})
-    return {"status": "ok", "checks": checks, "timestamp": utcnow()}
+    return {"status": "ok", "checks": checks, "timestamp": utcnow(), **_reports()}
+
+
+def _reports() -> dict[str, dict]:
+    """What the features report beside the checks (`add_health_report`: the runtime), as
+    often as the checks are made (`HEALTH_CACHE_SECONDS`); a report never fails /health."""
+    cache = current_app.extensions.setdefault(_HEALTH_CACHE, {})
+    now = time.monotonic()
+    if cache.get("reports_at") is not None and now - cache["reports_at"] < HEALTH_CACHE_SECONDS:
+        return cache["reports"]
+    reports = {}
+    for name, report in health_reports(current_app).items():
+        try:
+            reports[name] = report()
+        except Exception as exc:  # noqa: BLE001 (report, never raise)
+            reports[name] = {"status": "down", "reason": f"error: {type(exc).__name__}"}
+    cache.update(reports_at=now, reports=reports)
+    return reports
 
 
 @auth_bp.post("/auth/login")

@@ -114,6 +114,12 @@ class HealthOut(Schema):
     status = fields.String()
     checks = fields.Dict()
     timestamp = Timestamp()
+    runtime = fields.Dict(
+        metadata={
+            "description": "The runtime running services: `{name, status: up|down, reason}`; "
+            "its being down leaves the answer 200 (Sparki itself is alive)"
+        }
+    )
 
 
 class SessionOut(Schema):

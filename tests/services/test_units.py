@@ -191,13 +191,16 @@ def test_agent_reads_whole_lines_and_resumes_from_its_offset(tmp_path):
 def test_the_runtime_is_chosen_by_config(database_url, redis_url):
     from blueprints.core.errors import ServiceUnavailable
     from blueprints.services.runtime import get_runtime
+    from blueprints.services.runtime.kubernetes import KubernetesRuntime
     from blueprints.services.runtime.local import LocalRuntime
     from tests.conftest import make_app
 
     with make_app(database_url, redis_url).app_context():
         assert isinstance(get_runtime(), LocalRuntime)
+    with make_app(database_url, redis_url, SPARKI_RUNTIME="kubernetes").app_context():
+        assert isinstance(get_runtime(), KubernetesRuntime)
     with (
-        make_app(database_url, redis_url, SPARKI_RUNTIME="kubernetes").app_context(),
-        pytest.raises(ServiceUnavailable, match="kubernetes"),
+        make_app(database_url, redis_url, SPARKI_RUNTIME="nomad").app_context(),
+        pytest.raises(ServiceUnavailable, match="nomad"),
     ):
         get_runtime()

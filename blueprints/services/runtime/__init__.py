@@ -18,7 +18,7 @@ from .base import Runtime
 #: Driver name -> factory; the factory is called once per app.
 DRIVERS: dict[str, Callable[[], Runtime]] = {}
 #: Names users may configure that this build answers with a clear 503 (not yet available).
-PLANNED = ("kubernetes",)
+PLANNED: tuple[str, ...] = ()
 
 
 def register_runtime(name: str, factory: Callable[[], Runtime]) -> None:
@@ -32,7 +32,14 @@ def _local() -> Runtime:
     return LocalRuntime()
 
 
+def _kubernetes() -> Runtime:
+    from .kubernetes import build
+
+    return build()
+
+
 register_runtime("local", _local)
+register_runtime("kubernetes", _kubernetes)
 
 
 def get_runtime() -> Runtime:

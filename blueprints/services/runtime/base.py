@@ -1,7 +1,8 @@
 """The runtime interface: the only way the rest of Sparki touches running workloads.
 
-Drivers: `local` (a runtime agent supervising OS processes on this machine) and, later,
-`kubernetes`. Blueprints call `get_runtime()` and the methods below; never a driver.
+Drivers: `local` (a runtime agent supervising OS processes on this machine) and
+`kubernetes` (Deployments and Services through the official client). Blueprints call
+`get_runtime()` and the methods below; never a driver.
 
 The node/cluster half of the interface (used by the infrastructure blueprint) is fixed
 here; the service half is refined by the services feature.
@@ -43,6 +44,10 @@ class NodeInfo:
     last_heartbeat: datetime | None
     addresses: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    role: str = ""  # Kubernetes: from node-role.kubernetes.io/* labels
+    instance_type: str = ""  # Kubernetes: node.kubernetes.io/instance-type
+    kubelet_version: str = ""
+    created_at: datetime | None = None
 
 
 @dataclass
@@ -81,6 +86,10 @@ class DesiredState:
     port: int | None
     sets: list[ReplicaSetSpec] = field(default_factory=list)
     type: str = "web"  # "web" replicas answer HTTP on PORT; "worker" replicas need only run
+    #: How a driver that carries out rollouts itself (`Runtime.drives_rollouts`) moves from
+    #: what runs to `sets`: "rolling-update" (one new replica at a time, none unavailable) or
+    #: "recreate" (all old replicas go first). Drivers stepped by the feature ignore it.
+    strategy: str = "rolling-update"
 
     @property
     def total(self) -> int:
@@ -109,6 +118,37 @@ class ReplicaStatus:
     #: failed. Not the program's doing (an exit, a failed health check: see `message`) but
     #: the driver's; what it means for the service is decided by the services feature.
     failure: str = ""
+    #: Why the replica's last run ended, as the runtime names it (Kubernetes: `OOMKilled`,
+    #: `Error`, `CrashLoopBackOff`, `ImagePullBackOff`); empty when it never ended.
+    reason: str = ""
+
+
+@dataclass
+class RolloutProgress:
+    """How far a rollout a driver carries out itself has come (`Runtime.rollout_progress`).
+
+    The counts are the runtime's own (a Kubernetes Deployment's status); `complete` is the
+    runtime saying every replica runs the new spec and the old ones are gone; `stalled` names
+    why the runtime gave up on it (its progress deadline passed), empty while it goes on.
+    """
+
+    updated: int
+    ready: int
+    available: int
+    desired: int
+    complete: bool = False
+    stalled: str = ""
+
+
+@dataclass
+class ProxyRoute:
+    """Where to send a request for a service: `url` (scheme, host, port and a path prefix the
+    request's path is appended to), extra `headers` (the runtime's own credentials) and a TLS
+    context for `https` (None: the system's defaults)."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    ssl_context: Any = None
 
 
 @dataclass
@@ -131,9 +171,22 @@ class ProbeResult:
 
 
 class Runtime(ABC):
-    """One runtime driver. Implementations must be safe to call from web and worker processes."""
+    """One runtime driver. Implementations must be safe to call from web and worker processes.
+
+    Rollouts: a driver with `drives_rollouts = False` (local) is stepped by the services
+    feature, which applies desired states of one or two replica sets one replica at a time
+    and waits on `replicas()`. A driver with `drives_rollouts = True` (kubernetes) is handed
+    the final state in one `apply()` (one set, with `DesiredState.strategy`) and carries out
+    the rollout itself; the feature follows it with `rollout_progress()` and, when it fails,
+    applies the previous state again.
+    """
 
     name: str = "abstract"
+    drives_rollouts: bool = False
+    #: Whether a process of the runtime's own (the local agent) records services' health and
+    #: node readings; otherwise the scheduler's periodic `observe_runtime` job does, through
+    #: this interface.
+    supervised: bool = False
 
     # --- nodes and cluster (infrastructure) -------------------------------------------------
     @abstractmethod
@@ -148,14 +201,34 @@ class Runtime(ABC):
     def node_metrics(self) -> list[NodeMetrics]:
         """The latest real readings per Ready node (nothing for a node that stopped reporting)."""
 
+    def cluster_figures(self) -> dict[str, Any] | None:
+        """Figures a cluster has beyond its nodes (None: the runtime has none): allocatable vs
+        used CPU and memory (`cpu_used`/`memory_used` None with `usage_unavailable_reason`),
+        `persistent_volumes`, `persistent_volume_claims`, `pv_capacity` (bytes),
+        `network_policies`, `services`, `ingresses` (counts)."""
+        return None
+
     def metrics_history(self, window_seconds: int) -> dict[str, list[NodeMetrics]]:
         """Readings per node over the last `window_seconds`, oldest first (none kept: empty)."""
         return {}
+
+    def cluster_name(self) -> str | None:
+        """The cluster's own name (a kubeconfig context's cluster), None when it has none."""
+        return None
 
     # --- services ---------------------------------------------------------------------------
     @abstractmethod
     def available(self) -> bool:
         """Whether the runtime is reachable now (the local agent heartbeats; a cluster answers)."""
+
+    def availability(self) -> tuple[bool, str]:
+        """(`available()`, why not: a sentence naming the cause, empty when it is)."""
+        up = self.available()
+        return up, "" if up else f"the {self.name} runtime is not reachable"
+
+    def rollout_progress(self, service_id: str, set_key: str) -> RolloutProgress:
+        """How far the rollout to the set `set_key` has come (drivers that drive rollouts)."""
+        raise NotImplementedError(f"the {self.name} runtime is stepped by the services feature")
 
     @abstractmethod
     def apply(self, desired: DesiredState) -> None:
@@ -216,3 +289,9 @@ class Runtime(ABC):
     @abstractmethod
     def proxy_target(self, service_id: str) -> str | None:
         """A base URL (`http://host:port`) of a ready replica to forward requests to."""
+
+    def proxy_route(self, service_id: str) -> ProxyRoute | None:
+        """Where the proxy sends a request for the service (None: no ready replica); by
+        default straight to `proxy_target()`."""
+        target = self.proxy_target(service_id)
+        return ProxyRoute(target) if target else None

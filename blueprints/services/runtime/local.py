@@ -77,6 +77,7 @@ def replica_status(rec: ReplicaRecord, node_name: str) -> ReplicaStatus:
 
 class LocalRuntime(LocalNodeMixin, Runtime):
     name = "local"
+    supervised = True  # the agent records health and node readings
 
     def __init__(self, redis: Redis | None = None) -> None:
         self._redis_override = redis
@@ -88,6 +89,10 @@ class LocalRuntime(LocalNodeMixin, Runtime):
     def available(self) -> bool:
         beat = self._r().get(KEY_HEARTBEAT)
         return beat is not None and time.time() - float(beat) <= AGENT_STALE_SECONDS
+
+    def availability(self) -> tuple[bool, str]:
+        up = self.available()
+        return up, "" if up else "the runtime agent is not running (sparki agent)"
 
     # --- desired state -------------------------------------------------------------------------
     def apply(self, desired: DesiredState) -> None:

@@ -409,24 +409,42 @@ class LocalNodeMixin:
         ]
 
     def metrics_history(self, window_seconds: int) -> dict[str, list[NodeMetrics]]:
-        """Readings per node over the last `window_seconds`, oldest first.
+        """Readings per node over the last `window_seconds`, oldest first (see `history`)."""
+        return history(self._redis(), window_seconds)
 
-        Up to an hour: every sample; longer windows: one-minute averages (kept 24 h).
-        """
-        redis = self._redis()
-        since = time.time() - window_seconds
-        part = "raw" if window_seconds <= RAW_SECONDS else "minute"
-        out: dict[str, list[NodeMetrics]] = {}
-        for name in sorted(
-            n.decode() if isinstance(n, bytes) else n for n in redis.smembers(KEY_NODES)
-        ):
-            rows = [json.loads(r) for r in redis.zrangebyscore(node_key(name, part), since, "+inf")]
-            if part == "minute":
-                # The minute still in progress has no average yet: its raw readings follow.
-                fresh_from = rows[-1]["ts"] + 60 if rows else since
-                rows += [
-                    json.loads(r)
-                    for r in redis.zrangebyscore(node_key(name, "raw"), fresh_from, "+inf")
-                ]
-            out[name] = [reading_to_metrics(name, r) for r in rows]
-        return out
+
+def history(redis: Redis, window_seconds: int) -> dict[str, list[NodeMetrics]]:
+    """Readings per node over the last `window_seconds`, oldest first, as `record_sample`
+    stored them (by the agent, or by the scheduler for a runtime without one).
+
+    Up to an hour: every sample; longer windows: one-minute averages (kept 24 h).
+    """
+    since = time.time() - window_seconds
+    part = "raw" if window_seconds <= RAW_SECONDS else "minute"
+    out: dict[str, list[NodeMetrics]] = {}
+    for name in sorted(
+        n.decode() if isinstance(n, bytes) else n for n in redis.smembers(KEY_NODES)
+    ):
+        rows = [json.loads(r) for r in redis.zrangebyscore(node_key(name, part), since, "+inf")]
+        if part == "minute":
+            # The minute still in progress has no average yet: its raw readings follow.
+            fresh_from = rows[-1]["ts"] + 60 if rows else since
+            rows += [
+                json.loads(r)
+                for r in redis.zrangebyscore(node_key(name, "raw"), fresh_from, "+inf")
+            ]
+        out[name] = [reading_to_metrics(name, r) for r in rows]
+    return out
+
+
+def metrics_reading(m: NodeMetrics) -> dict[str, Any]:
+    """`record_sample`'s reading of one NodeMetrics (a runtime's own figures)."""
+    return {
+        "ts": m.timestamp.timestamp(),
+        "cpu": [m.cpu.used, m.cpu.allocatable],
+        "memory": [m.memory.used, m.memory.allocatable],
+        "disk": [m.disk.used, m.disk.allocatable],
+        "rx": m.network_ingress_bps,
+        "tx": m.network_egress_bps,
+        "connections": m.connections,
+    }

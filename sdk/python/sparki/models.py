@@ -205,12 +205,14 @@ class Compute(SparkiObject):
     cpu_used: Optional[float] = None
     memory_allocatable: Optional[int] = None
     memory_used: Optional[int] = None
+    usage_unavailable_reason: Optional[str] = None
 
     _SPEC = {
         "cpu_allocatable": ("cpuAllocatable", None),
         "cpu_used": ("cpuUsed", None),
         "memory_allocatable": ("memoryAllocatable", None),
         "memory_used": ("memoryUsed", None),
+        "usage_unavailable_reason": ("usageUnavailableReason", None),
     }
 
 
@@ -460,11 +462,13 @@ class Health(SparkiObject):
     status: Optional[str] = None
     checks: Optional[Dict[str, Any]] = None
     timestamp: Optional[datetime] = None
+    runtime: Optional[Dict[str, Any]] = None
 
     _SPEC = {
         "status": ("status", None),
         "checks": ("checks", None),
         "timestamp": ("timestamp", "datetime"),
+        "runtime": ("runtime", None),
     }
 
 
@@ -598,11 +602,17 @@ class Networking(SparkiObject):
     service_count: Optional[int] = None
     endpoints: Optional[int] = None
     connection_count: Optional[int] = None
+    network_policies: Optional[int] = None
+    cluster_services: Optional[int] = None
+    ingresses: Optional[int] = None
 
     _SPEC = {
         "service_count": ("serviceCount", None),
         "endpoints": ("endpoints", None),
         "connection_count": ("connectionCount", None),
+        "network_policies": ("networkPolicies", None),
+        "cluster_services": ("clusterServices", None),
+        "ingresses": ("ingresses", None),
     }
 
 
@@ -624,6 +634,10 @@ class Node(SparkiObject):
     addresses: Optional[List[str]] = None
     labels: Optional[Dict[str, Any]] = None
     last_heartbeat: Optional[datetime] = None
+    role: Optional[str] = None
+    instance_type: Optional[str] = None
+    kubelet_version: Optional[str] = None
+    created_at: Optional[datetime] = None
 
     _SPEC = {
         "name": ("name", None),
@@ -640,6 +654,10 @@ class Node(SparkiObject):
         "addresses": ("addresses", None),
         "labels": ("labels", None),
         "last_heartbeat": ("lastHeartbeat", "datetime"),
+        "role": ("role", None),
+        "instance_type": ("instanceType", None),
+        "kubelet_version": ("kubeletVersion", None),
+        "created_at": ("createdAt", "datetime"),
     }
 
 
@@ -1202,6 +1220,7 @@ class ServiceReplica(SparkiObject):
     last_probe_at: Optional[datetime] = None
     last_exit_code: Optional[int] = None
     message: Optional[str] = None
+    reason: Optional[str] = None
 
     _SPEC = {
         "pod": ("pod", None),
@@ -1216,6 +1235,7 @@ class ServiceReplica(SparkiObject):
         "last_probe_at": ("lastProbeAt", "datetime"),
         "last_exit_code": ("lastExitCode", None),
         "message": ("message", None),
+        "reason": ("reason", None),
     }
 
 
