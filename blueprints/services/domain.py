@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from blueprints.core.errors import Conflict, InvalidRequest, NotFound, ServiceUnavailable
 from blueprints.core.events import emit
@@ -30,6 +31,7 @@ from blueprints.projects.domain import (
     require_deploy_rights,
     require_manage_rights,
 )
+from blueprints.projects.models import Project
 from blueprints.users.models import DEFAULT_LIMITS
 
 from .health import Observation, assess
@@ -246,7 +248,11 @@ def list_services(
 
     Raises InvalidRequest for an unknown status.
     """
-    stmt = scoped(Service, org)
+    # A list names each service's project; its owner and members (users with their
+    # organization's JSON columns) are loaded only if something asks for them.
+    stmt = scoped(Service, org).options(
+        joinedload(Service.project).options(lazyload(Project.owner), lazyload(Project.members))
+    )
     if project_id:
         stmt = stmt.where(Service.project_id == project_id)
     if status:
