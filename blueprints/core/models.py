@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -58,13 +59,20 @@ def _fernet():
 
     The key is derived from SECRET_KEY, so rotating SECRET_KEY makes stored secrets unreadable.
     """
+    from flask import current_app
+
+    return _fernet_for(current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret_key: str):
+    """One Fernet per SECRET_KEY (its derivation and set-up once, not per row)."""
     import base64
     import hashlib
 
     from cryptography.fernet import Fernet
-    from flask import current_app
 
-    digest = hashlib.sha256(b"sparki-at-rest:" + current_app.config["SECRET_KEY"].encode()).digest()
+    digest = hashlib.sha256(b"sparki-at-rest:" + secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
 
 

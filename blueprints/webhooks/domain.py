@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from blueprints.core import guard
 from blueprints.core.auth import has_role, require_role
@@ -237,7 +238,13 @@ def list_deliveries(
     """The endpoint's attempts (optionally of one status), as a statement to paginate.
     Raises NotFound for an unknown endpoint."""
     webhook = get_in_org(Webhook, org, webhook_id)
-    stmt = scoped(Delivery, org).where(Delivery.webhook_id == webhook.id)
+    # The endpoint is loaded above (its secret decrypted once) and the list shows the event's
+    # type from the delivery's own column: neither is joined (and decoded) again per row.
+    stmt = (
+        scoped(Delivery, org)
+        .where(Delivery.webhook_id == webhook.id)
+        .options(lazyload(Delivery.webhook), lazyload(Delivery.event))
+    )
     if status:
         stmt = stmt.where(Delivery.status == status)
     return stmt
