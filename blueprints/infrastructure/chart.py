@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 WIDTH, HEIGHT = 1000, 220
+NOT_MEASURED = "not measured by this runtime"
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 10, 24
 
 
@@ -20,6 +21,8 @@ class Series:
     css: str
     segments: list[str] = field(default_factory=list)  # polyline `points` attributes
     latest: str = "–"
+    #: Not measured by the runtime at any point of the window (no line, a note instead).
+    unmeasured: bool = False
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Chart:
     top: int = TOP
     bottom_edge: int = HEIGHT - BOTTOM
     empty: bool = False
+    #: Every series unmeasured: the note the plot shows instead of lines (never a flat 0).
+    unmeasured: str = ""
 
 
 def human_bytes(value: float | None, suffix: str = "") -> str:
@@ -72,11 +77,22 @@ def _y(value: float, y_max: float) -> float:
 
 
 def _segments(
-    times: list[float], values: list[float], start: float, end: float, y_max: float, max_gap: float
+    times: list[float],
+    values: list[float | None],
+    start: float,
+    end: float,
+    y_max: float,
+    max_gap: float,
 ) -> list[str]:
+    """Polylines through the readings; a gap or a point without a reading (None) breaks it."""
     segments, current, last = [], [], None
     for ts, value in zip(times, values, strict=True):
         if ts < start:
+            continue
+        if value is None:
+            if current:
+                segments.append(" ".join(current if len(current) > 1 else current * 2))
+            current, last = [], None
             continue
         if last is not None and ts - last > max_gap and current:
             segments.append(" ".join(current))
@@ -113,13 +129,16 @@ def build(history: dict, thresholds) -> list[Chart]:
         ("memory", "Memory", "s-mem"),
         ("disk", "Disk", "s-disk"),
     ):
-        values = [p[name]["utilization_percent"] for p in points]
+        values = [p[name]["utilization_percent"] if p[name] else None for p in points]
+        unmeasured = bool(values) and all(v is None for v in values)
+        latest = "–" if not values or values[-1] is None else f"{values[-1]:.1f}%"
         usage.append(
             Series(
                 label,
                 css,
                 _segments(times, values, start, end, 100.0, max_gap),
-                f"{values[-1]:.1f}%" if values else "–",
+                NOT_MEASURED if unmeasured else latest,
+                unmeasured,
             )
         )
     guides = [
@@ -141,25 +160,29 @@ def build(history: dict, thresholds) -> list[Chart]:
 
     rx = [p["network"]["ingress_bytes_per_second"] for p in points]
     tx = [p["network"]["egress_bytes_per_second"] for p in points]
-    top = nice_ceiling(max(rx + tx, default=0.0) * 1.1)
+    top = nice_ceiling(max((v for v in rx + tx if v is not None), default=0.0) * 1.1)
+    series = []
+    for label, css, values in (("Ingress", "s-rx", rx), ("Egress", "s-tx", tx)):
+        unmeasured = bool(values) and all(v is None for v in values)
+        series.append(
+            Series(
+                label,
+                css,
+                _segments(times, values, start, end, top, max_gap),
+                NOT_MEASURED if unmeasured else human_bytes(values[-1], "/s") if values else "–",
+                unmeasured,
+            )
+        )
     network = Chart(
         "Network",
-        [
-            Series(
-                "Ingress",
-                "s-rx",
-                _segments(times, rx, start, end, top, max_gap),
-                human_bytes(rx[-1], "/s") if rx else "–",
-            ),
-            Series(
-                "Egress",
-                "s-tx",
-                _segments(times, tx, start, end, top, max_gap),
-                human_bytes(tx[-1], "/s") if tx else "–",
-            ),
-        ],
+        series,
         [(_y(top * f, top), human_bytes(top * f, "/s")) for f in (0, 0.5, 1)],
         x_ticks,
         empty=not points,
+        unmeasured=(
+            (history.get("unmeasured_reason") or NOT_MEASURED)
+            if all(s.unmeasured for s in series)
+            else ""
+        ),
     )
     return [percent, network]

@@ -67,57 +67,86 @@ def _figure(used: float, allocatable: float) -> dict[str, float]:
 
 
 def _usage(m: NodeMetrics) -> dict[str, Any]:
+    """A node's figures; `disk` None when the runtime does not measure it."""
     return {
         "cpu": _figure(round(m.cpu.used, 3), m.cpu.allocatable),
         "memory": _figure(int(m.memory.used), int(m.memory.allocatable)),
-        "disk": _figure(int(m.disk.used), int(m.disk.allocatable)),
+        "disk": _figure(int(m.disk.used), int(m.disk.allocatable)) if m.disk else None,
     }
 
 
-def _network(ingress: float, egress: float, connections: int) -> dict[str, Any]:
+def _network(ingress: float | None, egress: float | None, connections: float | None) -> dict:
+    """Network figures; each None when the runtime does not measure it (never a 0)."""
     return {
-        "ingress_bytes_per_second": round(ingress, 1),
-        "egress_bytes_per_second": round(egress, 1),
-        "connection_count": int(connections),
+        "ingress_bytes_per_second": round(ingress, 1) if ingress is not None else None,
+        "egress_bytes_per_second": round(egress, 1) if egress is not None else None,
+        "connection_count": round(connections) if connections is not None else None,
     }
+
+
+def _node_network(m: NodeMetrics) -> dict[str, Any]:
+    return _network(m.network_ingress_bps, m.network_egress_bps, m.connections)
+
+
+def _sum(values: list[float | None]) -> float | None:
+    """The sum of the nodes' figures, None when any node has no reading of it: a sum over
+    only some nodes would pass for the cluster's figure."""
+    if any(v is None for v in values):
+        return None
+    return sum(values)  # type: ignore[arg-type]
+
+
+def _unmeasured(figures: dict[str, Any], network: dict[str, Any], why: str) -> str | None:
+    """Why figures of a payload are null (the runtime's reason), None when none is."""
+    if figures.get("disk") is None or any(v is None for v in network.values()):
+        return why or "not measured by this runtime"
+    return None
 
 
 def current_metrics(org: Org, actor: Actor) -> dict[str, Any]:
     """The latest readings: per Ready node and summed over the cluster.
 
-    `{"timestamp", "cluster": {cpu, memory, disk: figure}, "network", "nodes": [...]}`,
-    a figure being `{"used", "allocatable", "utilization_percent"}` (cores or bytes).
-    Raises nothing of its own.
+    `{"timestamp", "cluster": {cpu, memory, disk: figure}, "network", "unmeasured_reason",
+    "nodes": [...]}`, a figure being `{"used", "allocatable", "utilization_percent"}` (cores
+    or bytes); disk and the network figures are None when the runtime does not measure them
+    (Kubernetes), `unmeasured_reason` saying why. Raises nothing of its own.
     """
-    metrics = _runtime().node_metrics()
-    return _metrics_payload(metrics)
+    runtime = _runtime()
+    return _metrics_payload(runtime.node_metrics(), runtime.unmeasured_reason)
 
 
-def _metrics_payload(metrics: list[NodeMetrics]) -> dict[str, Any]:
+def _metrics_payload(metrics: list[NodeMetrics], why: str = "") -> dict[str, Any]:
+    """Node readings and their sums; a figure a node has no reading of (None) is null in the
+    node's entry and in the cluster's sum, with `unmeasured_reason` (`why`, the runtime's)."""
     total = defaultdict(float)
     for m in metrics:
-        for name in ("cpu", "memory", "disk"):
+        for name in ("cpu", "memory"):
             fig = getattr(m, name)
             total[f"{name}_used"] += fig.used
             total[f"{name}_alloc"] += fig.allocatable
-        total["rx"] += m.network_ingress_bps
-        total["tx"] += m.network_egress_bps
-        total["conn"] += m.connections
+    disk_used = _sum([m.disk.used if m.disk else None for m in metrics])
+    disk_alloc = _sum([m.disk.allocatable if m.disk else None for m in metrics])
+    cluster = {
+        "cpu": _figure(round(total["cpu_used"], 3), total["cpu_alloc"]),
+        "memory": _figure(int(total["memory_used"]), int(total["memory_alloc"])),
+        "disk": (
+            _figure(int(disk_used), int(disk_alloc))
+            if disk_used is not None and disk_alloc is not None
+            else None
+        ),
+    }
+    network = _network(
+        _sum([m.network_ingress_bps for m in metrics]),
+        _sum([m.network_egress_bps for m in metrics]),
+        _sum([m.connections for m in metrics]),
+    )
     return {
         "timestamp": max((m.timestamp for m in metrics), default=None),
-        "cluster": {
-            "cpu": _figure(round(total["cpu_used"], 3), total["cpu_alloc"]),
-            "memory": _figure(int(total["memory_used"]), int(total["memory_alloc"])),
-            "disk": _figure(int(total["disk_used"]), int(total["disk_alloc"])),
-        },
-        "network": _network(total["rx"], total["tx"], int(total["conn"])),
+        "cluster": cluster,
+        "network": network,
+        "unmeasured_reason": _unmeasured(cluster, network, why),
         "nodes": [
-            {
-                "name": m.node,
-                "timestamp": m.timestamp,
-                **_usage(m),
-                "network": _network(m.network_ingress_bps, m.network_egress_bps, m.connections),
-            }
+            {"name": m.node, "timestamp": m.timestamp, **_usage(m), "network": _node_network(m)}
             for m in metrics
         ],
     }
@@ -195,7 +224,9 @@ def cluster_status(org: Org, actor: Actor) -> dict[str, Any]:
         status = "degraded"  # a node down, or one of this organization's alerts firing
     else:
         status = "healthy"
-    payload = _metrics_payload(metrics)["cluster"]
+    whole = _metrics_payload(metrics)
+    payload = whole["cluster"]
+    disk = payload["disk"]  # None: the runtime does not measure disk
     services, endpoints = _service_figures(org, runtime)
     beats = [n.last_heartbeat for n in nodes if n.last_heartbeat is not None]
     out = {
@@ -212,16 +243,16 @@ def cluster_status(org: Org, actor: Actor) -> dict[str, Any]:
             "memory_used": payload["memory"]["used"],
         },
         "storage": {
-            "total_capacity": payload["disk"]["allocatable"],
-            "used": payload["disk"]["used"],
-            "utilization_percent": payload["disk"]["utilization_percent"],
+            "total_capacity": disk["allocatable"] if disk else None,
+            "used": disk["used"] if disk else None,
+            "utilization_percent": disk["utilization_percent"] if disk else None,
             "persistent_volumes": None,
             "persistent_volume_claims": None,
         },
         "networking": {
             "service_count": services,
             "endpoints": endpoints,
-            "connection_count": sum(m.connections for m in metrics),
+            "connection_count": whole["network"]["connection_count"],
         },
         "security": _security_facts(),
         "last_health_check": max(beats, default=None),
@@ -298,51 +329,72 @@ def parse_window(text: str | None) -> int:
 def metrics_history(org: Org, actor: Actor, window: str) -> dict[str, Any]:
     """Cluster figures over the window: every sample up to an hour, one-minute points beyond.
 
-    `{"window", "window_seconds", "resolution_seconds", "start", "end", "points"}`, each
-    point a timestamp with cpu/memory/disk figures and network. Raises InvalidRequest
-    (see `parse_window`).
+    `{"window", "window_seconds", "resolution_seconds", "start", "end", "points",
+    "unmeasured_reason"}`, each point a timestamp with cpu/memory/disk figures and network
+    (disk and network None where the runtime does not measure them, `unmeasured_reason`
+    saying why). Raises InvalidRequest (see `parse_window`).
     """
     seconds = parse_window(window)
-    per_node = _runtime().metrics_history(seconds)
+    runtime = _runtime()
+    per_node = runtime.metrics_history(seconds)
     step = float(current_app.config["NODE_SAMPLE_SECONDS"]) if seconds <= 3600 else 60.0
     now = time.time()
+    points = _aggregate(per_node, step)
+    why = runtime.unmeasured_reason
     return {
         "window": window.strip(),
         "window_seconds": seconds,
         "resolution_seconds": step,
         "start": datetime.fromtimestamp(now - seconds, UTC),
         "end": datetime.fromtimestamp(now, UTC),
-        "points": _aggregate(per_node, step),
+        "points": points,
+        "unmeasured_reason": next(
+            (r for p in points if (r := _unmeasured(p, p["network"], why))), None
+        ),
     }
 
 
 def _aggregate(per_node: dict[str, list[NodeMetrics]], step: float) -> list[dict[str, Any]]:
-    """Sum the nodes' readings per time bucket (each node averaged within a bucket first)."""
-    buckets: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    """Sum the nodes' readings per time bucket (each node averaged within a bucket first).
+
+    A figure some reading of the bucket lacks (None: not measured by the runtime) is None in
+    the point, never a 0."""
+    buckets: dict[int, dict[str, float | None]] = defaultdict(lambda: defaultdict(float))
+
+    def add(agg: dict[str, float | None], key: str, values: list[float | None]) -> None:
+        if agg[key] is None or any(v is None for v in values):
+            agg[key] = None
+        else:
+            agg[key] += sum(values) / len(values)  # type: ignore[operator,arg-type]
+
     for readings in per_node.values():
         grouped: dict[int, list] = defaultdict(list)
         for m in readings:
             grouped[int(m.timestamp.timestamp() // step)].append(m)
         for key, group in grouped.items():
-            n = len(group)
             agg = buckets[key]
             for name in ("cpu", "memory", "disk"):
-                agg[f"{name}_used"] += sum(getattr(m, name).used for m in group) / n
-                agg[f"{name}_alloc"] += getattr(group[-1], name).allocatable
-            agg["rx"] += sum(m.network_ingress_bps for m in group) / n
-            agg["tx"] += sum(m.network_egress_bps for m in group) / n
-            agg["conn"] += sum(m.connections for m in group) / n
+                figs = [getattr(m, name) for m in group]
+                add(agg, f"{name}_used", [f.used if f else None for f in figs])
+                last = figs[-1]
+                add(agg, f"{name}_alloc", [last.allocatable if last else None])
+            add(agg, "rx", [m.network_ingress_bps for m in group])
+            add(agg, "tx", [m.network_egress_bps for m in group])
+            add(agg, "conn", [m.connections for m in group])
             agg["ts"] = max(agg["ts"], group[-1].timestamp.timestamp())
     points = []
     for key in sorted(buckets):
         a = buckets[key]
+        disk = None
+        if a["disk_used"] is not None and a["disk_alloc"] is not None:
+            disk = _figure(int(a["disk_used"]), int(a["disk_alloc"]))
         points.append(
             {
                 "timestamp": datetime.fromtimestamp(a["ts"], UTC),
                 "cpu": _figure(round(a["cpu_used"], 3), a["cpu_alloc"]),
                 "memory": _figure(int(a["memory_used"]), int(a["memory_alloc"])),
-                "disk": _figure(int(a["disk_used"]), int(a["disk_alloc"])),
-                "network": _network(a["rx"], a["tx"], round(a["conn"])),
+                "disk": disk,
+                "network": _network(a["rx"], a["tx"], a["conn"]),
             }
         )
     return points
@@ -460,13 +512,24 @@ def evaluate_alerts() -> dict[str, int]:
     An alert fires once when a node's figure reaches a threshold and resolves once it falls
     `hysteresis_percent` points below it; each change emits `alert.triggered` or
     `alert.resolved` in the same transaction. Run by a periodic job, never by a request
-    (it acts for the system, so it takes no actor). Returns `{"triggered", "resolved"}`
-    counts; a race with another run is logged and skipped, not raised.
+    (it acts for the system, so it takes no actor). A figure the runtime does not measure
+    (disk on Kubernetes) is neither over nor under any threshold: its alerts are left as
+    they are, and `unmeasured` counts the node figures skipped so. Returns `{"triggered",
+    "resolved", "unmeasured"}` counts; a race with another run is logged and skipped, not
+    raised.
     """
     from blueprints.users.models import Organization
 
-    metrics = _runtime().node_metrics()
-    counts = {"triggered": 0, "resolved": 0}
+    runtime = _runtime()
+    metrics = runtime.node_metrics()
+    unmeasured = [(m.node, r) for m in metrics for r in RESOURCES if getattr(m, r) is None]
+    if unmeasured:
+        log.debug(
+            "alerts: no reading of %s (%s); neither over nor under a threshold",
+            ", ".join(f"{node} {r}" for node, r in unmeasured),
+            runtime.unmeasured_reason or "not measured by this runtime",
+        )
+    counts = {"triggered": 0, "resolved": 0, "unmeasured": len(unmeasured)}
     orgs = list(db.session.execute(select(Organization.id)).scalars())
     for org_id in orgs:
         org = db.session.get(Organization, org_id)
@@ -492,7 +555,10 @@ def _evaluate_org(org: Org, metrics: list[NodeMetrics]) -> tuple[int, int]:
     now = utcnow()
     for m in metrics:
         for resource in RESOURCES:
-            value = getattr(m, resource).utilization_percent
+            figure = getattr(m, resource)
+            if figure is None:
+                continue  # not measured: neither over nor under (see `evaluate_alerts`)
+            value = figure.utilization_percent
             limit = limits.limit(resource)
             alert = open_alerts.get((m.node, resource))
             if alert is None and value >= limit:
@@ -555,8 +621,10 @@ def _alert_event(alert: NodeAlert) -> dict[str, Any]:
 def node_cards(org: Org, actor: Actor) -> list[dict[str, Any]]:
     """Each node with its latest usage and which of the organization's thresholds it is over.
 
-    A `list_nodes` entry plus `usage` (figures, or None without a reading), `network` and
-    `over` (sorted resource names). Raises nothing of its own.
+    A `list_nodes` entry plus `usage` (figures, or None without a reading; `usage["disk"]`
+    None when the runtime does not measure disk), `network` (each figure None when not
+    measured), `over` (sorted resource names; an unmeasured one is never over) and
+    `unmeasured_reason` (why figures are None, empty when none is). Raises nothing of its own.
     """
     runtime = _runtime()
     latest = {m.node: m for m in runtime.node_metrics()}
@@ -570,17 +638,18 @@ def node_cards(org: Org, actor: Actor) -> list[dict[str, Any]]:
         usage = _usage(m) if m is not None else None
         over = set(firing[node["name"]])
         if usage:
-            over |= {r for r in RESOURCES if usage[r]["utilization_percent"] >= limits.limit(r)}
+            over |= {
+                r
+                for r in RESOURCES
+                if usage[r] is not None and usage[r]["utilization_percent"] >= limits.limit(r)
+            }
         cards.append(
             {
                 **node,
                 "usage": usage,
-                "network": (
-                    _network(m.network_ingress_bps, m.network_egress_bps, m.connections)
-                    if m is not None
-                    else None
-                ),
+                "network": _node_network(m) if m is not None else None,
                 "over": sorted(over),
+                "unmeasured_reason": runtime.unmeasured_reason or "not measured by this runtime",
             }
         )
     return cards
@@ -589,8 +658,8 @@ def node_cards(org: Org, actor: Actor) -> list[dict[str, Any]]:
 def home_summary(org: Org, actor: Actor) -> dict[str, Any]:
     """The compact cluster summary and recent alerts for the dashboard home card.
 
-    `{"cluster", "cpu_percent", "memory_percent", "disk_percent", "firing": int,
-    "alerts": [NodeAlert]}`. Raises nothing of its own.
+    `{"cluster", "cpu_percent", "memory_percent", "disk_percent" (None: not measured by the
+    runtime), "firing": int, "alerts": [NodeAlert]}`. Raises nothing of its own.
     """
     cluster = cluster_status(org, actor)
     metrics = current_metrics(org, actor)["cluster"]
@@ -598,7 +667,7 @@ def home_summary(org: Org, actor: Actor) -> dict[str, Any]:
         "cluster": cluster,
         "cpu_percent": metrics["cpu"]["utilization_percent"],
         "memory_percent": metrics["memory"]["utilization_percent"],
-        "disk_percent": metrics["disk"]["utilization_percent"],
+        "disk_percent": metrics["disk"]["utilization_percent"] if metrics["disk"] else None,
         "firing": db.session.execute(
             select(func.count()).select_from(
                 scoped(NodeAlert, org).where(NodeAlert.status == "firing").subquery()

@@ -29,8 +29,17 @@ class ComputeOut(Schema):
 
 
 class StorageOut(Schema):
-    total_capacity = fields.Integer(metadata={"description": "bytes of the nodes' data volumes"})
-    used = fields.Integer(allow_none=True, metadata={"description": "bytes"})
+    total_capacity = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "bytes of the nodes' data volumes (Kubernetes: of the persistent "
+            "volumes); null when the runtime does not measure disk"
+        },
+    )
+    used = fields.Integer(
+        allow_none=True,
+        metadata={"description": "bytes; null when the runtime does not measure it"},
+    )
     utilization_percent = fields.Float(allow_none=True)
     persistent_volumes = fields.Integer(
         allow_none=True, metadata={"description": "null: the runtime has no volume objects"}
@@ -119,16 +128,34 @@ class FigureOut(Schema):
     utilization_percent = fields.Float(metadata={"description": "used / allocatable, percent"})
 
 
+_UNMEASURED = (
+    "null when the runtime does not measure it (Kubernetes: metrics.k8s.io has CPU and "
+    "memory only); unmeasuredReason says why"
+)
+
+
 class UsageOut(Schema):
     cpu = fields.Nested(FigureOut)
     memory = fields.Nested(FigureOut)
-    disk = fields.Nested(FigureOut)
+    disk = fields.Nested(FigureOut, allow_none=True, metadata={"description": _UNMEASURED})
 
 
 class NetworkOut(Schema):
-    ingress_bytes_per_second = fields.Float(metadata={"description": "bytes per second"})
-    egress_bytes_per_second = fields.Float(metadata={"description": "bytes per second"})
-    connection_count = fields.Integer(metadata={"description": "established TCP connections"})
+    ingress_bytes_per_second = fields.Float(
+        allow_none=True, metadata={"description": f"bytes per second; {_UNMEASURED}"}
+    )
+    egress_bytes_per_second = fields.Float(
+        allow_none=True, metadata={"description": f"bytes per second; {_UNMEASURED}"}
+    )
+    connection_count = fields.Integer(
+        allow_none=True, metadata={"description": f"established TCP connections; {_UNMEASURED}"}
+    )
+
+
+_UNMEASURED_REASON = (
+    "why figures are null (the runtime does not measure them, e.g. disk and network on "
+    "Kubernetes); null when every figure was measured"
+)
 
 
 class NodeUsageOut(UsageOut):
@@ -141,6 +168,7 @@ class MetricsOut(Schema):
     timestamp = Timestamp(allow_none=True)
     cluster = fields.Nested(UsageOut)
     network = fields.Nested(NetworkOut)
+    unmeasured_reason = fields.String(allow_none=True, metadata={"description": _UNMEASURED_REASON})
     nodes = fields.List(fields.Nested(NodeUsageOut))
 
 
@@ -169,6 +197,7 @@ class HistoryOut(Schema):
     start = Timestamp(data_key="from")
     end = Timestamp(data_key="to")
     points = fields.List(fields.Nested(HistoryPointOut))
+    unmeasured_reason = fields.String(allow_none=True, metadata={"description": _UNMEASURED_REASON})
 
 
 class ThresholdsOut(Schema):

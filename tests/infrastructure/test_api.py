@@ -66,3 +66,25 @@ def test_endpoints_need_authentication(client):
         resp = client.get(f"/api/v1/infrastructure/{path}")
         assert resp.status_code == 401, path
         assert resp.json["error"] == "authentication_failed"
+
+
+def test_the_local_runtime_measures_every_figure(node_ready, app):
+    """Unlike Kubernetes (metrics.k8s.io: CPU and memory only), the local runtime reads disk
+    and network too: none of them is null, and nothing is said to be unmeasured."""
+    from blueprints.infrastructure.domain import evaluate_alerts
+
+    body = node_ready.get("/api/v1/infrastructure/metrics").json
+    assert body["unmeasuredReason"] is None
+    [node] = body["nodes"]
+    for figures in (body["cluster"], node):
+        assert figures["disk"]["allocatable"] > 0 and figures["disk"]["used"] > 0
+    for network in (body["network"], node["network"]):
+        assert all(isinstance(v, int | float) for v in network.values()), network
+    history = node_ready.get("/api/v1/infrastructure/metrics/history?window=5m").json
+    assert history["unmeasuredReason"] is None
+    assert history["points"][-1]["disk"]["allocatable"] > 0
+    assert None not in history["points"][-1]["network"].values()
+    cluster = node_ready.get("/api/v1/infrastructure/cluster").json
+    assert cluster["storage"]["used"] > 0 and cluster["networking"]["connectionCount"] >= 0
+    with app.app_context():
+        assert evaluate_alerts()["unmeasured"] == 0

@@ -74,3 +74,14 @@ def test_bad_windows_are_400(api_as, factory, window):
         return
     assert resp.status_code == 400
     assert resp.json["details"]["field"] == "window"
+
+
+def test_minute_averages_keep_every_local_figure(app, api_as, factory):
+    _seed_history(app, hours=3, every=120)
+    client = api_as(factory.user(roles=["viewer"]))
+    body = client.get("/api/v1/infrastructure/metrics/history?window=3h").json
+    assert body["resolutionSeconds"] == 60 and body["points"]
+    assert body["unmeasuredReason"] is None
+    for point in body["points"]:
+        assert point["disk"]["allocatable"] > 0
+        assert None not in point["network"].values()

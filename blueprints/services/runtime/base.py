@@ -56,10 +56,12 @@ class NodeMetrics:
     timestamp: datetime
     cpu: ResourceFigure  # cores
     memory: ResourceFigure  # bytes
-    disk: ResourceFigure  # bytes
-    network_ingress_bps: float
-    network_egress_bps: float
-    connections: int
+    # The figures below are None when the runtime cannot read them (Kubernetes:
+    # metrics.k8s.io has CPU and memory only); `Runtime.unmeasured_reason` says why.
+    disk: ResourceFigure | None  # bytes
+    network_ingress_bps: float | None
+    network_egress_bps: float | None
+    connections: int | None
 
 
 @dataclass
@@ -187,6 +189,9 @@ class Runtime(ABC):
     #: node readings; otherwise the scheduler's periodic `observe_runtime` job does, through
     #: this interface.
     supervised: bool = False
+    #: Why some `NodeMetrics` figures (disk, network, connections) are None on this runtime;
+    #: empty when the runtime reads every figure.
+    unmeasured_reason: str = ""
 
     # --- nodes and cluster (infrastructure) -------------------------------------------------
     @abstractmethod

@@ -221,17 +221,25 @@ def downsample_minute(redis: Redis, node_name: str, minute: int) -> None:
         return
     n = len(readings)
 
-    def avg_pair(name: str) -> list[float]:
+    def avg_pair(name: str) -> list[float] | None:
+        # A figure the runtime did not measure (None) in any reading has no average.
+        if any(r.get(name) is None for r in readings):
+            return None
         return [sum(r[name][0] for r in readings) / n, readings[-1][name][1]]
+
+    def avg(name: str, digits: int | None) -> float | None:
+        if any(r.get(name) is None for r in readings):
+            return None
+        return round(sum(r[name] for r in readings) / n, digits)
 
     point = {
         "ts": minute,
         "cpu": avg_pair("cpu"),
         "memory": avg_pair("memory"),
         "disk": avg_pair("disk"),
-        "rx": round(sum(r["rx"] for r in readings) / n, 1),
-        "tx": round(sum(r["tx"] for r in readings) / n, 1),
-        "connections": round(sum(r["connections"] for r in readings) / n),
+        "rx": avg("rx", 1),
+        "tx": avg("tx", 1),
+        "connections": avg("connections", None),
         "samples": n,
     }
     key = node_key(node_name, "minute")
@@ -306,15 +314,18 @@ def _when(ts: float | None) -> datetime | None:
 
 
 def reading_to_metrics(node_name: str, reading: dict[str, Any]) -> NodeMetrics:
+    """A stored reading as NodeMetrics; a figure stored as null (the runtime did not measure
+    it, e.g. disk and network on Kubernetes) stays None."""
+    disk, rx, tx, conn = (reading.get(k) for k in ("disk", "rx", "tx", "connections"))
     return NodeMetrics(
         node=node_name,
         timestamp=_when(reading["ts"]),
         cpu=ResourceFigure(*reading["cpu"]),
         memory=ResourceFigure(*reading["memory"]),
-        disk=ResourceFigure(*reading["disk"]),
-        network_ingress_bps=float(reading["rx"]),
-        network_egress_bps=float(reading["tx"]),
-        connections=int(reading["connections"]),
+        disk=ResourceFigure(*disk) if disk is not None else None,
+        network_ingress_bps=float(rx) if rx is not None else None,
+        network_egress_bps=float(tx) if tx is not None else None,
+        connections=int(conn) if conn is not None else None,
     )
 
 
@@ -438,12 +449,13 @@ def history(redis: Redis, window_seconds: int) -> dict[str, list[NodeMetrics]]:
 
 
 def metrics_reading(m: NodeMetrics) -> dict[str, Any]:
-    """`record_sample`'s reading of one NodeMetrics (a runtime's own figures)."""
+    """`record_sample`'s reading of one NodeMetrics (a runtime's own figures); a figure the
+    runtime did not measure is stored as null, never as 0."""
     return {
         "ts": m.timestamp.timestamp(),
         "cpu": [m.cpu.used, m.cpu.allocatable],
         "memory": [m.memory.used, m.memory.allocatable],
-        "disk": [m.disk.used, m.disk.allocatable],
+        "disk": [m.disk.used, m.disk.allocatable] if m.disk is not None else None,
         "rx": m.network_ingress_bps,
         "tx": m.network_egress_bps,
         "connections": m.connections,

@@ -549,12 +549,14 @@ class Metrics(SparkiObject):
     timestamp: Optional[datetime] = None
     cluster: Optional[Usage] = None
     network: Optional[Network] = None
+    unmeasured_reason: Optional[str] = None
     nodes: Optional[List[NodeUsage]] = None
 
     _SPEC = {
         "timestamp": ("timestamp", "datetime"),
         "cluster": ("cluster", "Usage"),
         "network": ("network", "Network"),
+        "unmeasured_reason": ("unmeasuredReason", None),
         "nodes": ("nodes", "list:NodeUsage"),
     }
 
@@ -569,6 +571,7 @@ class MetricsHistory(SparkiObject):
     from_: Optional[datetime] = None
     to: Optional[datetime] = None
     points: Optional[List[HistoryPoint]] = None
+    unmeasured_reason: Optional[str] = None
 
     _SPEC = {
         "window": ("window", None),
@@ -577,6 +580,7 @@ class MetricsHistory(SparkiObject):
         "from_": ("from", "datetime"),
         "to": ("to", "datetime"),
         "points": ("points", "list:HistoryPoint"),
+        "unmeasured_reason": ("unmeasuredReason", None),
     }
 
 

@@ -58,6 +58,10 @@ FOLLOW_READ_TIMEOUT = 300  # seconds a followed pod's log may stay silent before
 class KubernetesRuntime(Runtime):
     name = "kubernetes"
     drives_rollouts = True
+    unmeasured_reason = (
+        "not measured by this runtime: metrics.k8s.io reports CPU and memory only, "
+        "not disk or network"
+    )
 
     def __init__(self, connection: Connection, *, prefix: str, deadline_seconds: float) -> None:
         self.k = connection

@@ -2,8 +2,8 @@
 
 Usage comes from metrics-server (`metrics.k8s.io/v1beta1`); when the cluster has none, the
 used figures are absent (None, with the reason), never made up. metrics.k8s.io reports CPU
-and memory only: a node's disk and network readings are not part of it (0 allocatable: no
-reading, so no threshold applies to them).
+and memory only: a node's disk and network readings are not part of it, so they are None
+(null in the API, "not measured by this runtime" on the page; no threshold applies to them).
 """
 
 from __future__ import annotations
@@ -137,7 +137,8 @@ def usage(k: Connection) -> tuple[dict[str, dict[str, Any]] | None, str]:
 
 
 def node_metrics(k: Connection) -> list[NodeMetrics]:
-    """Readings of every Ready node metrics-server reports (none without metrics-server)."""
+    """Readings of every Ready node metrics-server reports (none without metrics-server):
+    CPU and memory; disk and network are None (metrics.k8s.io has no such figures)."""
     readings, _ = usage(k)
     if not readings:
         return []
@@ -152,10 +153,11 @@ def node_metrics(k: Connection) -> list[NodeMetrics]:
                 timestamp=seen["timestamp"],
                 cpu=ResourceFigure(seen["cpu"], float(node.allocatable["cpu"])),
                 memory=ResourceFigure(seen["memory"], float(node.allocatable["memory"])),
-                disk=ResourceFigure(0.0, 0.0),  # not part of metrics.k8s.io: no reading
-                network_ingress_bps=0.0,
-                network_egress_bps=0.0,
-                connections=0,
+                # not part of metrics.k8s.io: no reading, so no figure (never a 0)
+                disk=None,
+                network_ingress_bps=None,
+                network_egress_bps=None,
+                connections=None,
             )
         )
     return out
