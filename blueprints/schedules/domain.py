@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueprints.core import guard
 from blueprints.core.auth import has_role, require_role
-from blueprints.core.errors import Conflict, InvalidRequest, NotFound
+from blueprints.core.errors import Conflict, DomainError, InvalidRequest, NotFound
 from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped
 from blueprints.core.types import Actor, Org
@@ -60,8 +60,12 @@ def can_run(actor: Actor) -> bool:
     return has_role(actor, *RUNNERS)
 
 
-def _manage(actor: Actor, action: str) -> None:
+def require_manager(actor: Actor, action: str) -> None:
+    """PermissionDenied naming `action` unless `actor` may manage (`can_manage`)."""
     require_role(actor, *MANAGERS, action=action)
+
+
+_manage = require_manager
 
 
 def _run(actor: Actor, action: str) -> None:
@@ -652,6 +656,16 @@ def update_schedule(org: Org, actor: Actor, schedule_id: str, **changes: Any) ->
     the fields of `create_schedule`. Raises as `create_schedule`, and NotFound."""
     _manage(actor, "change schedules")
     schedule = get_schedule(org, actor, schedule_id)
+    try:
+        _apply_changes(org, actor, schedule, changes)
+    except DomainError:
+        db.session.rollback()  # nothing half-changed stays in the session
+        raise
+    db.session.commit()
+    return schedule
+
+
+def _apply_changes(org: Org, actor: Actor, schedule: Schedule, changes: dict[str, Any]) -> None:
     if "workflow_id" in changes or "target" in changes:
         resolved = _resolve_target(org, actor, changes.get("workflow_id"), changes.get("target"))
         for key, value in resolved.items():
@@ -677,8 +691,6 @@ def update_schedule(org: Org, actor: Actor, schedule_id: str, **changes: Any) ->
     timing_changed = {"expression", "schedule_type", "timezone", "active"} & set(changes)
     if timing_changed:
         _set_timing(schedule, timing.now())
-    db.session.commit()
-    return schedule
 
 
 def pause_schedule(org: Org, actor: Actor, schedule_id: str) -> Schedule:
