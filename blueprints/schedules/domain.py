@@ -11,6 +11,7 @@ A schedule that targets a service also needs the right to deploy that service.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -516,14 +517,14 @@ def _require_service_rights(org: Org, actor: Actor, service_id: str | None, acti
     itself requires). Raises PermissionDenied, and NotFound when the service is gone."""
     if service_id is None:
         return
+    from blueprints.projects.domain import require_deploy_rights
     from blueprints.services import domain as services
 
     try:
         service = services.get_service(org, actor, service_id)
     except NotFound as exc:
         raise Conflict("The task's service no longer exists", field="id", reason="gone") from exc
-    if not services.can_deploy(org, actor, service):
-        require_role(actor, action=action)
+    require_deploy_rights(service.project, actor, action)
 
 
 def target_choices(org: Org, actor: Actor) -> list[tuple[str, str]]:
@@ -812,6 +813,10 @@ def cancel_task(org: Org, actor: Actor, task_id: str) -> Task:
     it ends `cancelled`. Raises NotFound, PermissionDenied, Conflict (already finished)."""
     _run(actor, "cancel tasks")
     task = get_task(org, actor, task_id)
+    if task.status in OPEN_STATUSES:  # stopping a service's action is that action's right
+        # (when its service is gone, anyone who may cancel tasks may cancel this one)
+        with suppress(Conflict):
+            _require_service_rights(org, actor, task.service_id, "cancel this service's action")
     if not cancel(task, by=actor.email):
         raise Conflict(
             f"Task {task.id} already ended ({task.status})", field="id", reason=task.status

@@ -72,7 +72,9 @@ _ZONES: set[str] = set()
 
 def _zone_names() -> set[str]:
     if not _ZONES:
-        _ZONES.update(available_timezones() | {"UTC"})
+        # `localtime` is this machine's zone file (a link to /etc/localtime), not an IANA
+        # name: a schedule in it would fire by whatever zone the server was set to.
+        _ZONES.update((available_timezones() | {"UTC"}) - {"localtime"})
     return _ZONES
 
 

@@ -534,6 +534,12 @@ def cancel_task(task_id):
     org, actor = page_actor()
     item = domain.cancel_task(org, actor, task_id)
     response = make_response(
-        render("schedules/_task_detail.html", None, task=item, live=False, can_run=True)
+        render(
+            "schedules/_task_detail.html",
+            None,
+            task=item,
+            live=False,
+            can_run=domain.can_run(actor),
+        )
     )
     return response

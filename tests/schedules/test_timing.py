@@ -100,3 +100,15 @@ def test_once_reads_a_naive_time_in_the_zone_and_must_be_future():
     with pytest.raises(BadSchedule) as info:
         timing.zone("Mars/Olympus")
     assert info.value.field == "timezone"
+
+
+def test_localtime_is_not_an_iana_zone():
+    """`localtime` is the server's own zone file: a schedule in it would follow the host."""
+    import pytest
+
+    from blueprints.schedules import timing
+
+    with pytest.raises(timing.BadSchedule) as exc:
+        timing.zone("localtime")
+    assert exc.value.field == "timezone"
+    assert timing.zone("Europe/Berlin").key == "Europe/Berlin"
