@@ -289,3 +289,20 @@ def test_bad_input_is_400_not_500(setup):
     assert assert_error(r, 404, "not_found")["details"]["field"] == "target.serviceId"
     r = api.post("/api/v1/schedules", json=[1])
     assert_error(r, 400, "invalid_request")
+
+
+def test_a_refused_connection_is_not_called_a_timeout(setup):
+    """Nothing listens on the port: the source answers at once that it cannot connect, not
+    that it "timed out after 10 s" (urllib3 files a refusal under connect timeouts)."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = setup["api"].post(
+        "/api/v1/sources",
+        json={"name": "gone", "sourceType": "langflow", "url": f"http://127.0.0.1:{port}"}
+        | {"apiKey": "k"},
+    )
+    body = assert_error(r, 400, "invalid_request")
+    assert body["details"] == {"field": "url", "reason": "could not connect"}, body
