@@ -548,6 +548,18 @@ def target_choices(org: Org, actor: Actor) -> list[tuple[str, str]]:
     return out
 
 
+def service_name(org: Org, actor: Actor, service_id: str | None) -> str:
+    """The name of the organization's service `service_id` (its id when it is gone)."""
+    from blueprints.services import domain as services
+
+    if not service_id:
+        return ""
+    try:
+        return services.get_service(org, actor, service_id).name
+    except NotFound:
+        return service_id
+
+
 def parse_target_choice(value: str, replicas: int | None) -> dict[str, Any]:
     """`create_schedule`'s `workflow_id` or `target` from a `target_choices` value."""
     kind, _, rest = (value or "").partition(":")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import wraps
 
-from flask import Blueprint, make_response, request, url_for
+from flask import Blueprint, g, make_response, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -54,6 +54,22 @@ def _show_error(form, exc: DomainError) -> None:
 
 # What the API names a schedule's target by; the page has one "Runs" select for them all.
 _TARGET_FIELDS = ("workflowId", "target.type", "target.serviceId", "target.action")
+
+
+@bp.app_template_global("sched_target")
+def target_label(item) -> str:
+    """What a schedule or task runs, in words: the workflow's name, or "Scale web to 0"
+    (service names looked up once per request)."""
+    if item.workflow is not None:
+        return item.workflow.name
+    if not item.service_id:
+        return item.id
+    names = g.setdefault("sched_service_names", {})
+    if item.service_id not in names:
+        org, actor = page_actor()
+        names[item.service_id] = domain.service_name(org, actor, item.service_id)
+    label = f"{(item.action or '').title()} {names[item.service_id]}"
+    return label + (f" to {item.replicas}" if item.replicas is not None else "")
 
 
 def home_card(org: Org, actor: Actor) -> dict:
@@ -469,8 +485,7 @@ def _filter_choices(org: Org, actor: Actor) -> tuple[list, list]:
     workflows = sorted(((w.id, w.name) for w in wfs), key=lambda pair: pair[1].lower())
     schedules = []
     for s in paginate(domain.list_schedules(org, actor), {"limit": 100}).items:
-        target = s.workflow.name if s.workflow else f"{s.action} {s.service_id}"
-        schedules.append((s.id, f"{target} · {s.expression}"))
+        schedules.append((s.id, f"{target_label(s)} · {s.expression}"))
     return workflows, schedules
 
 

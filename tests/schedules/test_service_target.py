@@ -194,7 +194,9 @@ def test_the_page_form_schedules_a_service_action(app, factory, api_as, login_as
     r = page.post("/schedules", data={**data, "replicas": "2"}, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "created" in r.get_data(as_text=True), r.get_data(as_text=True)
     listing = page.get("/schedules", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert f"scale to 2 {ids['service']}" in listing
+    assert "Scale web to 2" in listing  # the service's name, not its id
+    tasks = page.get("/tasks").get_data(as_text=True)
+    assert "Scale web to 2 · 0 7 * * 1-5" in tasks  # the schedule filter's label
     [s] = api_as(ids["maintainer"]).get("/api/v1/schedules").get_json()["data"]
     assert s["target"] == {
         "type": "service",
