@@ -210,7 +210,9 @@ def run_workflow(workflow_id):
     org, actor = page_actor()
     form = RunForm()
     if not form.validate_on_submit():
-        return render("schedules/_notice.html", None, message="Invalid input", kind="error"), 400
+        reason = "; ".join(e for errors in form.errors.values() for e in errors)
+        message = f"Cannot run: {reason}" if reason else "Cannot run this input"
+        return render("schedules/_notice.html", None, message=message, kind="error"), 400
     task = domain.run_workflow(org, actor, workflow_id, input=form.input.data or "")
     return render("schedules/_task_live.html", None, task=task)
 

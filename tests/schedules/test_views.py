@@ -195,3 +195,10 @@ def test_tasks_page_filters_by_workflow_schedule_and_dates(setup, login_as, app)
     assert 'name="since" id="since-filter" value="2026-01-07"' in page
     assert f"workflowId={wf}" in page[page.index('id="tasks-live"') :][:300]
     assert viewer.get("/tasks?since=yesterday").status_code == 400
+
+
+def test_a_refused_run_says_why(setup, login_as):
+    admin = login_as(setup["admin"])
+    r = admin.post(f"/workflows/{setup['wf']}/run", data={"input": "x" * 100_001}, headers=HX)
+    assert r.status_code == 400
+    assert b"100000" in r.data, r.data  # the limit, not a bare "Invalid input"
