@@ -213,7 +213,10 @@ def run_workflow(workflow_id):
         reason = "; ".join(e for errors in form.errors.values() for e in errors)
         message = f"Cannot run: {reason}" if reason else "Cannot run this input"
         return render("schedules/_notice.html", None, message=message, kind="error"), 400
-    task = domain.run_workflow(org, actor, workflow_id, input=form.input.data or "")
+    # A person pressing Run on the page: "run now", not "api" (what the task page shows).
+    task = domain.run_workflow(
+        org, actor, workflow_id, input=form.input.data or "", trigger="run_now"
+    )
     return render("schedules/_task_live.html", None, task=task)
 
 

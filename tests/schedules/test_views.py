@@ -202,3 +202,11 @@ def test_a_refused_run_says_why(setup, login_as):
     r = admin.post(f"/workflows/{setup['wf']}/run", data={"input": "x" * 100_001}, headers=HX)
     assert r.status_code == 400
     assert b"100000" in r.data, r.data  # the limit, not a bare "Invalid input"
+
+
+def test_a_run_from_the_page_is_recorded_as_run_now(setup, login_as):
+    admin = login_as(setup["admin"])
+    r = admin.post(f"/workflows/{setup['wf']}/run", data={"input": "by hand"}, headers=HX)
+    assert r.status_code == 200
+    [task] = setup["api"].get("/api/v1/tasks").get_json()["data"]
+    assert task["trigger"] == "run_now"  # a person pressed Run; "api" is for API calls
