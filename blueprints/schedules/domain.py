@@ -702,7 +702,10 @@ def _apply_changes(org: Org, actor: Actor, schedule: Schedule, changes: dict[str
     if "active" in changes:
         schedule.active = bool(changes["active"])
     timing_changed = {"expression", "schedule_type", "timezone", "active"} & set(changes)
-    if timing_changed:
+    if timing_changed == {"active"} and not schedule.active:
+        # Pausing needs no valid timing: a row saved under older, laxer rules still pauses.
+        schedule.next_run_at = None
+    elif timing_changed:
         _set_timing(schedule, timing.now())
 
 

@@ -306,3 +306,23 @@ def test_a_refused_connection_is_not_called_a_timeout(setup):
     )
     body = assert_error(r, 400, "invalid_request")
     assert body["details"] == {"field": "url", "reason": "could not connect"}, body
+
+
+def test_a_schedule_saved_under_laxer_rules_still_pauses(setup, app):
+    """Rules tightened later ('*/90' minutes, the 'localtime' zone) must not trap a row
+    saved before them: pausing it needs no valid timing (resuming does)."""
+    from blueprints.schedules.models import Schedule
+
+    api = setup["api"]
+    s = api.post(
+        "/api/v1/schedules",
+        json={"workflowId": setup["wf"], "scheduleType": "cron", "expression": "0 9 * * *"},
+    ).get_json()["id"]
+    with app.app_context():
+        row = db.session.get(Schedule, s)
+        row.expression, row.timezone = "*/90 * * * *", "localtime"
+        db.session.commit()
+    r = api.post(f"/api/v1/schedules/{s}/pause")
+    assert r.status_code == 200 and r.get_json()["active"] is False, r.get_json()
+    assert r.get_json()["nextRunAt"] is None
+    assert_error(api.post(f"/api/v1/schedules/{s}/resume"), 400, "invalid_request")
