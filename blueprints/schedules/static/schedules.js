@@ -6,3 +6,12 @@ document.addEventListener("change", function (ev) {
   var box = form && form.querySelector(".replicas-field");
   if (box) box.hidden = !/:scale$/.test(select.value);
 });
+
+// The schedules table refreshes itself (every 15 s, and after any change). A refresh that
+// was already queued when a row turned into its edit form must not wipe what is typed.
+document.addEventListener("htmx:beforeSwap", function (ev) {
+  var elt = ev.detail.elt;
+  if (elt && elt.id === "schedules-table" && elt.querySelector("tr.edit-row")) {
+    ev.detail.shouldSwap = false;
+  }
+});
