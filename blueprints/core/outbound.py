@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from .guard import Target
@@ -103,7 +104,10 @@ def request(
         reason = getattr(exc, "reason", None) or exc
         raise OutboundError(
             f"{type(exc).__name__}: {reason}"[:500],
-            timed_out=isinstance(exc, (Urllib3Timeout, TimeoutError)),
+            # urllib3 2 makes NewConnectionError (refused, unreachable) a ConnectTimeoutError
+            # for compatibility: it came back at once, it did not time out.
+            timed_out=isinstance(exc, (Urllib3Timeout, TimeoutError))
+            and not isinstance(exc, NewConnectionError),
         ) from exc
     finally:
         pool.close()

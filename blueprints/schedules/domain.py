@@ -11,6 +11,7 @@ A schedule that targets a service also needs the right to deploy that service.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueprints.core import guard
 from blueprints.core.auth import has_role, require_role
-from blueprints.core.errors import Conflict, InvalidRequest, NotFound
+from blueprints.core.errors import Conflict, DomainError, InvalidRequest, NotFound
 from blueprints.core.extensions import db
 from blueprints.core.models import get_in_org, scoped
 from blueprints.core.types import Actor, Org
@@ -60,8 +61,12 @@ def can_run(actor: Actor) -> bool:
     return has_role(actor, *RUNNERS)
 
 
-def _manage(actor: Actor, action: str) -> None:
+def require_manager(actor: Actor, action: str) -> None:
+    """PermissionDenied naming `action` unless `actor` may manage (`can_manage`)."""
     require_role(actor, *MANAGERS, action=action)
+
+
+_manage = require_manager
 
 
 def _run(actor: Actor, action: str) -> None:
@@ -512,14 +517,14 @@ def _require_service_rights(org: Org, actor: Actor, service_id: str | None, acti
     itself requires). Raises PermissionDenied, and NotFound when the service is gone."""
     if service_id is None:
         return
+    from blueprints.projects.domain import require_deploy_rights
     from blueprints.services import domain as services
 
     try:
         service = services.get_service(org, actor, service_id)
     except NotFound as exc:
         raise Conflict("The task's service no longer exists", field="id", reason="gone") from exc
-    if not services.can_deploy(org, actor, service):
-        require_role(actor, action=action)
+    require_deploy_rights(service.project, actor, action)
 
 
 def target_choices(org: Org, actor: Actor) -> list[tuple[str, str]]:
@@ -541,6 +546,18 @@ def target_choices(org: Org, actor: Actor) -> list[tuple[str, str]]:
                 for action in SERVICE_ACTIONS
             ]
     return out
+
+
+def service_name(org: Org, actor: Actor, service_id: str | None) -> str:
+    """The name of the organization's service `service_id` (its id when it is gone)."""
+    from blueprints.services import domain as services
+
+    if not service_id:
+        return ""
+    try:
+        return services.get_service(org, actor, service_id).name
+    except NotFound:
+        return service_id
 
 
 def parse_target_choice(value: str, replicas: int | None) -> dict[str, Any]:
@@ -652,6 +669,16 @@ def update_schedule(org: Org, actor: Actor, schedule_id: str, **changes: Any) ->
     the fields of `create_schedule`. Raises as `create_schedule`, and NotFound."""
     _manage(actor, "change schedules")
     schedule = get_schedule(org, actor, schedule_id)
+    try:
+        _apply_changes(org, actor, schedule, changes)
+    except DomainError:
+        db.session.rollback()  # nothing half-changed stays in the session
+        raise
+    db.session.commit()
+    return schedule
+
+
+def _apply_changes(org: Org, actor: Actor, schedule: Schedule, changes: dict[str, Any]) -> None:
     if "workflow_id" in changes or "target" in changes:
         resolved = _resolve_target(org, actor, changes.get("workflow_id"), changes.get("target"))
         for key, value in resolved.items():
@@ -675,10 +702,11 @@ def update_schedule(org: Org, actor: Actor, schedule_id: str, **changes: Any) ->
     if "active" in changes:
         schedule.active = bool(changes["active"])
     timing_changed = {"expression", "schedule_type", "timezone", "active"} & set(changes)
-    if timing_changed:
+    if timing_changed == {"active"} and not schedule.active:
+        # Pausing needs no valid timing: a row saved under older, laxer rules still pauses.
+        schedule.next_run_at = None
+    elif timing_changed:
         _set_timing(schedule, timing.now())
-    db.session.commit()
-    return schedule
 
 
 def pause_schedule(org: Org, actor: Actor, schedule_id: str) -> Schedule:
@@ -800,6 +828,10 @@ def cancel_task(org: Org, actor: Actor, task_id: str) -> Task:
     it ends `cancelled`. Raises NotFound, PermissionDenied, Conflict (already finished)."""
     _run(actor, "cancel tasks")
     task = get_task(org, actor, task_id)
+    if task.status in OPEN_STATUSES:  # stopping a service's action is that action's right
+        # (when its service is gone, anyone who may cancel tasks may cancel this one)
+        with suppress(Conflict):
+            _require_service_rights(org, actor, task.service_id, "cancel this service's action")
     if not cancel(task, by=actor.email):
         raise Conflict(
             f"Task {task.id} already ended ({task.status})", field="id", reason=task.status

@@ -72,7 +72,9 @@ _ZONES: set[str] = set()
 
 def _zone_names() -> set[str]:
     if not _ZONES:
-        _ZONES.update(available_timezones() | {"UTC"})
+        # `localtime` is this machine's zone file (a link to /etc/localtime), not an IANA
+        # name: a schedule in it would fire by whatever zone the server was set to.
+        _ZONES.update((available_timezones() | {"UTC"}) - {"localtime"})
     return _ZONES
 
 
@@ -101,6 +103,26 @@ def parse_interval(text: str) -> int:
     return seconds
 
 
+_SPANS = (60, 24, 31, 12, 7)  # values in each field, in _FIELDS order
+
+
+def _check_steps(parts: list[str]) -> None:
+    """A step as long as its field or longer (`*/90` minutes) fires once per hour (day,
+    month...), at its start, not every 90 minutes as it reads: refused, naming the field."""
+    for name, span, part in zip(_FIELDS, _SPANS, parts, strict=True):
+        for item in part.split(","):
+            _, slash, step = item.partition("/")
+            if slash and step.isdigit() and int(step) >= span:
+                raise BadSchedule(
+                    f"In the {name} field of the cron expression, '{item}' steps by {int(step)}"
+                    f", as long as the field itself ({span} values): it would fire only at "
+                    f"the field's start. For a longer period use an interval schedule "
+                    f"(e.g. '90m')",
+                    field="expression",
+                    reason=f"{name} step out of range",
+                )
+
+
 def check_cron(expression: str) -> str:
     """The expression with its fields single-spaced. Raises BadSchedule (`expression`) for
     anything but 5 fields or a field cronsim cannot parse, naming the field."""
@@ -113,6 +135,7 @@ def check_cron(expression: str) -> str:
             reason=f"expected 5 fields, got {len(parts)}",
         )
     text = " ".join(parts)
+    _check_steps(parts)
     try:
         CronSim(text, datetime(2000, 1, 1, tzinfo=UTC))
     except (CronSimError, ValueError, KeyError, IndexError) as exc:

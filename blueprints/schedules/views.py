@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from functools import wraps
 
-from flask import Blueprint, make_response, request, url_for
+from flask import Blueprint, g, make_response, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from blueprints.core.api import page_params, paginate, require_module
 from blueprints.core.errors import DomainError
@@ -44,9 +45,31 @@ def module_page(view):
 def _show_error(form, exc: DomainError) -> None:
     """Put a DomainError beside the form field it names (the API's camelCase → snake_case)."""
     field = exc.details.get("field")
-    if field:
+    if field in _TARGET_FIELDS:
+        exc.details["field"] = "target"
+    elif field:
         exc.details["field"] = re.sub(r"(?<!^)(?=[A-Z])", "_", field).lower()
     apply_domain_error(form, exc)
+
+
+# What the API names a schedule's target by; the page has one "Runs" select for them all.
+_TARGET_FIELDS = ("workflowId", "target.type", "target.serviceId", "target.action")
+
+
+@bp.app_template_global("sched_target")
+def target_label(item) -> str:
+    """What a schedule or task runs, in words: the workflow's name, or "Scale web to 0"
+    (service names looked up once per request)."""
+    if item.workflow is not None:
+        return item.workflow.name
+    if not item.service_id:
+        return item.id
+    names = g.setdefault("sched_service_names", {})
+    if item.service_id not in names:
+        org, actor = page_actor()
+        names[item.service_id] = domain.service_name(org, actor, item.service_id)
+    label = f"{(item.action or '').title()} {names[item.service_id]}"
+    return label + (f" to {item.replicas}" if item.replicas is not None else "")
 
 
 def home_card(org: Org, actor: Actor) -> dict:
@@ -187,8 +210,13 @@ def run_workflow(workflow_id):
     org, actor = page_actor()
     form = RunForm()
     if not form.validate_on_submit():
-        return render("schedules/_notice.html", None, message="Invalid input", kind="error"), 400
-    task = domain.run_workflow(org, actor, workflow_id, input=form.input.data or "")
+        reason = "; ".join(e for errors in form.errors.values() for e in errors)
+        message = f"Cannot run: {reason}" if reason else "Cannot run this input"
+        return render("schedules/_notice.html", None, message=message, kind="error"), 400
+    # A person pressing Run on the page: "run now", not "api" (what the task page shows).
+    task = domain.run_workflow(
+        org, actor, workflow_id, input=form.input.data or "", trigger="run_now"
+    )
     return render("schedules/_task_live.html", None, task=task)
 
 
@@ -264,9 +292,11 @@ def create_schedule():
 @bp.post("/schedules/preview")
 @module_page
 def preview():
-    """The next-5 preview partial, re-rendered as the expression is typed."""
+    """The next-5 preview partial, re-rendered as the expression is typed (`preview_for`: the
+    schedule whose edit form asks, so its ids do not clash with the create form's)."""
+    preview_for = re.sub(r"[^A-Za-z0-9_-]", "", request.form.get("preview_for", ""))[:64]
     if not request.form.get("expression", "").strip():
-        return render("schedules/_preview.html", None, runs=[], error=None)
+        return render("schedules/_preview.html", None, runs=[], error=None, preview_for=preview_for)
     try:
         runs = domain.preview(
             request.form.get("schedule_type", "cron"),
@@ -282,6 +312,7 @@ def preview():
         runs=runs,
         error=error,
         timezone=request.form.get("timezone") or "UTC",
+        preview_for=preview_for,
     )
 
 
@@ -320,6 +351,112 @@ def run_schedule_now(schedule_id):
     )
 
 
+def _target_value(schedule) -> str:
+    """The schedule's target as a `domain.target_choices` value."""
+    if schedule.target_type == "service":
+        return f"service:{schedule.service_id}:{schedule.action}"
+    return f"workflow:{schedule.workflow_id}"
+
+
+def _edit_form(org: Org, actor: Actor, schedule, formdata=None) -> ScheduleForm:
+    """The schedule's edit form: its values (or those posted), ids prefixed with its id."""
+    data = {
+        "target": _target_value(schedule),
+        "replicas": schedule.replicas,
+        "schedule_type": schedule.schedule_type,
+        "expression": schedule.expression,
+        "timezone": schedule.timezone,
+        "input": schedule.input,
+        "missed_run_policy": schedule.missed_run_policy,
+        "concurrency_policy": schedule.concurrency_policy,
+        "active": schedule.active,
+    }
+    form = ScheduleForm(formdata=formdata, data=data)
+    form.target.choices = domain.target_choices(org, actor)
+    if data["target"] not in dict(form.target.choices):  # e.g. its workflow left its source
+        form.target.choices.insert(0, (data["target"], f"{data['target']} (current)"))
+    for f in form:
+        f.id = f"edit-{schedule.id}-{f.name}"
+    return form
+
+
+def _edit_changes(schedule, form: ScheduleForm) -> dict:
+    """`domain.update_schedule` keyword arguments for what the form changed (only those:
+    an unchanged timing keeps its next run)."""
+    changes: dict = {}
+    if form.target.data != _target_value(schedule) or (
+        schedule.action == "scale" and form.replicas.data != schedule.replicas
+    ):
+        changes.update(domain.parse_target_choice(form.target.data, form.replicas.data))
+    fields = {
+        "schedule_type": form.schedule_type.data,
+        "expression": (form.expression.data or "").strip(),
+        "timezone": (form.timezone.data or "").strip() or "UTC",
+        "input": form.input.data or "",
+        "missed_run_policy": form.missed_run_policy.data,
+        "concurrency_policy": form.concurrency_policy.data,
+        "active": bool(form.active.data),
+    }
+    changes.update({k: v for k, v in fields.items() if v != getattr(schedule, k)})
+    return changes
+
+
+def _row(schedule, actor: Actor):
+    return render(
+        "schedules/_schedule_row.html",
+        None,
+        s=schedule,
+        can_manage=domain.can_manage(actor),
+        can_run=domain.can_run(actor),
+    )
+
+
+@bp.get("/schedules/<schedule_id>/row")
+@module_page
+def schedule_row(schedule_id):
+    """One schedule's table row (an edit form's Cancel puts it back)."""
+    org, actor = page_actor()
+    return _row(domain.get_schedule(org, actor, schedule_id), actor)
+
+
+@bp.get("/schedules/<schedule_id>/edit")
+@module_page
+def edit_schedule(schedule_id):
+    """The row's edit form, swapped in place of the row."""
+    org, actor = page_actor()
+    domain.require_manager(actor, "change schedules")
+    schedule = domain.get_schedule(org, actor, schedule_id)
+    if not request.headers.get("HX-Request"):
+        return "", 303, {"Location": url_for(".schedules")}
+    form = _edit_form(org, actor, schedule)
+    return render("schedules/_schedule_edit.html", None, s=schedule, form=form)
+
+
+@bp.post("/schedules/<schedule_id>/edit")
+@module_page
+def update_schedule(schedule_id):
+    """Save the edit form through `domain.update_schedule` (the PATCH's function): the row
+    back, its next run recomputed; else the form again with the errors beside their fields."""
+    org, actor = page_actor()
+    domain.require_manager(actor, "change schedules")
+    schedule = domain.get_schedule(org, actor, schedule_id)
+    form = _edit_form(org, actor, schedule, request.form)
+    status = 400
+    if form.validate_on_submit():
+        try:
+            schedule = domain.update_schedule(
+                org, actor, schedule_id, **_edit_changes(schedule, form)
+            )
+            return triggered(_row(schedule, actor), "schedules-changed")
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            _show_error(form, exc)
+            status = exc.status
+            schedule = domain.get_schedule(org, actor, schedule_id)
+    return render("schedules/_schedule_edit.html", None, s=schedule, form=form), status
+
+
 @bp.post("/schedules/<schedule_id>/delete")
 @module_page
 def delete_schedule(schedule_id):
@@ -329,11 +466,39 @@ def delete_schedule(schedule_id):
 # --- tasks -------------------------------------------------------------------------------
 
 
+# The Tasks page's filters, as the URL (and the API) names them.
+TASK_FILTERS = ("status", "workflowId", "scheduleId", "since", "until")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _task_args(args) -> MultiDict:
+    """The page's query string for `TaskQuery`: a bare date (the page's date inputs) is read
+    in UTC, `since` from the start of that day and `until` to its end, both included."""
+    out = MultiDict(args)
+    for name, suffix in (("since", "T00:00:00+00:00"), ("until", "T23:59:59.999999+00:00")):
+        value = (args.get(name) or "").strip()
+        if not value:
+            out.pop(name, None)
+        elif _DAY.match(value):
+            out[name] = value + suffix
+    return out
+
+
+def _filter_choices(org: Org, actor: Actor) -> tuple[list, list]:
+    """(workflows, schedules) as (id, label) pairs for the Tasks page's filter selects."""
+    wfs = paginate(domain.list_workflows(org, actor), {"limit": 100}).items
+    workflows = sorted(((w.id, w.name) for w in wfs), key=lambda pair: pair[1].lower())
+    schedules = []
+    for s in paginate(domain.list_schedules(org, actor), {"limit": 100}).items:
+        schedules.append((s.id, f"{target_label(s)} · {s.expression}"))
+    return workflows, schedules
+
+
 @bp.get("/tasks")
 @module_page
 def tasks():
     org, actor = page_actor()
-    query = page_params(request.args, TaskQuery)
+    query = page_params(_task_args(request.args), TaskQuery)
     stmt = domain.list_tasks(
         org,
         actor,
@@ -345,7 +510,8 @@ def tasks():
     )
     page = paginate(stmt, query)
     live = any(t.status in OPEN_STATUSES for t in page.items)
-    params = {k: v for k, v in request.args.items() if k in ("status", "workflowId", "scheduleId")}
+    params = {k: v for k, v in request.args.items() if k in TASK_FILTERS and v}
+    workflows, schedules = _filter_choices(org, actor)
     return render(
         "schedules/tasks.html",
         "schedules/_tasks_table.html",
@@ -353,7 +519,8 @@ def tasks():
         live=live,
         params=params,
         statuses=TASK_STATUSES,
-        status=query.get("status") or "",
+        workflows=workflows,
+        schedules=schedules,
     )
 
 
@@ -387,6 +554,12 @@ def cancel_task(task_id):
     org, actor = page_actor()
     item = domain.cancel_task(org, actor, task_id)
     response = make_response(
-        render("schedules/_task_detail.html", None, task=item, live=False, can_run=True)
+        render(
+            "schedules/_task_detail.html",
+            None,
+            task=item,
+            live=False,
+            can_run=domain.can_run(actor),
+        )
     )
     return response

@@ -109,3 +109,78 @@ def test_schemathesis_finds_nothing(app, factory, no_name_resolution, monkeypatc
     crm = {"/api/v1/crm/customers", "/api/v1/crm/orders", "/api/v1/crm/orders/{order_id}"}
     assert crm <= reached, f"CRM operations not reached: {sorted(crm - reached)}"
     assert not failures, "\n\n".join(failures)
+
+
+SCHEDULES_EXAMPLES = 25
+SCHEDULES_PATHS = ("/sources", "/workflows", "/schedules", "/tasks")
+
+
+def test_schemathesis_on_the_schedules_operations_with_real_ids(
+    app, factory, api_as, no_name_resolution, monkeypatch
+):
+    """Issue 12's operations again, with more examples and path ids that exist (a synced
+    fake LangFlow, a schedule, a task): the pass above mostly meets 404s for made-up ids.
+    Deletes keep their generated ids so the rows stay for the other operations."""
+    from tests.schedules.fakes import KEY, FakeSource
+
+    langflow = FakeSource("langflow")
+    try:
+        org = factory.org()
+        admin = factory.user(org, roles=["admin"])
+        api = api_as(admin)
+        src = api.post(
+            "/api/v1/sources",
+            json={"name": "lf", "sourceType": "langflow", "url": langflow.url, "apiKey": KEY},
+        ).get_json()["id"]
+        assert api.post(f"/api/v1/sources/{src}/sync").status_code == 200
+        wf = api.get("/api/v1/workflows").get_json()["data"][0]["id"]
+        sched = api.post(
+            "/api/v1/schedules",
+            json={"workflowId": wf, "scheduleType": "interval", "expression": "1h"},
+        ).get_json()["id"]
+        task = api.post(f"/api/v1/workflows/{wf}/run", json={"input": "x"}).get_json()["id"]
+        ids = {"source_id": src, "workflow_id": wf, "schedule_id": sched, "task_id": task}
+        # From here generated source URLs are refused by the guard, as in production.
+        monkeypatch.setitem(app.config, "SOURCE_ALLOW_PRIVATE", False)
+        headers = {
+            "Authorization": f"Bearer {factory.token(admin)}",
+            "X-API-Key": factory.api_key(admin),
+        }
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+        failures, operations = [], 0
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if not any(p in operation.path for p in SCHEDULES_PATHS):
+                continue
+            operations += 1
+            real = {} if operation.method.upper() == "DELETE" else ids
+            check = _check_with_ids(operation, real, headers)
+            try:
+                check()
+            except Exception as exc:
+                failures.append(f"{operation.label}: {exc}")
+            except BaseExceptionGroup as group:
+                failures.append(f"{operation.label}: {group}")
+        assert operations >= 20
+        assert not failures, "\n\n".join(failures)
+    finally:
+        langflow.close()
+
+
+def _check_with_ids(operation, real: dict, headers: dict):
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=SCHEDULES_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case):
+        for name in list(case.path_parameters or {}):
+            if name in real:
+                case.path_parameters[name] = real[name]
+        case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+
+    return check

@@ -11,6 +11,7 @@ wait is on something the page shows, with limits for a loaded machine."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -144,15 +145,44 @@ def test_sources_workflows_schedules_tasks(page, log_in, factory, live_server, p
     cron_row.locator("button", has_text="Run now").click()
     expect(page.locator("#notice")).to_contain_text("queued")
 
+    # Edit in place: the row becomes its form, previews, keeps an error beside its field.
+    cron_row.locator("button", has_text="Edit").click()
+    edit = page.locator("#schedules tr.edit-row")
+    expect(edit.locator("ol li")).to_have_count(5)  # the next 5 firings, as it stands
+    expect(edit.locator(".replicas-field")).to_be_hidden()  # a workflow, not a scale
+    edit.locator("input[name=expression]").fill("30 8 * * 1-5 *")
+    edit.locator("button", has_text="Save").click()
+    expect(edit.locator(".field-error")).to_contain_text("exactly 5 fields")
+    edit.locator("input[name=expression]").fill("30 8 * * 1-5")
+    expect(edit.locator(".form-error")).to_have_count(0)  # the preview has caught up
+    edit.locator("button", has_text="Save").click()
+    expect(page.locator("#schedules tr.edit-row")).to_have_count(0)
+    expect(page.locator("#schedules tbody tr", has_text="30 8 * * 1-5")).to_contain_text(
+        "Europe/Berlin"
+    )
+
     # Tasks: the interval's firings appear by themselves, run by the worker.
     page.click("nav >> text=Tasks")
     tasks = page.locator("#tasks")
-    expect(tasks.locator("tr", has_text="run_now")).to_contain_text("completed", timeout=SLOW)
+    # The newest "run now": the cron schedule's (the workflow page's run is one too).
+    run_now = tasks.locator("tr", has_text="run_now").first
+    expect(run_now).to_contain_text("completed", timeout=SLOW)
     fired = tasks.locator("tr", has_text="echo: tick").first
     expect(fired).to_contain_text("schedule", timeout=SLOW)
     expect(fired).to_contain_text("completed")
     screenshot(page, "tasks")
     _fits(page)
+    # Filtered to the interval's schedule, kept in the URL: Back restores the same list.
+    page.select_option("#scheduleId-filter", label="Summarizer · 5s")
+    expect(page).to_have_url(re.compile(r"scheduleId=sched-"))
+    expect(tasks.locator("tbody tr").first).to_contain_text("echo: tick")
+    expect(tasks.locator("tbody tr", has_text="run_now")).to_have_count(0)
+    tasks.locator("tbody tr a.truncate").first.click()
+    expect(page.locator("#task-detail")).to_contain_text("echo: tick")
+    page.go_back()
+    expect(page.locator("#scheduleId-filter")).to_have_value(re.compile(r"^sched-"))
+    expect(page.locator("#tasks tbody tr", has_text="run_now")).to_have_count(0)
+    expect(page.locator("#tasks tbody tr").first).to_contain_text("echo: tick")
     page.click("nav >> text=Schedules")
     page.locator("#schedules tbody tr", has_text="5s").locator("button", has_text="Pause").click()
     expect(page.locator("#schedules tbody tr", has_text="5s")).to_contain_text("paused")

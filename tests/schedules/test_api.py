@@ -289,3 +289,40 @@ def test_bad_input_is_400_not_500(setup):
     assert assert_error(r, 404, "not_found")["details"]["field"] == "target.serviceId"
     r = api.post("/api/v1/schedules", json=[1])
     assert_error(r, 400, "invalid_request")
+
+
+def test_a_refused_connection_is_not_called_a_timeout(setup):
+    """Nothing listens on the port: the source answers at once that it cannot connect, not
+    that it "timed out after 10 s" (urllib3 files a refusal under connect timeouts)."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = setup["api"].post(
+        "/api/v1/sources",
+        json={"name": "gone", "sourceType": "langflow", "url": f"http://127.0.0.1:{port}"}
+        | {"apiKey": "k"},
+    )
+    body = assert_error(r, 400, "invalid_request")
+    assert body["details"] == {"field": "url", "reason": "could not connect"}, body
+
+
+def test_a_schedule_saved_under_laxer_rules_still_pauses(setup, app):
+    """Rules tightened later ('*/90' minutes, the 'localtime' zone) must not trap a row
+    saved before them: pausing it needs no valid timing (resuming does)."""
+    from blueprints.schedules.models import Schedule
+
+    api = setup["api"]
+    s = api.post(
+        "/api/v1/schedules",
+        json={"workflowId": setup["wf"], "scheduleType": "cron", "expression": "0 9 * * *"},
+    ).get_json()["id"]
+    with app.app_context():
+        row = db.session.get(Schedule, s)
+        row.expression, row.timezone = "*/90 * * * *", "localtime"
+        db.session.commit()
+    r = api.post(f"/api/v1/schedules/{s}/pause")
+    assert r.status_code == 200 and r.get_json()["active"] is False, r.get_json()
+    assert r.get_json()["nextRunAt"] is None
+    assert_error(api.post(f"/api/v1/schedules/{s}/resume"), 400, "invalid_request")

@@ -194,7 +194,9 @@ def test_the_page_form_schedules_a_service_action(app, factory, api_as, login_as
     r = page.post("/schedules", data={**data, "replicas": "2"}, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "created" in r.get_data(as_text=True), r.get_data(as_text=True)
     listing = page.get("/schedules", headers={"HX-Request": "true"}).get_data(as_text=True)
-    assert f"scale to 2 {ids['service']}" in listing
+    assert "Scale web to 2" in listing  # the service's name, not its id
+    tasks = page.get("/tasks").get_data(as_text=True)
+    assert "Scale web to 2 · 0 7 * * 1-5" in tasks  # the schedule filter's label
     [s] = api_as(ids["maintainer"]).get("/api/v1/schedules").get_json()["data"]
     assert s["target"] == {
         "type": "service",
@@ -202,3 +204,28 @@ def test_the_page_form_schedules_a_service_action(app, factory, api_as, login_as
         "action": "scale",
         "replicas": 2,
     }
+
+
+def test_cancelling_a_service_action_needs_the_right_to_deploy_it(app, factory, api_as, login_as):
+    """Cancelling a pending restart stops that service's action: a developer outside the
+    service's project may no more cancel it than run it (API and page), and is told why."""
+    ids = _org(factory, app, api_as)
+    admin = api_as(ids["admin"])
+    target = {"type": "service", "serviceId": ids["service"], "action": "restart"}
+    s = admin.post(
+        "/api/v1/schedules",
+        json={"target": target, "scheduleType": "cron", "expression": "0 3 * * *"},
+    ).get_json()
+    task = admin.post(f"/api/v1/schedules/{s['id']}/run-now").get_json()["id"]
+
+    r = api_as(ids["outsider_dev"]).post(f"/api/v1/tasks/{task}/cancel")
+    body = assert_error(r, *DENIED)
+    assert "members of the project" in body["message"]  # not "it needs admin"
+    page = login_as(ids["outsider_dev"])
+    assert page.post(f"/tasks/{task}/cancel", headers={"HX-Request": "true"}).status_code == 403
+    assert admin.get(f"/api/v1/tasks/{task}").get_json()["status"] == "pending"
+    r = api_as(ids["outsider_dev"]).post(f"/api/v1/schedules/{s['id']}/run-now")
+    assert "members of the project" in assert_error(r, *DENIED)["message"]
+
+    r = api_as(ids["member_dev"]).post(f"/api/v1/tasks/{task}/cancel")
+    assert r.status_code == 200 and r.get_json()["status"] == "cancelled"

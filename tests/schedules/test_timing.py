@@ -100,3 +100,37 @@ def test_once_reads_a_naive_time_in_the_zone_and_must_be_future():
     with pytest.raises(BadSchedule) as info:
         timing.zone("Mars/Olympus")
     assert info.value.field == "timezone"
+
+
+def test_localtime_is_not_an_iana_zone():
+    """`localtime` is the server's own zone file: a schedule in it would follow the host."""
+    import pytest
+
+    from blueprints.schedules import timing
+
+    with pytest.raises(timing.BadSchedule) as exc:
+        timing.zone("localtime")
+    assert exc.value.field == "timezone"
+    assert timing.zone("Europe/Berlin").key == "Europe/Berlin"
+
+
+def test_a_step_as_long_as_its_field_is_refused():
+    """`*/90` in the minute field reads "every 90 minutes" but fires once an hour."""
+    import pytest
+
+    from blueprints.schedules import timing
+
+    for expr, field in (
+        ("*/90 * * * *", "minute"),
+        ("*/99999999999999999999 * * * *", "minute"),
+        ("0 */24 * * *", "hour"),
+        ("0 0 1/31 * *", "day of month"),
+        ("0 0 1 */12 *", "month"),
+        ("0 0 * * 1-5/7", "day of week"),
+    ):
+        with pytest.raises(timing.BadSchedule) as exc:
+            timing.check_cron(expr)
+        assert exc.value.reason == f"{field} step out of range", expr
+        assert "interval" in exc.value.message
+    for ok in ("*/59 * * * *", "0 */23 * * *", "0 0 */30 * *", "0 0 1 */11 *", "0 0 * * */6"):
+        assert timing.check_cron(ok) == ok
