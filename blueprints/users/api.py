@@ -81,6 +81,7 @@ def _dependency_checks() -> dict[str, str]:
 
 
 @health_bp.get("/health")
+@limiter.exempt  # open and credential-free: nothing to count, so the limiter is not asked
 @health_bp.output(HealthOut)
 @health_bp.doc(summary="Liveness of the app, database and Redis", security=[])
 def health():
