@@ -16,6 +16,7 @@ from flask_cors import CORS
 from blueprints import FEATURES
 from blueprints.core import errors
 from blueprints.core.api import exempt_api_from_form_csrf, make_api_blueprint, register_openapi
+from blueprints.core.audit import record_request_outcome
 from blueprints.core.cli import make_cli
 from blueprints.core.cli import register_cli as register_kernel_commands
 from blueprints.core.config import INSTANCE, Config
@@ -142,6 +143,9 @@ def register_request_hooks(app: APIFlask) -> None:
 
     app.before_request(refuse_unsafe_url_text)
     app.before_request(refuse_oversized_and_deep_bodies)
+
+    # Writes that committed no recorded change (refusals, failures, logouts) are audited here.
+    app.after_request(record_request_outcome)
 
     @app.after_request
     def add_request_id(response):

@@ -38,6 +38,7 @@ _COERCE: dict[str, Callable[[str], Any]] = {
     "int": int,
     "float": float,
     "bool": _bool,
+    "bool | None": _bool,
     "list[int]": lambda value: _list(value, int),
     "list[str]": lambda value: _list(value, str),
 }
@@ -131,6 +132,15 @@ class Config:
     # Queues a `sparki worker` listens on when none is named (Procfile splits them).
     RQ_QUEUES: list[str] = field(default_factory=lambda: ["default", "deploys"])
     LOG_LEVEL: str = "INFO"
+    # `text` (one readable line) or `json` (one JSON object a line, for log shippers).
+    LOG_FORMAT: str = "text"
+    # Audit entries older than this many days are deleted by an hourly job.
+    AUDIT_RETENTION_DAYS: int = 365
+    # /metrics (Prometheus): on by default only when the web process binds to loopback;
+    # `METRICS_ENABLED=1` opens it on any bind. With METRICS_TOKEN set, a scrape must send
+    # `Authorization: Bearer <token>`.
+    METRICS_ENABLED: bool | None = None
+    METRICS_TOKEN: str = ""
     # Services on the local runtime (the agent, deploys, logs).
     DEPLOY_READY_TIMEOUT: float = 60.0
     AGENT_RECONCILE_INTERVAL: float = 0.5
