@@ -23,6 +23,7 @@ from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from blueprints.core.htmx import register_partial_caching, register_template_helpers
 from blueprints.core.inputs import refuse_oversized_and_deep_bodies, refuse_unsafe_url_text
+from blueprints.core.metrics import register_metrics
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     configure_logging(app)
     # Request ids first: the rate limiter's before-request hook may already answer (401, 429).
     register_request_hooks(app)
+    register_metrics(app)  # timing starts before the rate limiter may answer
     register_extensions(app)
     register_blueprints(app)
     register_openapi(app)

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -268,6 +269,12 @@ def up_command(procfile: str, stop_services: bool) -> None:
         # Commands run beside this one (`sparki agent --stop-replicas`) find it here.
         _record_private_redis(url_file, env["REDIS_URL"])
         click.echo(f"sparki: private Redis on {env['REDIS_URL']} (pid {redis_proc.pid})")
+    # One Prometheus directory for every process (web workers, RQ work horses): /metrics
+    # sums the files there. A fresh one each run, so figures of an earlier run never add up.
+    metrics_dir = None
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="sparki-metrics-")
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         env.setdefault("API_PORT", str(current_app.config["API_PORT"]))
         with open(procfile) as fh:
@@ -283,4 +290,6 @@ def up_command(procfile: str, stop_services: bool) -> None:
         if redis_proc is not None:
             _forget_private_redis(url_file, env["REDIS_URL"])
             _stop(redis_proc)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     sys.exit(manager.returncode)

@@ -38,7 +38,6 @@ _COERCE: dict[str, Callable[[str], Any]] = {
     "int": int,
     "float": float,
     "bool": _bool,
-    "bool | None": _bool,
     "list[int]": lambda value: _list(value, int),
     "list[str]": lambda value: _list(value, str),
 }
@@ -136,10 +135,10 @@ class Config:
     LOG_FORMAT: str = "text"
     # Audit entries older than this many days are deleted by an hourly job.
     AUDIT_RETENTION_DAYS: int = 365
-    # /metrics (Prometheus): on by default only when the web process binds to loopback;
-    # `METRICS_ENABLED=1` opens it on any bind. With METRICS_TOKEN set, a scrape must send
-    # `Authorization: Bearer <token>`.
-    METRICS_ENABLED: bool | None = None
+    # /metrics (Prometheus): `auto` serves it only when the web process binds to loopback
+    # (SPARKI_BIND), `on` on any bind, `off` never. With METRICS_TOKEN set, a scrape must
+    # send `Authorization: Bearer <token>`.
+    METRICS: str = "auto"
     METRICS_TOKEN: str = ""
     # Services on the local runtime (the agent, deploys, logs).
     DEPLOY_READY_TIMEOUT: float = 60.0

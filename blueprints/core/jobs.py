@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import configure_mappers
 
 from .extensions import db, get_redis
+from .metrics import observe_job
 
 log = logging.getLogger("sparki.jobs")
 
@@ -197,10 +198,16 @@ class _AppContextMixin:
             if os.getpid() != self._parent_pid:
                 # A forked work horse must not share the parent's pooled connections.
                 db.engine.dispose(close=False)
+            job = args[0] if args else kwargs.get("job")
+            started, succeeded = time.perf_counter(), False
             try:
-                return super().perform_job(*args, **kwargs)  # type: ignore[misc]
+                succeeded = bool(super().perform_job(*args, **kwargs))  # type: ignore[misc]
+                return succeeded
             finally:
                 db.session.remove()
+                observe_job(
+                    getattr(job, "func_name", "unknown"), succeeded, time.perf_counter() - started
+                )
 
 
 class SparkiWorker(_AppContextMixin, Worker):

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from prometheus_client import Histogram
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
@@ -41,6 +42,11 @@ from . import clients, timing
 from .models import OPEN_STATUSES, Schedule, Task
 
 log = logging.getLogger("sparki.schedules")
+FIRE_LAG = Histogram(
+    "sparki_schedule_fire_lag_seconds",
+    "How long after its due time a schedule's slot fired (the scheduler's lateness)",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
 
 RUN_JOB = "blueprints.schedules.jobs.run_task"
 QUEUE = "default"
@@ -156,6 +162,9 @@ def tick(now: datetime | None = None, *, name: str | None = None) -> dict[str, A
             result["fired"] = result["skipped"] = 0
             to_enqueue = _fire_one_by_one(ids, now, grace, result)
     if to_enqueue:
+        for task in to_enqueue:  # committed firings only: how late each is, in seconds
+            if task.scheduled_for is not None:
+                FIRE_LAG.observe(max(0.0, (now - task.scheduled_for).total_seconds()))
         _enqueue_many(to_enqueue, now)
     nxt = db.session.execute(
         select(Schedule.next_run_at)

@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from prometheus_client import Counter, Histogram
 from sqlalchemy import select
 
 from blueprints.core.events import emit
@@ -29,6 +30,13 @@ from .runtime import get_runtime
 from .runtime.base import ReplicaSetSpec
 
 log = logging.getLogger("sparki.services.jobs")
+DEPLOYS = Counter("sparki_deploys_total", "Finished deployments, by outcome", ["outcome"])
+DEPLOY_SECONDS = Histogram(
+    "sparki_deploy_duration_seconds",
+    "How long a deployment took from its start to success or failure, by outcome",
+    ["outcome"],
+    buckets=(1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600),
+)
 
 POLL_SECONDS = 0.25
 CRASH_LIMIT = 2  # a new replica that crashed after this many restarts fails the rollout
@@ -166,6 +174,9 @@ def _finish(deployment: Deployment, service: Service, status: str, message: str)
     deployment.status, deployment.message = status, message[:2000]
     deployment.finished_at = utcnow()
     service.active_deployment_id = None
+    DEPLOYS.labels(status).inc()
+    if deployment.duration_ms is not None:
+        DEPLOY_SECONDS.labels(status).observe(deployment.duration_ms / 1000)
 
 
 def _fail(deployment: Deployment, service: Service, message: str) -> None:
