@@ -6,7 +6,6 @@ import importlib
 import logging
 import re
 import secrets
-import sys
 from typing import Any
 
 from apiflask import APIFlask
@@ -23,6 +22,7 @@ from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from blueprints.core.htmx import register_partial_caching, register_template_helpers
 from blueprints.core.inputs import refuse_oversized_and_deep_bodies, refuse_unsafe_url_text
+from blueprints.core.logs import configure as configure_log_lines
 from blueprints.core.metrics import register_metrics
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -85,24 +85,8 @@ def configure(app: APIFlask, overrides: dict[str, Any] | None) -> None:
 
 
 def configure_logging(app: APIFlask) -> None:
-    class RequestIdFilter(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            try:
-                record.request_id = g.get("request_id", "-")
-            except RuntimeError:  # outside a request
-                record.request_id = "-"
-            return True
-
-    root = logging.getLogger("sparki")
-    if not any(getattr(h, "_sparki", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler._sparki = True  # type: ignore[attr-defined]
-        handler.addFilter(RequestIdFilter())
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
-        )
-        root.addHandler(handler)
-    root.setLevel(app.config["LOG_LEVEL"])
+    """Text lines, or JSON lines with LOG_FORMAT=json (core.logs); request ids on both."""
+    configure_log_lines(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
 
 def register_extensions(app: APIFlask) -> None:

@@ -56,3 +56,9 @@ limit_request_field_size = 8190
 # failures and at DEBUG for the pages' own polling reads, so the run log stays readable.
 accesslog = None
 control_socket_disable = True
+
+# LOG_FORMAT=json: gunicorn's own lines in the app's JSON shape too (blueprints/core/logs.py).
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    from blueprints.core.logs import gunicorn_logconfig
+
+    logconfig_dict = gunicorn_logconfig()
