@@ -22,6 +22,7 @@ from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from blueprints.core.htmx import register_partial_caching, register_template_helpers
 from blueprints.core.inputs import refuse_oversized_and_deep_bodies, refuse_unsafe_url_text
+from blueprints.core.lifecycle import close_connections_while_stopping
 from blueprints.core.logs import configure as configure_log_lines
 from blueprints.core.metrics import register_metrics
 
@@ -132,6 +133,7 @@ def register_request_hooks(app: APIFlask) -> None:
 
     # Writes that committed no recorded change (refusals, failures, logouts) are audited here.
     app.after_request(record_request_outcome)
+    app.after_request(close_connections_while_stopping)
 
     @app.after_request
     def add_request_id(response):

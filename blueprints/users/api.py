@@ -18,6 +18,7 @@ from blueprints.core.api import (
 from blueprints.core.auth import issue_token
 from blueprints.core.errors import InvalidRequest, ServiceUnavailable
 from blueprints.core.extensions import db, get_redis, limiter
+from blueprints.core.lifecycle import shutting_down
 from blueprints.core.models import utcnow
 from blueprints.core.schemas import SuccessOut, page_of
 
@@ -54,6 +55,11 @@ health_bp = APIBlueprint("health_api", __name__, tag="Health")
 @health_bp.output(HealthOut)
 @health_bp.doc(summary="Liveness of the app, database and Redis", security=[])
 def health():
+    return _health()
+
+
+def _health() -> dict:
+    """Database and Redis answer, else ServiceUnavailable naming which does not."""
     checks = {"app": "ok"}
     try:
         db.session.execute(text("SELECT 1"))
@@ -69,6 +75,22 @@ def health():
     if not ok:
         raise ServiceUnavailable("A dependency is down", details={"checks": checks})
     return {"status": "ok", "checks": checks, "timestamp": utcnow()}
+
+
+@health_bp.get("/health/ready")
+@health_bp.output(HealthOut)
+@health_bp.doc(
+    summary="Readiness: 503 while this process shuts down or a dependency is down",
+    description="For load balancers and orchestrators: a process that got SIGTERM finishes the"
+    " requests it holds but answers 503 here, so new ones go elsewhere.",
+    security=[],
+)
+def ready():
+    if shutting_down():
+        raise ServiceUnavailable(
+            "This process is shutting down", details={"checks": {"app": "shutting down"}}
+        )
+    return _health()
 
 
 @auth_bp.post("/auth/login")
