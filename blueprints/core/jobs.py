@@ -15,8 +15,10 @@ are handed the app they run in (`sparki worker`, `sparki scheduler`, or `rq work
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,6 +167,27 @@ def enqueue(
     return q.enqueue(func, *args, **options, **kwargs)
 
 
+# Sent by a stopping worker to its work horse: "the worker is shutting down". A job that can be
+# carried on by another worker (a rollout) hands over at once; any other finishes.
+HANDOVER_SIGNAL = signal.SIGRTMIN
+_handover = False
+
+
+def handover_requested() -> bool:
+    """Whether this job's worker is shutting down (SIGTERM to `sparki worker`).
+
+    A long job that another worker can resume checks this while it waits and stops early,
+    leaving its work to be picked up again (services' rollouts do); short jobs ignore it and
+    are allowed to finish (RQ's warm shutdown).
+    """
+    return _handover
+
+
+def _note_handover(_signum: int, _frame: Any) -> None:
+    global _handover
+    _handover = True
+
+
 class _AppContextMixin:
     """Runs each job in its own app context.
 
@@ -211,7 +234,22 @@ class _AppContextMixin:
 
 
 class SparkiWorker(_AppContextMixin, Worker):
-    """The production worker: forks a work horse per job; `app=` is the app jobs run in."""
+    """The production worker: forks a work horse per job; `app=` is the app jobs run in.
+
+    On SIGTERM it stops taking jobs and waits for the current one (RQ's warm shutdown), and
+    tells the work horse (HANDOVER_SIGNAL) so a resumable job can hand over instead of
+    holding the shutdown for minutes (`handover_requested`).
+    """
+
+    def setup_work_horse_signals(self) -> None:
+        super().setup_work_horse_signals()
+        signal.signal(HANDOVER_SIGNAL, _note_handover)  # in the horse, from its first moment
+
+    def handle_warm_shutdown_request(self) -> None:
+        super().handle_warm_shutdown_request()
+        if self.horse_pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.horse_pid, HANDOVER_SIGNAL)
 
 
 class SparkiSimpleWorker(_AppContextMixin, SimpleWorker):

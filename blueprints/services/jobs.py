@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from blueprints.core.events import emit
 from blueprints.core.extensions import db
-from blueprints.core.jobs import periodic
+from blueprints.core.jobs import handover_requested, periodic
 from blueprints.core.models import utcnow
 
 from .domain import enqueue_deployment
@@ -40,6 +40,10 @@ DEPLOY_SECONDS = Histogram(
 
 POLL_SECONDS = 0.25
 CRASH_LIMIT = 2  # a new replica that crashed after this many restarts fails the rollout
+
+
+class HandOver(Exception):
+    """The worker is shutting down: stop here and leave the rollout to the next one."""
 
 
 class RolloutFailed(Exception):
@@ -73,6 +77,12 @@ def run_deployment(deployment_id: str) -> str:
     except RolloutFailed as exc:
         _fail(deployment, service, str(exc))
         return "failed"
+    except HandOver:
+        # The worker is stopping: the deployment stays in progress and the next deployer
+        # carries it on from the replica sets it finds (resume_stalled_deployments).
+        db.session.rollback()
+        log.warning("deployment %s: the worker is stopping; handed over", deployment_id)
+        return "handed-over"
     except Exception as exc:
         # An unexpected error (a bug, the database gone): record it rather than leave the
         # deployment in progress for ever; the old replica sets are put back.
@@ -111,6 +121,8 @@ def _wait_old_gone(service: Service, target: ReplicaSetSpec, seconds: float = 15
     while time.monotonic() < deadline:
         if all(r.set_key == target.key for r in runtime.replicas(service.id)):
             return
+        if handover_requested():
+            raise HandOver()
         time.sleep(POLL_SECONDS)
 
 
@@ -133,6 +145,8 @@ def _wait_ready(
             db.session.commit()
         if progress["ready"] >= want:
             return
+        if handover_requested():
+            raise HandOver()
         failure = runtime_failure(mine)
         if failure:  # the runtime could not run it: no point waiting, and say why
             raise RolloutFailed(f"a new replica of revision {target.revision} failed: {failure}")
