@@ -15,10 +15,8 @@ are handed the app they run in (`sparki worker`, `sparki scheduler`, or `rq work
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from rq import Queue, Retry, SimpleWorker, Worker
 from rq.cron import CronScheduler
 from sqlalchemy import text
@@ -152,13 +151,14 @@ def enqueue(
     options: dict[str, Any] = {"job_timeout": timeout, "retry": retry, "failure_ttl": 7 * 86400}
     if job_id:
         existing = q.fetch_job(job_id)
-        if existing is not None and existing.get_status(refresh=True) in {
-            "queued",
-            "scheduled",
-            "started",
-            "deferred",
-        }:
-            return existing
+        if existing is not None:
+            status = existing.get_status(refresh=True)
+            if (
+                status in {"scheduled", "deferred"}
+                or (status == "queued" and q.get_job_position(existing) is not None)
+                or (status == "started" and _worker_alive(existing))
+            ):
+                return existing
         options["job_id"] = job_id
     if delay and delay > 0:
         from datetime import timedelta
@@ -167,25 +167,45 @@ def enqueue(
     return q.enqueue(func, *args, **options, **kwargs)
 
 
-# Sent by a stopping worker to its work horse: "the worker is shutting down". A job that can be
-# carried on by another worker (a rollout) hands over at once; any other finishes.
-HANDOVER_SIGNAL = signal.SIGRTMIN
+def _worker_alive(job: Any) -> bool:
+    """Whether the worker that started `job` is still registered. A worker stopped between
+    taking a job and running it leaves the job "started" (or "queued" but in no queue) with
+    nobody on it: such a job may be enqueued again (job ids make that idempotent)."""
+    if not job.worker_name:
+        return True  # cannot tell: assume it runs
+    return bool(job.connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name))
+
+
 _handover = False
+_handover_checked = 0.0
 
 
 def handover_requested() -> bool:
-    """Whether this job's worker is shutting down (SIGTERM to `sparki worker`).
+    """Whether the worker running this job was asked to stop (SIGTERM to `sparki worker`).
 
-    A long job that another worker can resume checks this while it waits and stops early,
-    leaving its work to be picked up again (services' rollouts do); short jobs ignore it and
-    are allowed to finish (RQ's warm shutdown).
+    RQ's warm shutdown lets the current job finish; a long job that another worker can resume
+    (a rollout) checks this while it waits and stops early instead, leaving its work to be
+    picked up again. Read from the worker's record in Redis (RQ writes
+    `shutdown_requested_date` there), at most twice a second; False outside a worker.
     """
+    global _handover, _handover_checked
+    if _handover:
+        return True
+    now = time.monotonic()
+    if now - _handover_checked < 0.5:
+        return False
+    _handover_checked = now
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is None or not job.worker_name:
+        return False
+    key = Worker.redis_worker_namespace_prefix + job.worker_name
+    try:
+        _handover = bool(job.connection.hexists(key, "shutdown_requested_date"))
+    except RedisError:
+        return False
     return _handover
-
-
-def _note_handover(_signum: int, _frame: Any) -> None:
-    global _handover
-    _handover = True
 
 
 class _AppContextMixin:
@@ -236,20 +256,9 @@ class _AppContextMixin:
 class SparkiWorker(_AppContextMixin, Worker):
     """The production worker: forks a work horse per job; `app=` is the app jobs run in.
 
-    On SIGTERM it stops taking jobs and waits for the current one (RQ's warm shutdown), and
-    tells the work horse (HANDOVER_SIGNAL) so a resumable job can hand over instead of
-    holding the shutdown for minutes (`handover_requested`).
+    On SIGTERM it stops taking jobs and waits for the current one (RQ's warm shutdown); a
+    resumable job hands over early (`handover_requested`).
     """
-
-    def setup_work_horse_signals(self) -> None:
-        super().setup_work_horse_signals()
-        signal.signal(HANDOVER_SIGNAL, _note_handover)  # in the horse, from its first moment
-
-    def handle_warm_shutdown_request(self) -> None:
-        super().handle_warm_shutdown_request()
-        if self.horse_pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.horse_pid, HANDOVER_SIGNAL)
 
 
 class SparkiSimpleWorker(_AppContextMixin, SimpleWorker):

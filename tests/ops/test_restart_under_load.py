@@ -119,8 +119,15 @@ def test_restarting_every_process_loses_no_delivery_and_ends_the_deploy(app, fac
         )
         assert deploy.status_code == 202, deploy.text
         deployment_id = deploy.json()["deploymentId"]
-        # the middle of the burst: some delivered, not all
+        # the middle of the burst (some delivered, not all) and of the rollout (a deployer is
+        # on it: the new replica is starting)
         wait_until(lambda: len(pings()) >= 10, timeout=120, what="the first deliveries")
+
+        def rolling() -> bool:
+            got = requests.get(f"{base}/deployments/{deployment_id}", headers=auth, timeout=60)
+            return got.json().get("startedAt") is not None
+
+        wait_until(rolling, timeout=120, what="the rollout to start")
         delivered_before = len(pings())
         up.stop()
         assert delivered_before < PINGS
@@ -143,9 +150,10 @@ def test_restarting_every_process_loses_no_delivery_and_ends_the_deploy(app, fac
             ).json()["status"]
             return status if status in ("success", "failed") else None
 
-        assert wait_until(ended, timeout=240, what="the deploy to end") == "success", (
-            requests.get(f"{base}/deployments/{deployment_id}", headers=auth, timeout=60).json(),
-            log.read_text()[-4000:],
+        outcome = wait_until(ended, timeout=240, what="the deploy to end")
+        deployment = requests.get(f"{base}/deployments/{deployment_id}", headers=auth, timeout=60)
+        assert outcome == "success", (
+            f"{deployment.json().get('message')}\n{log.read_text()[-3000:]}"
         )
     finally:
         up.stop()
