@@ -6,7 +6,6 @@ import importlib
 import logging
 import re
 import secrets
-import sys
 from typing import Any
 
 from apiflask import APIFlask
@@ -16,12 +15,16 @@ from flask_cors import CORS
 from blueprints import FEATURES
 from blueprints.core import errors
 from blueprints.core.api import exempt_api_from_form_csrf, make_api_blueprint, register_openapi
+from blueprints.core.audit import record_request_outcome
 from blueprints.core.cli import make_cli
 from blueprints.core.cli import register_cli as register_kernel_commands
 from blueprints.core.config import INSTANCE, Config
 from blueprints.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from blueprints.core.htmx import register_partial_caching, register_template_helpers
 from blueprints.core.inputs import refuse_oversized_and_deep_bodies, refuse_unsafe_url_text
+from blueprints.core.lifecycle import close_connections_while_stopping
+from blueprints.core.logs import configure as configure_log_lines
+from blueprints.core.metrics import register_metrics
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -41,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
     configure_logging(app)
     # Request ids first: the rate limiter's before-request hook may already answer (401, 429).
     register_request_hooks(app)
+    register_metrics(app)  # timing starts before the rate limiter may answer
     register_extensions(app)
     register_blueprints(app)
     register_openapi(app)
@@ -83,24 +87,8 @@ def configure(app: APIFlask, overrides: dict[str, Any] | None) -> None:
 
 
 def configure_logging(app: APIFlask) -> None:
-    class RequestIdFilter(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            try:
-                record.request_id = g.get("request_id", "-")
-            except RuntimeError:  # outside a request
-                record.request_id = "-"
-            return True
-
-    root = logging.getLogger("sparki")
-    if not any(getattr(h, "_sparki", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler._sparki = True  # type: ignore[attr-defined]
-        handler.addFilter(RequestIdFilter())
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
-        )
-        root.addHandler(handler)
-    root.setLevel(app.config["LOG_LEVEL"])
+    """Text lines, or JSON lines with LOG_FORMAT=json (core.logs); request ids on both."""
+    configure_log_lines(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
 
 def register_extensions(app: APIFlask) -> None:
@@ -143,6 +131,10 @@ def register_request_hooks(app: APIFlask) -> None:
 
     app.before_request(refuse_unsafe_url_text)
     app.before_request(refuse_oversized_and_deep_bodies)
+
+    # Writes that committed no recorded change (refusals, failures, logouts) are audited here.
+    app.after_request(record_request_outcome)
+    app.after_request(close_connections_while_stopping)
 
     @app.after_request
     def add_request_id(response):

@@ -7,6 +7,30 @@ worker serves each connection in a greenlet, so they cost no thread (see
 blueprints/core/server.py and `bench/streams.py`).
 """
 
+import os
+import shutil
+import tempfile
+
+# Prometheus: every worker writes its figures to files in one directory and /metrics sums
+# them (prometheus_client's multiprocess mode). `sparki up` shares its directory with the RQ
+# workers; gunicorn started alone gets a fresh one of its own, removed on exit.
+_OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sparki-metrics-")
+
+
+def child_exit(server, worker):
+    """A worker that exits leaves its counters (still counted) but not its live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
 # gevent greenlets, with gunicorn's own errors answered in the JSON error envelope.
 worker_class = "blueprints.core.server.SparkiGeventWorker"
 # Connections one worker serves at once (streams included); beyond, new ones wait in the
@@ -32,3 +56,9 @@ limit_request_field_size = 8190
 # failures and at DEBUG for the pages' own polling reads, so the run log stays readable.
 accesslog = None
 control_socket_disable = True
+
+# LOG_FORMAT=json: gunicorn's own lines in the app's JSON shape too (blueprints/core/logs.py).
+if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+    from blueprints.core.logs import gunicorn_logconfig
+
+    logconfig_dict = gunicorn_logconfig()

@@ -15,5 +15,6 @@ FEATURES: list[str] = [
     "blueprints.webhooks",
     "blueprints.orders",
     "blueprints.schedules",
+    "blueprints.audit",
     "blueprints.dashboard",
 ]

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +50,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(up_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def add_up_hook(app: Flask, hook: UpHook) -> None:
@@ -239,6 +242,50 @@ def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
         proc.wait(5)
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_command(path: str) -> None:
+    """Write one archive (.tar.gz) with the database and the instance's secret key.
+
+    SQLite is copied with its online backup API, PostgreSQL dumped with pg_dump; both while
+    Sparki runs. The archive can decrypt every stored secret: keep it as safe as the key.
+    """
+    from .backup import BackupError, backup
+
+    try:
+        manifest = backup(current_app, path)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"sparki: backed up the {manifest['database']} database (revision"
+        f" {manifest['revision']}) to {path}; secret key {manifest['secretKey']}"
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace a database that already holds Sparki's data.")
+def restore_command(path: str, force: bool) -> None:
+    """Bring a `sparki backup` archive back into a fresh install, then apply migrations.
+
+    Stop Sparki's processes first. Redis state (queues, sessions) is not in the archive: it is
+    rebuilt, and users log in again.
+    """
+    from flask_migrate import upgrade
+
+    from .backup import BackupError, restore
+
+    try:
+        manifest = restore(current_app, path, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    upgrade()
+    click.echo(
+        f"sparki: restored the {manifest['database']} database of {manifest['createdAt']}"
+        f" (revision {manifest['revision']}); secret key {manifest['secretKey']}"
+    )
+
+
 @click.command("up")
 @click.option("--procfile", default="Procfile", show_default=True, type=click.Path(exists=True))
 @click.option(
@@ -268,6 +315,12 @@ def up_command(procfile: str, stop_services: bool) -> None:
         # Commands run beside this one (`sparki agent --stop-replicas`) find it here.
         _record_private_redis(url_file, env["REDIS_URL"])
         click.echo(f"sparki: private Redis on {env['REDIS_URL']} (pid {redis_proc.pid})")
+    # One Prometheus directory for every process (web workers, RQ work horses): /metrics
+    # sums the files there. A fresh one each run, so figures of an earlier run never add up.
+    metrics_dir = None
+    if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="sparki-metrics-")
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     try:
         env.setdefault("API_PORT", str(current_app.config["API_PORT"]))
         with open(procfile) as fh:
@@ -283,4 +336,6 @@ def up_command(procfile: str, stop_services: bool) -> None:
         if redis_proc is not None:
             _forget_private_redis(url_file, env["REDIS_URL"])
             _stop(redis_proc)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     sys.exit(manager.returncode)

@@ -142,6 +142,15 @@ class Config:
     # Queues a `sparki worker` listens on when none is named (Procfile splits them).
     RQ_QUEUES: list[str] = field(default_factory=lambda: ["default", "deploys"])
     LOG_LEVEL: str = "INFO"
+    # `text` (one readable line) or `json` (one JSON object a line, for log shippers).
+    LOG_FORMAT: str = "text"
+    # Audit entries older than this many days are deleted by an hourly job.
+    AUDIT_RETENTION_DAYS: int = 365
+    # /metrics (Prometheus): `auto` serves it only when the web process binds to loopback
+    # (SPARKI_BIND), `on` on any bind, `off` never. With METRICS_TOKEN set, a scrape must
+    # send `Authorization: Bearer <token>`.
+    METRICS: str = "auto"
+    METRICS_TOKEN: str = ""
     # Services on the local runtime (the agent, deploys, logs).
     DEPLOY_READY_TIMEOUT: float = 60.0
     AGENT_RECONCILE_INTERVAL: float = 0.5

@@ -25,12 +25,14 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from rq import Queue, Retry, SimpleWorker, Worker
 from rq.cron import CronScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import configure_mappers
 
 from .extensions import db, get_redis
+from .metrics import observe_job
 
 log = logging.getLogger("sparki.jobs")
 
@@ -149,19 +151,61 @@ def enqueue(
     options: dict[str, Any] = {"job_timeout": timeout, "retry": retry, "failure_ttl": 7 * 86400}
     if job_id:
         existing = q.fetch_job(job_id)
-        if existing is not None and existing.get_status(refresh=True) in {
-            "queued",
-            "scheduled",
-            "started",
-            "deferred",
-        }:
-            return existing
+        if existing is not None:
+            status = existing.get_status(refresh=True)
+            if (
+                status in {"scheduled", "deferred"}
+                or (status == "queued" and q.get_job_position(existing) is not None)
+                or (status == "started" and _worker_alive(existing))
+            ):
+                return existing
         options["job_id"] = job_id
     if delay and delay > 0:
         from datetime import timedelta
 
         return q.enqueue_in(timedelta(seconds=delay), func, *args, **options, **kwargs)
     return q.enqueue(func, *args, **options, **kwargs)
+
+
+def _worker_alive(job: Any) -> bool:
+    """Whether the worker that started `job` is still registered. A worker stopped between
+    taking a job and running it leaves the job "started" (or "queued" but in no queue) with
+    nobody on it: such a job may be enqueued again (job ids make that idempotent)."""
+    if not job.worker_name:
+        return True  # cannot tell: assume it runs
+    return bool(job.connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name))
+
+
+_handover = False
+_handover_checked = 0.0
+
+
+def handover_requested() -> bool:
+    """Whether the worker running this job was asked to stop (SIGTERM to `sparki worker`).
+
+    RQ's warm shutdown lets the current job finish; a long job that another worker can resume
+    (a rollout) checks this while it waits and stops early instead, leaving its work to be
+    picked up again. Read from the worker's record in Redis (RQ writes
+    `shutdown_requested_date` there), at most twice a second; False outside a worker.
+    """
+    global _handover, _handover_checked
+    if _handover:
+        return True
+    now = time.monotonic()
+    if now - _handover_checked < 0.5:
+        return False
+    _handover_checked = now
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is None or not job.worker_name:
+        return False
+    key = Worker.redis_worker_namespace_prefix + job.worker_name
+    try:
+        _handover = bool(job.connection.hexists(key, "shutdown_requested_date"))
+    except RedisError:
+        return False
+    return _handover
 
 
 class _AppContextMixin:
@@ -197,14 +241,24 @@ class _AppContextMixin:
             if os.getpid() != self._parent_pid:
                 # A forked work horse must not share the parent's pooled connections.
                 db.engine.dispose(close=False)
+            job = args[0] if args else kwargs.get("job")
+            started, succeeded = time.perf_counter(), False
             try:
-                return super().perform_job(*args, **kwargs)  # type: ignore[misc]
+                succeeded = bool(super().perform_job(*args, **kwargs))  # type: ignore[misc]
+                return succeeded
             finally:
                 db.session.remove()
+                observe_job(
+                    getattr(job, "func_name", "unknown"), succeeded, time.perf_counter() - started
+                )
 
 
 class SparkiWorker(_AppContextMixin, Worker):
-    """The production worker: forks a work horse per job; `app=` is the app jobs run in."""
+    """The production worker: forks a work horse per job; `app=` is the app jobs run in.
+
+    On SIGTERM it stops taking jobs and waits for the current one (RQ's warm shutdown); a
+    resumable job hands over early (`handover_requested`).
+    """
 
 
 class SparkiSimpleWorker(_AppContextMixin, SimpleWorker):

@@ -60,6 +60,14 @@ def write_envelope_error(sock, status_int: int, reason: str, mesg: str) -> None:
 class SparkiGeventWorker(GeventWorker):
     """gunicorn's gevent worker whose own error answers are the error envelope."""
 
+    def handle_exit(self, sig, frame) -> None:
+        """SIGTERM (gunicorn's graceful stop): mark the process as stopping before gunicorn
+        stops accepting, so in-flight work can tell (core.lifecycle)."""
+        from blueprints.core.lifecycle import begin_shutdown
+
+        begin_shutdown()
+        super().handle_exit(sig, frame)
+
     def init_process(self) -> None:
         # gunicorn's workers write their errors through util.write_error; in this worker
         # process that is the envelope writer.

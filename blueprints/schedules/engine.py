@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from prometheus_client import Histogram
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
@@ -42,6 +43,11 @@ from . import clients, timing
 from .models import OPEN_STATUSES, Schedule, Task
 
 log = logging.getLogger("sparki.schedules")
+FIRE_LAG = Histogram(
+    "sparki_schedule_fire_lag_seconds",
+    "How long after its due time a schedule's slot fired (the scheduler's lateness)",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
 
 RUN_JOB = "blueprints.schedules.jobs.run_task"
 QUEUE = "default"
@@ -166,6 +172,9 @@ def tick(now: datetime | None = None, *, name: str | None = None) -> dict[str, A
             result["fired"] = result["skipped"] = 0
             to_enqueue = _fire_one_by_one(ids, now, grace, result)
     if to_enqueue:
+        for job in to_enqueue:  # committed firings only: how late each is, in seconds
+            if job.scheduled_for is not None:
+                FIRE_LAG.observe(max(0.0, (now - job.scheduled_for).total_seconds()))
         _enqueue_many(to_enqueue)
     nxt = db.session.execute(
         select(Schedule.next_run_at)
@@ -185,6 +194,7 @@ class _Job:
     task_id: str
     job_id: str
     timeout: int
+    scheduled_for: datetime | None = None  # the slot it fires for (the fire-lag metric)
 
 
 def _busy_schedules(ids: list[str]) -> dict[str, str]:
@@ -265,7 +275,7 @@ def _fire(
         task.job_id = job_id_for(task)
         _log(task, f"fired for slot {iso_utc(slot)}")
         db.session.add(task)
-        out.append(_Job(task.id, task.job_id, int(task.timeout_seconds) + 60))
+        out.append(_Job(task.id, task.job_id, int(task.timeout_seconds) + 60, slot))
         result["fired"] += 1
     schedule.last_run_at = slots[-1] if slots else schedule.last_run_at
     schedule.next_run_at = timing.next_after(spec, now)

@@ -10,6 +10,7 @@ from apiflask import APIBlueprint
 from flask import Response, current_app, request, url_for
 
 from blueprints.core.api import api_actor, auth_required, error_responses, paginate
+from blueprints.core.audit import not_audited
 from blueprints.core.auth import Principal, resolve_principal
 from blueprints.core.errors import AuthenticationFailed, NotFound
 from blueprints.core.extensions import db, get_redis
@@ -305,6 +306,7 @@ def _sandbox_proxy_answers(response: Response) -> Response:
     "service's own URL.",
     responses={200: "The replica's answer, streamed", 503: "No ready replica"},
 )
+@not_audited  # what a service is sent is its own business, not a change to Sparki
 def proxy(service_id, path):
     service, principal = _proxy_service(service_id)
     require_write_rights(service, principal, request.method)

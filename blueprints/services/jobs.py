@@ -18,12 +18,13 @@ import time
 from datetime import timedelta
 
 from flask import current_app
+from prometheus_client import Counter, Histogram
 from sqlalchemy import select
 
 from blueprints.core.errors import ServiceUnavailable
 from blueprints.core.events import emit
 from blueprints.core.extensions import db, get_redis
-from blueprints.core.jobs import periodic
+from blueprints.core.jobs import handover_requested, periodic
 from blueprints.core.models import utcnow
 
 from .domain import enqueue_deployment
@@ -34,9 +35,20 @@ from .runtime import get_runtime
 from .runtime.base import ReplicaSetSpec
 
 log = logging.getLogger("sparki.services.jobs")
+DEPLOYS = Counter("sparki_deploys_total", "Finished deployments, by outcome", ["outcome"])
+DEPLOY_SECONDS = Histogram(
+    "sparki_deploy_duration_seconds",
+    "How long a deployment took from its start to success or failure, by outcome",
+    ["outcome"],
+    buckets=(1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600),
+)
 
 POLL_SECONDS = 0.25
 CRASH_LIMIT = 2  # a new replica that crashed after this many restarts fails the rollout
+
+
+class HandOver(Exception):
+    """The worker is shutting down: stop here and leave the rollout to the next one."""
 
 
 class RolloutFailed(Exception):
@@ -74,6 +86,12 @@ def run_deployment(deployment_id: str) -> str:
         db.session.rollback()
         _fail(deployment, service, f"the runtime is unavailable: {exc.message}")
         return "failed"
+    except HandOver:
+        # The worker is stopping: the deployment stays in progress and the next deployer
+        # carries it on from the replica sets it finds (resume_stalled_deployments).
+        db.session.rollback()
+        log.warning("deployment %s: the worker is stopping; handed over", deployment_id)
+        return "handed-over"
     except Exception as exc:
         # An unexpected error (a bug, the database gone): record it rather than leave the
         # deployment in progress for ever; the old replica sets are put back.
@@ -135,6 +153,8 @@ def _follow_rollout(
             db.session.commit()
         if seen.complete:
             return
+        if handover_requested():  # the cluster carries on; the next deployer follows it
+            raise HandOver()
         mine = [r for r in runtime.replicas(service.id) if r.set_key == target.key]
         _judge_new_replicas(service, target, mine)
         if seen.stalled or time.monotonic() > backstop:
@@ -170,6 +190,8 @@ def _wait_old_gone(service: Service, target: ReplicaSetSpec, seconds: float = 15
     while time.monotonic() < deadline:
         if all(r.set_key == target.key for r in runtime.replicas(service.id)):
             return
+        if handover_requested():
+            raise HandOver()
         time.sleep(POLL_SECONDS)
 
 
@@ -192,6 +214,8 @@ def _wait_ready(
             db.session.commit()
         if progress["ready"] >= want:
             return
+        if handover_requested():
+            raise HandOver()
         _judge_new_replicas(service, target, mine)
         if time.monotonic() > deadline:
             crashed = next((r for r in mine if r.state == "crashed" or r.message), None)
@@ -223,6 +247,9 @@ def _finish(deployment: Deployment, service: Service, status: str, message: str)
     deployment.status, deployment.message = status, message[:2000]
     deployment.finished_at = utcnow()
     service.active_deployment_id = None
+    DEPLOYS.labels(status).inc()
+    if deployment.duration_ms is not None:
+        DEPLOY_SECONDS.labels(status).observe(deployment.duration_ms / 1000)
 
 
 def _fail(deployment: Deployment, service: Service, message: str) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 from redis import Redis
 
 from blueprints.core.errors import RateLimited
+from blueprints.core.lifecycle import shutting_down
 from blueprints.core.models import iso_utc
 
 from .runtime.base import LogEntry
@@ -31,6 +32,7 @@ from .runtime.base import LogEntry
 LEASE_SECONDS = 30.0  # a slot whose stream stopped renewing it (process killed) frees itself
 RENEW_SECONDS = 10.0
 STREAM_MAX_SECONDS = 600  # a stream ends after this; EventSource reconnects with Last-Event-ID
+RESTART_RETRY_MS = 1000  # a stream ended by a restart: reconnect after this (another process)
 WAIT_SECONDS = 2.0  # longest wait on Redis between two checks that the client is still there
 
 
@@ -177,6 +179,9 @@ class LogStream:
             for batch in self.batches:
                 now = time.monotonic()
                 if client_gone(self.sock) or now - started > STREAM_MAX_SECONDS:
+                    return
+                if shutting_down():  # a restart: say when to come back, then end cleanly
+                    yield f"retry: {RESTART_RETRY_MS}\n: the server is restarting\n\n"
                     return
                 self.slot.renew()
                 for entry in batch:

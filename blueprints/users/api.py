@@ -21,6 +21,7 @@ from blueprints.core.api import (
 from blueprints.core.auth import issue_token
 from blueprints.core.errors import InvalidRequest, ServiceUnavailable
 from blueprints.core.extensions import db, get_redis, limiter
+from blueprints.core.lifecycle import shutting_down
 from blueprints.core.models import utcnow
 from blueprints.core.schemas import SuccessOut, page_of
 
@@ -85,6 +86,12 @@ def _dependency_checks() -> dict[str, str]:
 @health_bp.output(HealthOut)
 @health_bp.doc(summary="Liveness of the app, database and Redis", security=[])
 def health():
+    return _health()
+
+
+def _health() -> dict:
+    """The checks (at most once a second) and the features' reports; ServiceUnavailable
+    naming the dependency that does not answer."""
     checks = dict(_dependency_checks())
     ok = all(v == "ok" for v in checks.values())
     if not ok:
@@ -107,6 +114,23 @@ def _reports() -> dict[str, dict]:
             reports[name] = {"status": "down", "reason": f"error: {type(exc).__name__}"}
     cache.update(reports_at=now, reports=reports)
     return reports
+
+
+@health_bp.get("/health/ready")
+@limiter.exempt
+@health_bp.output(HealthOut)
+@health_bp.doc(
+    summary="Readiness: 503 while this process shuts down or a dependency is down",
+    description="For load balancers and orchestrators: a process that got SIGTERM finishes the"
+    " requests it holds but answers 503 here, so new ones go elsewhere.",
+    security=[],
+)
+def ready():
+    if shutting_down():
+        raise ServiceUnavailable(
+            "This process is shutting down", details={"checks": {"app": "shutting down"}}
+        )
+    return _health()
 
 
 @auth_bp.post("/auth/login")

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.core import sessions
+from blueprints.core import audit, sessions
 from blueprints.core.auth import (
     ROLES,
     burn_password_check,
@@ -274,10 +274,18 @@ def authenticate(email: str, password: str) -> User:
     ).scalar_one_or_none()
     if user is None:
         burn_password_check(password or "")
+        audit.note(action="auth.login_failed", details={"email": (email or "")[:254]})
         raise AuthenticationFailed("Email or password is wrong")
     if not verify_password(user.password_hash, password or "") or not user.active:
+        audit.note(
+            action="auth.login_failed",
+            target=("user", user.id),
+            org_id=user.org_id,
+            details={"email": user.email},
+        )
         raise AuthenticationFailed("Email or password is wrong")
     user.last_login_at = utcnow()
+    audit.note(action="auth.login", actor=user, target=("user", user.id))
     db.session.commit()
     return user
 

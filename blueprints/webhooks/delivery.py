@@ -20,6 +20,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import current_app
+from prometheus_client import Counter, Histogram
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +34,17 @@ from . import signing, transport
 from .models import Delivery, Webhook
 
 log = logging.getLogger("sparki.webhooks")
+DELIVERIES = Counter(
+    "sparki_webhook_deliveries_total",
+    "Webhook delivery attempts, by outcome (succeeded|failed)",
+    ["outcome"],
+)
+DELIVERY_SECONDS = Histogram(
+    "sparki_webhook_delivery_duration_seconds",
+    "How long endpoints took to answer a delivery attempt, by outcome",
+    ["outcome"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
+)
 
 USER_AGENT = "Sparki-Webhooks/1.0"
 INLINE_MAX = 200  # first attempts one fan-out job may make itself
@@ -270,8 +282,14 @@ def _send(
 
 def _conclude(delivery_id: str, outcome: transport.Outcome, *, was_failing: bool) -> str:
     if outcome.ok:
-        return _record_success(delivery_id, outcome, was_failing)
-    return _record_failure(delivery_id, outcome)
+        status = _record_success(delivery_id, outcome, was_failing)
+    else:
+        status = _record_failure(delivery_id, outcome)
+    if status != "superseded":  # a reclaimed attempt is counted by the one that records it
+        DELIVERIES.labels(status).inc()
+        if outcome.duration_ms is not None:
+            DELIVERY_SECONDS.labels(status).observe(outcome.duration_ms / 1000)
+    return status
 
 
 def attempt(delivery_id: str) -> str:

@@ -322,3 +322,12 @@ def test_a_real_429_is_retried_after_retry_after_then_raised(limited_server, fac
     assert error.status == 429 and error.code == "rate_limit_exceeded"
     assert 0 < error.retry_after <= 60 and error.request_id.startswith("req-")
     assert len(waits) == 2 and all(0 < w <= 60 for w in waits)  # what Retry-After said
+
+
+def test_the_audit_log_and_readiness(sdk):
+    """`audit_log` reads who did what (admins), `health_ready` the answering process."""
+    project = sdk.projects.create(name="Audited")
+    entries = list(sdk.audit_log.list(target=project.id))
+    assert entries and all(e.target and e.target.get("id") == project.id for e in entries[:1])
+    assert sdk.audit_log.get(entries[0].id).entry.id == entries[0].id
+    assert sdk.health_ready().status == "ok"

@@ -21,6 +21,9 @@ SDK = ROOT / "sdk" / "python"
 # gets a method here and in the SDK.
 OPERATIONS = {
     ("GET", "/api/v1/health"): "health",
+    ("GET", "/api/v1/health/ready"): "health_ready",
+    ("GET", "/api/v1/audit-log"): "audit_log.list",
+    ("GET", "/api/v1/audit-log/{entry_id}"): "audit_log.get",
     ("POST", "/api/v1/auth/login"): "auth.login",
     ("POST", "/api/v1/auth/refresh"): "auth.refresh",
     ("POST", "/api/v1/auth/logout"): "auth.logout",

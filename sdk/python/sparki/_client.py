@@ -12,6 +12,7 @@ from .errors import AuthenticationError
 from .models import Health
 from .resources import (
     ApiKeys,
+    AuditLog,
     Auth,
     Customers,
     Deployments,
@@ -107,6 +108,7 @@ class Client:
         self.tasks = Tasks(self)
         self.customers = Customers(self)
         self.orders = Orders(self)
+        self.audit_log = AuditLog(self)
 
     @classmethod
     def login(
@@ -145,6 +147,19 @@ class Client:
             ServiceUnavailableError: a dependency is down. APIConnectionError.
         """
         return Health.from_dict(self._transport.request("GET", "/health"))
+
+    def health_ready(self) -> Health:
+        """Readiness of the server process that answers: like `health()`, but 503 while
+        that process shuts down (for load balancers and deploy scripts).
+
+        Returns:
+            `Health` with `status` and `checks`.
+
+        Raises:
+            ServiceUnavailableError: shutting down, or a dependency is down.
+            APIConnectionError.
+        """
+        return Health.from_dict(self._transport.request("GET", "/health/ready"))
 
     def close(self) -> None:
         """Close the client's connections."""

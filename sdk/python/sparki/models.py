@@ -17,6 +17,12 @@ __all__ = [
     "Alert",
     "ApiKey",
     "ApiKeyCreated",
+    "AuditChain",
+    "AuditEntry",
+    "AuditEntryDetail",
+    "ChainDelivery",
+    "ChainEvent",
+    "Change",
     "Cluster",
     "Compute",
     "CurrencyFigures",
@@ -165,6 +171,128 @@ class ApiKeyCreated(SparkiObject):
         "last_used_at": ("lastUsedAt", "datetime"),
         "revoked_at": ("revokedAt", "datetime"),
         "key": ("key", None),
+    }
+
+
+@dataclass(eq=True)
+class AuditChain(SparkiObject):
+    """`AuditChainOut` in the OpenAPI document."""
+
+    deployments: Optional[List[str]] = None
+    events: Optional[List[ChainEvent]] = None
+    deliveries: Optional[List[ChainDelivery]] = None
+
+    _SPEC = {
+        "deployments": ("deployments", None),
+        "events": ("events", "list:ChainEvent"),
+        "deliveries": ("deliveries", "list:ChainDelivery"),
+    }
+
+
+@dataclass(eq=True)
+class AuditEntry(SparkiObject):
+    """`AuditEntryOut` in the OpenAPI document."""
+
+    id: Optional[str] = None
+    timestamp: Optional[datetime] = None
+    action: Optional[str] = None
+    outcome: Optional[str] = None
+    status_code: Optional[int] = None
+    actor: Optional[Dict[str, Any]] = None
+    target: Optional[Dict[str, Any]] = None
+    client: Optional[str] = None
+    request_id: Optional[str] = None
+    method: Optional[str] = None
+    path: Optional[str] = None
+    channel: Optional[str] = None
+    changes: Optional[List[Change]] = None
+    details: Optional[Dict[str, Any]] = None
+
+    _SPEC = {
+        "id": ("id", None),
+        "timestamp": ("timestamp", "datetime"),
+        "action": ("action", None),
+        "outcome": ("outcome", None),
+        "status_code": ("statusCode", None),
+        "actor": ("actor", None),
+        "target": ("target", None),
+        "client": ("client", None),
+        "request_id": ("requestId", None),
+        "method": ("method", None),
+        "path": ("path", None),
+        "channel": ("channel", None),
+        "changes": ("changes", "list:Change"),
+        "details": ("details", None),
+    }
+
+
+@dataclass(eq=True)
+class AuditEntryDetail(SparkiObject):
+    """`AuditEntryDetailOut` in the OpenAPI document."""
+
+    entry: Optional[AuditEntry] = None
+    chain: Optional[AuditChain] = None
+
+    _SPEC = {
+        "entry": ("entry", "AuditEntry"),
+        "chain": ("chain", "AuditChain"),
+    }
+
+
+@dataclass(eq=True)
+class ChainDelivery(SparkiObject):
+    """`ChainDeliveryOut` in the OpenAPI document."""
+
+    id: Optional[str] = None
+    webhook_id: Optional[str] = None
+    event_id: Optional[str] = None
+    attempt: Optional[int] = None
+    status: Optional[str] = None
+    status_code: Optional[int] = None
+    duration_ms: Optional[int] = None
+
+    _SPEC = {
+        "id": ("id", None),
+        "webhook_id": ("webhookId", None),
+        "event_id": ("eventId", None),
+        "attempt": ("attempt", None),
+        "status": ("status", None),
+        "status_code": ("statusCode", None),
+        "duration_ms": ("durationMs", None),
+    }
+
+
+@dataclass(eq=True)
+class ChainEvent(SparkiObject):
+    """`ChainEventOut` in the OpenAPI document."""
+
+    id: Optional[str] = None
+    type: Optional[str] = None
+    timestamp: Optional[datetime] = None
+
+    _SPEC = {
+        "id": ("id", None),
+        "type": ("type", None),
+        "timestamp": ("timestamp", "datetime"),
+    }
+
+
+@dataclass(eq=True)
+class Change(SparkiObject):
+    """`ChangeOut` in the OpenAPI document."""
+
+    op: Optional[str] = None
+    type: Optional[str] = None
+    id: Optional[str] = None
+    fields: Optional[Dict[str, Any]] = None
+    before: Optional[Dict[str, Any]] = None
+
+    _SPEC = {
+        "op": ("op", None),
+        "type": ("type", None),
+        "id": ("id", None),
+        "fields": ("fields", None),
+        "before": ("before", None),
     }
 
 

@@ -1,5 +1,6 @@
 """The client's resources, one per area of the API."""
 
+from .audit import AuditLog
 from .crm import Customers, Orders
 from .infrastructure import Infrastructure
 from .projects import Projects
@@ -13,6 +14,7 @@ __all__ = [
     "Auth",
     "Customers",
     "Deployments",
+    "AuditLog",
     "Events",
     "Infrastructure",
     "Orders",
