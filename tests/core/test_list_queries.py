@@ -152,6 +152,7 @@ COUNTED = [
     "/api/v1/tasks",
     "/api/v1/crm/customers",
     "/api/v1/crm/orders",
+    "/api/v1/audit-log",  # the API writes of the seed are its entries
 ]
 
 
