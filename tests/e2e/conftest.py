@@ -48,10 +48,33 @@ def browser_type_launch_args(browser_type_launch_args):
 expect.set_options(timeout=30_000)
 
 
+# A page takes no click until htmx has bound it. Playwright's click returns once a
+# navigation commits, so the next click could land before htmx (a deferred script) had
+# processed the new page: the button did nothing and the test waited in vain (a task never
+# cancelled, an order never paid, on a loaded CI machine). Until htmx fires `htmx:load` on
+# <body> (after its first pass over the page) or, on a page without htmx, until `load`,
+# <body> ignores pointer events; Playwright's actionability check (the element must
+# receive the click) then waits, as a person waits for a page to finish loading.
+# Typing and select_option are not gated: see choose_filter for those.
+WAIT_FOR_HTMX = """
+(() => {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync("html:not(.e2e-ready) body { pointer-events: none !important; }");
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  const ready = () => document.documentElement.classList.add("e2e-ready");
+  document.addEventListener("htmx:load", (event) => {
+    if (event.target === document.body) ready();
+  }, true);
+  window.addEventListener("load", () => { if (!window.htmx) ready(); });
+})();
+"""
+
+
 @pytest.fixture
 def context(context):
     context.set_default_timeout(60_000)
     context.set_default_navigation_timeout(60_000)
+    context.add_init_script(WAIT_FOR_HTMX)
     return context
 
 
