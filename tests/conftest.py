@@ -12,9 +12,14 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from app import create_app
-from blueprints.core.extensions import db, get_redis
-from tests.support.services import database, free_port, private_redis
+# Every API answer in the suite is dumped twice, by the schema's plan and by marshmallow, and
+# the two must match (blueprints/core/dump.py). Set before the schemas are imported; the
+# servers the suite starts inherit it.
+os.environ.setdefault("SPARKI_DUMP_CROSSCHECK", "1")
+
+from app import create_app  # noqa: E402
+from blueprints.core.extensions import db, get_redis  # noqa: E402
+from tests.support.services import database, free_port, private_redis  # noqa: E402
 
 DB_KIND = os.environ.get("SPARKI_TEST_DB", "sqlite")
 PASSWORD = "correct-horse-battery"
