@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -48,19 +48,16 @@ def browser_type_launch_args(browser_type_launch_args):
 expect.set_options(timeout=30_000)
 
 
-# A page takes no click until htmx has bound it. Playwright's click returns once a
-# navigation commits, so the next click could land before htmx (a deferred script) had
-# processed the new page: the button did nothing and the test waited in vain (a task never
-# cancelled, an order never paid, on a loaded CI machine). Until htmx fires `htmx:load` on
-# <body> (after its first pass over the page) or, on a page without htmx, until `load`,
-# <body> ignores pointer events; Playwright's actionability check (the element must
-# receive the click) then waits, as a person waits for a page to finish loading.
-# Typing and select_option are not gated: see choose_filter for those.
-WAIT_FOR_HTMX = """
+# No action before htmx has bound the page. Playwright's click returns once a navigation
+# commits, so the next action could come before htmx (a deferred script) had processed the
+# new page: a click on an hx-post button did nothing (a task never cancelled, an order never
+# paid) and typing raised no hx-trigger (a quote never asked), on a loaded CI machine. The
+# init script marks <html> once htmx fires `htmx:load` on <body> (after its first pass over
+# the page) or, on a page without htmx, at `load`; every Page and Locator action below waits
+# for the mark first, as a person waits for a page to finish loading.
+MARK_READY = """
 (() => {
-  const sheet = new CSSStyleSheet();
-  sheet.replaceSync("html:not(.e2e-ready) body { pointer-events: none !important; }");
-  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  window.__e2eMarksReady = true;
   const ready = () => document.documentElement.classList.add("e2e-ready");
   document.addEventListener("htmx:load", (event) => {
     if (event.target === document.body) ready();
@@ -68,13 +65,59 @@ WAIT_FOR_HTMX = """
   window.addEventListener("load", () => { if (!window.htmx) ready(); });
 })();
 """
+READY = (
+    "!window.__e2eMarksReady"
+    " || (document.documentElement !== null"
+    " && document.documentElement.classList.contains('e2e-ready'))"
+)
+ACTIONS = (
+    "check",
+    "clear",
+    "click",
+    "dblclick",
+    "fill",
+    "press",
+    "press_sequentially",
+    "select_option",
+    "set_checked",
+    "set_input_files",
+    "tap",
+    "type",
+    "uncheck",
+)
+
+
+def _after_htmx(cls: type, page_of) -> None:
+    for name in ACTIONS:
+        original = getattr(cls, name, None)
+        if original is None or getattr(original, "_waits_for_htmx", False):
+            continue
+
+        def action(self, *args, __original=original, **kwargs):
+            page_of(self).wait_for_function(READY)
+            return __original(self, *args, **kwargs)
+
+        action._waits_for_htmx = True
+        setattr(cls, name, action)
+
+
+_after_htmx(Page, lambda page: page)
+_after_htmx(Locator, lambda locator: locator.page)
+_new_context = Browser.new_context
+
+
+def _marked_context(self, *args, **kwargs):  # a test's own contexts (a thief's, a phone's)
+    context = _new_context(self, *args, **kwargs)
+    return context
+
+
+Browser.new_context = _marked_context
 
 
 @pytest.fixture
 def context(context):
     context.set_default_timeout(60_000)
     context.set_default_navigation_timeout(60_000)
-    context.add_init_script(WAIT_FOR_HTMX)
     return context
 
 
