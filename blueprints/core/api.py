@@ -3,7 +3,8 @@
 - `auth_required`: the one auth decorator (key, bearer token or session + CSRF; modules;
   idempotent replay of POSTs that carry an `Idempotency-Key`).
 - `paginate`: the one pagination helper (page/limit and cursor).
-Rate limits are attached to the parent blueprint, so every child blueprint shares them.
+- `enforce_rate_limit`: the API budget, a before-request hook of the parent blueprint, so
+  every child blueprint shares it.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from apiflask import APIBlueprint
 from flask import current_app, g, request
+from limits import parse_many
 from sqlalchemy import Select, func, select, tuple_
+from werkzeug.exceptions import TooManyRequests
 
 from .auth import Principal, resolve_principal
 from .errors import AuthenticationFailed, Conflict, InvalidRequest, ModuleDisabled
@@ -249,31 +253,89 @@ def page_params(args: Any, schema: type | None = None) -> dict[str, Any]:
         ) from exc
 
 
-def _rate_limit_value() -> str:
-    principal = resolve_principal()
-    if principal is not None and principal.api_key is not None:
-        return current_app.config["RATE_LIMIT_PER_KEY"]
-    return current_app.config["RATE_LIMIT_PER_USER"]
+@dataclass(frozen=True)
+class RateWindow:
+    """Where a principal stands in its API budget after this request's hit.
+
+    `limit` is the rule (limits' RateLimitItem: amount per window), `remaining` the requests
+    left in the window, `reset_at` the epoch second the window resets.
+    """
+
+    limit: Any
+    remaining: int
+    reset_at: int
 
 
-def _rate_limit_key() -> str:
-    principal = resolve_principal()
-    return principal.rate_key if principal else "anonymous"
+@lru_cache(maxsize=64)
+def _limit_items(text: str) -> tuple[Any, ...]:
+    """The parsed rules of a limit setting ("1000/hour", "10/second;1000/hour")."""
+    return tuple(parse_many(text))
 
 
-def _rate_limit_exempt() -> bool:
+def _rate_limit_exempt(app: Any, endpoint: str | None, blueprint: str | None) -> bool:
+    """`@limiter.exempt` views (health probes) spend nothing; looked up once per endpoint."""
+    known = app.extensions.setdefault("sparki_rate_exempt", {})
+    if endpoint not in known:
+        known[endpoint] = bool(limiter.limit_manager.exemption_scope(app, endpoint, blueprint))
+    return known[endpoint]
+
+
+def enforce_rate_limit() -> None:
+    """Count this API request against its principal's budget; before every /api/v1 view.
+
+    The budget is RATE_LIMIT_PER_KEY for an API key, RATE_LIMIT_PER_USER for a person's
+    token or session (all of them share it), in fixed windows kept in Redis by Flask-Limiter's
+    storage and strategy (core.extensions.OneTripFixedWindow: one round trip). Requests
+    without credentials, or with bad ones (the view answers 401), spend nothing. This hook
+    stands in for a Flask-Limiter blueprint limit, whose per-request resolution of its rules
+    cost more than the count itself (issue 16); the keys in Redis are the same.
+
+    Raises TooManyRequests (429 with Retry-After, core.errors) once the budget is spent.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config["RATELIMIT_ENABLED"]:
+        return
+    if _rate_limit_exempt(app, request.endpoint, request.blueprint):
+        return
     try:
-        return resolve_principal() is None
+        principal = resolve_principal()
     except AuthenticationFailed:
-        return True  # the view answers 401; bad credentials do not spend anyone's budget
+        return
+    if principal is None:
+        return
+    setting = "RATE_LIMIT_PER_KEY" if principal.api_key is not None else "RATE_LIMIT_PER_USER"
+    strategy = limiter.limiter
+    who = (app.config["RATELIMIT_KEY_PREFIX"], principal.rate_key, "api")
+    for item in _limit_items(app.config[setting]):
+        allowed = strategy.hit(item, *who)
+        reset_time, remaining = strategy.get_window_stats(item, *who)
+        g.api_rate_window = RateWindow(item, remaining, int(reset_time + 1))
+        if not allowed:
+            raise TooManyRequests()
+
+
+def rate_limit_headers(response: Any) -> Any:
+    """`X-RateLimit-Limit`, `-Remaining`, `-Reset` (epoch seconds) and `-Reset-After`
+    (seconds) on every counted API response, as Flask-Limiter writes them."""
+    window = g.get("api_rate_window")
+    if window is None:
+        return response
+    reset_at = window.reset_at
+    retry_after = response.headers.get("Retry-After")
+    if retry_after is not None and retry_after.isdigit():
+        reset_at = max(int(time.time() + int(retry_after)), reset_at)
+    response.headers["X-RateLimit-Limit"] = str(window.limit.amount)
+    response.headers["X-RateLimit-Remaining"] = str(window.remaining)
+    response.headers["X-RateLimit-Reset"] = str(window.reset_at)
+    response.headers["X-RateLimit-Reset-After"] = str(int(reset_at - time.time()))
+    return response
 
 
 def make_api_blueprint() -> APIBlueprint:
     """A fresh /api/v1 parent for one app; features register their children on it."""
     bp = APIBlueprint("api", __name__, url_prefix="/api/v1")
-    limiter.shared_limit(
-        _rate_limit_value, scope="api", key_func=_rate_limit_key, exempt_when=_rate_limit_exempt
-    )(bp)
+    bp.before_request(enforce_rate_limit)
+    bp.after_request(rate_limit_headers)
     return bp
 
 

@@ -187,7 +187,7 @@ def _validation_message(details: dict[str, Any], fallback: str | None) -> str:
 def _rate_limit_response(exc: HTTPException):
     from .extensions import limiter
 
-    current = limiter.current_limit
+    current = g.get("api_rate_window") or limiter.current_limit  # the API's, or a route's
     retry_after = max(1, int(current.reset_at - time.time())) if current else 60
     limit = current.limit if current else None
     message = (
