@@ -13,6 +13,7 @@ The API key travels only in headers and never appears in an error or log line.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -98,27 +99,33 @@ def _json(response: outbound.Reply) -> Any:
         raise SourceError("the source did not answer JSON") from exc
 
 
-class Client:
-    """What Sparki does with a source; one subclass per source type."""
+class Client(ABC):
+    """What Sparki does with a source; one subclass per source type (each must implement
+    every abstract method: a missing one is a TypeError when the client is made)."""
 
     def __init__(self, url: str, api_key: str) -> None:
         self.url, self.api_key = url.rstrip("/"), api_key
 
+    @abstractmethod
     def headers(self) -> dict[str, str]:
-        raise NotImplementedError
+        """The headers that carry the API key on every call."""
 
     def get(self, path: str, timeout: float = CHECK_TIMEOUT) -> Any:
         return _json(_request("GET", self.url + path, headers=self.headers(), timeout=timeout))
 
+    @abstractmethod
     def validate(self) -> str | None:
-        """Check the source answers and accepts the key; its version (None if unknown)."""
-        raise NotImplementedError
+        """Check the source answers and accepts the key; its version (None if unknown).
 
+        Raises SourceError when it does not."""
+
+    @abstractmethod
     def list_workflows(self) -> list[RemoteWorkflow]:
-        raise NotImplementedError
+        """The source's workflows. Raises SourceError."""
 
+    @abstractmethod
     def run(self, kind: str, remote_id: str, text: str, timeout: float) -> RunResult:
-        raise NotImplementedError
+        """Run one workflow on `text` within `timeout` seconds. Raises SourceError."""
 
 
 def _health_ok(body: Any) -> bool:
