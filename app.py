@@ -25,6 +25,7 @@ from blueprints.core.inputs import refuse_oversized_and_deep_bodies, refuse_unsa
 from blueprints.core.lifecycle import close_connections_while_stopping
 from blueprints.core.logs import configure as configure_log_lines
 from blueprints.core.metrics import register_metrics
+from blueprints.core.sessions import CookieSessions
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> APIFlask:
         instance_relative_config=False,
     )
     configure(app, config)
+    app.session_interface = CookieSessions()
     configure_logging(app)
     # Request ids first: the rate limiter's before-request hook may already answer (401, 429).
     register_request_hooks(app)
