@@ -134,3 +134,29 @@ def test_only_and_exclude_are_kept():
     obj = CASES["object"]
     assert Everything(only=("text", "number")).dump(obj) == {"text": "hello", "number": 7}
     assert "text" not in Everything(exclude=("text",)).dump(obj)
+
+
+def test_the_suite_cross_check_accepts_values_that_follow_the_clock():
+    import time
+
+    class Running:
+        @property
+        def elapsed(self):
+            return time.perf_counter_ns()
+
+    class RunningOut(Schema):
+        elapsed = fields.Integer()
+
+    assert Schema._CROSSCHECK  # tests/conftest.py turns it on for the whole suite
+    for _ in range(50):
+        RunningOut().dump(Running())  # no AssertionError: each dump lies between two others
+
+
+def test_the_suite_cross_check_catches_a_plan_that_differs(monkeypatch):
+    class Out(Schema):
+        name = fields.String()
+
+    schema = Out()
+    monkeypatch.setattr(schema, "_plan", lambda obj: {"name": "not what marshmallow writes"})
+    with pytest.raises(AssertionError):
+        schema.dump({"name": "x"})
