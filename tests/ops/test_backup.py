@@ -3,7 +3,6 @@ service, webhook (its secret still decrypting) and event comes back."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tarfile
@@ -15,19 +14,15 @@ from sqlalchemy import select
 from blueprints.core.extensions import db
 from tests.conftest import DB_KIND, make_app
 from tests.services.conftest import HTTP_SERVER
-from tests.support.services import database
+from tests.support.services import database, process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SPARKI = str(Path(sys.executable).parent / "sparki")
 
 
 def sparki(instance: Path, database_url: str, redis_url: str, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(
-        SPARKI_INSTANCE_PATH=str(instance),
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        LOG_LEVEL="WARNING",
+    env = process_env(
+        SPARKI_INSTANCE_PATH=str(instance), DATABASE_URL=database_url, REDIS_URL=redis_url
     )
     done = subprocess.run(
         [SPARKI, *args], cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=300
@@ -129,12 +124,9 @@ def test_backup_then_restore_into_a_fresh_install(tmp_path, redis_url):
             cwd=str(ROOT),
             capture_output=True,
             text=True,
-            env={
-                **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
-                "SPARKI_INSTANCE_PATH": str(dst_instance),
-                "DATABASE_URL": dst_url,
-                "REDIS_URL": redis_url,
-            },
+            env=process_env(
+                SPARKI_INSTANCE_PATH=str(dst_instance), DATABASE_URL=dst_url, REDIS_URL=redis_url
+            ),
             timeout=300,
         )
         assert env_fail.returncode != 0 and "fresh install" in env_fail.stderr

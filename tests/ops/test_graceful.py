@@ -4,7 +4,6 @@ current job (a webhook delivery) finish."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from sqlalchemy import select
 
 from blueprints.core.extensions import db
 from tests.services.conftest import HTTP_SERVER
-from tests.support.services import free_port
+from tests.support.services import free_port, process_env
 from tests.support.waiting import wait_until
 from tests.webhooks.conftest import Receiver, Reply
 
@@ -56,17 +55,7 @@ class SlowServer:
 
 
 def _env(app, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app.config["REDIS_URL"],
-        SECRET_KEY=app.config["SECRET_KEY"],
-        LOG_LEVEL="WARNING",
-        SOURCE_ALLOW_PRIVATE="1",
-        WEBHOOK_ALLOW_PRIVATE="1",
-        **extra,
-    )
-    return env
+    return process_env(app, SOURCE_ALLOW_PRIVATE="1", WEBHOOK_ALLOW_PRIVATE="1", **extra)
 
 
 @pytest.mark.slow

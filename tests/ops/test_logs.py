@@ -4,7 +4,6 @@ with the request id (web) and job id plus function (worker), and no secret in an
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from tests.conftest import PASSWORD
-from tests.support.services import free_port
+from tests.support.services import free_port, process_env
 from tests.support.waiting import wait_until
 from tests.webhooks.conftest import Receiver
 
@@ -23,17 +22,10 @@ BIN = Path(sys.executable).parent
 
 
 def _env(app, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app.config["REDIS_URL"],
-        SECRET_KEY=app.config["SECRET_KEY"],
-        LOG_FORMAT="json",
-        LOG_LEVEL="DEBUG",  # the most a run can say: secrets must not be in it either
-        WEBHOOK_ALLOW_PRIVATE="1",
-        **extra,
+    # LOG_LEVEL DEBUG: the most a run can say; secrets must not be in it either
+    return process_env(
+        app, LOG_FORMAT="json", LOG_LEVEL="DEBUG", WEBHOOK_ALLOW_PRIVATE="1", **extra
     )
-    return env
 
 
 def _lines(path: Path) -> list[dict]:

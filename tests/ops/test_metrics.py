@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -17,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from blueprints.core.jobs import enqueue
 from tests.conftest import make_app
-from tests.support.services import free_port
+from tests.support.services import free_port, process_env
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,14 +109,7 @@ def test_two_gunicorn_workers_are_summed_in_one_scrape(app, tmp_path):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app.config["REDIS_URL"],
-        SECRET_KEY=app.config["SECRET_KEY"],
-        LOG_LEVEL="WARNING",
-        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
-    )
+    env = process_env(app, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     proc = subprocess.Popen(
         [

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from tests.services.conftest import HTTP_SERVER, _port_range, kill_replicas
-from tests.support.services import free_port
+from tests.support.services import free_port, process_env
 from tests.support.waiting import wait_until
 from tests.webhooks.conftest import Receiver, Reply
 
@@ -57,11 +57,9 @@ def test_restarting_every_process_loses_no_delivery_and_ends_the_deploy(app, fac
     receiver.default = Reply(delay=0.05)  # an endpoint of ordinary speed: the burst takes a while
     port, proxy_port = free_port(), free_port()
     agent_dir = tempfile.mkdtemp(prefix="sparki-agent-")
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(
-        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app.config["REDIS_URL"],  # an operator's Redis: it outlives the restart
-        SECRET_KEY=app.config["SECRET_KEY"],
+    # The app's Redis is an operator's Redis: it outlives the restart.
+    env = process_env(
+        app,
         API_PORT=str(port),
         SPARKI_PROXY_PORT=str(proxy_port),
         SPARKI_INSTANCE_PATH=str(tmp_path / "instance"),
@@ -69,7 +67,6 @@ def test_restarting_every_process_loses_no_delivery_and_ends_the_deploy(app, fac
         SERVICE_PORT_RANGE=_port_range(),
         WEB_CONCURRENCY="1",
         WEBHOOK_ALLOW_PRIVATE="1",
-        LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
     base = f"http://127.0.0.1:{port}/api/v1"

@@ -1,4 +1,5 @@
-"""Real backing services for the tests: Redis and PostgreSQL, started or created when needed."""
+"""Real backing services for the tests: Redis and PostgreSQL, started or created when needed,
+and the environment of the Sparki processes tests start."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from blueprints.core.cli import redis_server_command
 
@@ -96,3 +98,22 @@ def database(kind: str):
         with engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
+
+
+def process_env(app: Any = None, **settings: str) -> dict[str, str]:
+    """The environment of a Sparki process a test starts (`sparki`, gunicorn, `sparki up`).
+
+    Only PATH, HOME, LANG and TMPDIR come from the test's own environment (nothing else of
+    the runner's leaks in); with `app`, its database, Redis and secret key; LOG_LEVEL is
+    WARNING unless `settings` say otherwise; then `settings` as given.
+    """
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    if app is not None:
+        env.update(
+            DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+            REDIS_URL=app.config["REDIS_URL"],
+            SECRET_KEY=app.config["SECRET_KEY"],
+        )
+    env["LOG_LEVEL"] = "WARNING"
+    env.update(settings)
+    return env
