@@ -164,12 +164,8 @@ def screenshot(page, name: str) -> None:
 
 
 def choose_filter(page, selector: str, value: str) -> None:
-    """Pick a list page's filter and wait for the table it swaps in.
-
-    htmx binds the filter form once the page has loaded; on a busy machine a choice made
-    right after a navigation came before that and changed nothing.
-    """
-    page.wait_for_load_state("load")
+    """Pick a list page's filter and wait for the table it swaps in (select_option, like
+    every action here, first waits for htmx to have bound the page)."""
     with page.expect_response(
         lambda r: r.request.method == "GET" and r.request.headers.get("hx-request") == "true"
     ):

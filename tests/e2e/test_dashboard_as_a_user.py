@@ -57,7 +57,6 @@ def test_back_after_filters_and_polls_shows_whole_pages(page, log_in, factory, l
     expect(page.locator("#window-select")).to_be_visible()
 
     # The window chosen survives a reload (it is in the page's URL).
-    page.wait_for_load_state("load")
     with page.expect_response(lambda r: "/cluster/plot" in r.url):
         page.select_option("#window-select", "6h")
     page.wait_for_url(f"{live_server.url}/cluster?window=6h")
