@@ -88,7 +88,7 @@ def auth_required(*, module: str | None = None) -> Callable:
             ):
                 csrf.protect()
             if module:
-                require_module(principal.org, module)
+                require_module(principal.user_view.organization, module)
             g.sparki_principal = principal
             key = request.headers.get("Idempotency-Key")
             if request.method == "POST" and key:
@@ -110,7 +110,7 @@ def _idempotent(principal: Principal, key: str, call: Callable[[], Any]):
             reason="too long",
         )
     redis = get_redis()
-    digest = hashlib.sha256(f"{principal.user.id}:{key}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{principal.user_view.id}:{key}".encode()).hexdigest()
     store_key, lock_key = f"sparki:idem:{digest}", f"sparki:idem-lock:{digest}"
     fingerprint = request_fingerprint()
     stored = redis.get(store_key)

@@ -313,10 +313,10 @@ def _current_actor() -> dict[str, Any]:
     """Who is acting, from what this request already resolved (never authenticates anew)."""
     principal = g.get("sparki_principal") or g.get("principal")
     if principal is not None and not isinstance(principal, Exception):
-        fields = _actor_fields(principal.user, principal.via)
+        fields = _actor_fields(principal.user_view, principal.via)
         fields["api_key_id"] = getattr(principal.api_key, "id", None)
         fields["session_id"] = principal.session_id
-        fields["org_id"] = getattr(principal.user, "org_id", None)
+        fields["org_id"] = getattr(principal.user_view, "org_id", None)
         return fields
     user = g.get("_login_user")  # flask-login's loaded session user, if any
     if user is not None and getattr(user, "is_authenticated", False):

@@ -212,16 +212,53 @@ def _session_user(user_id: str) -> Actor | None:
     return user
 
 
-@dataclass
 class Principal:
-    """Who is acting: a user, reached through a session, a bearer token or an API key."""
+    """Who is acting: a user, reached through a session, a bearer token or an API key.
 
-    user: Any  # an Actor with its `organization` (the users feature's User)
-    via: str  # "session" | "token" | "key"
-    api_key: ApiKeyRecord | None = None
-    # The dashboard session acted through, or the one a token was minted from: a token
-    # refreshed by this principal is bound to it.
-    session_id: str | None = None
+    `user` is the user in this request's database session. A principal resolved from this
+    process's key cache (`_valid_key`) holds the cached copy instead and merges it into the
+    session when `user` is first asked (`Session.merge(load=False)`: no SQL), so a request
+    that only reads the caller (`/users/me`, the rate limit, a module check) reads the
+    cached copy through `user_view` and opens no database session at all (issue 16).
+    """
+
+    __slots__ = ("_user", "_cached", "via", "api_key", "session_id")
+
+    def __init__(
+        self,
+        user: Any = None,
+        via: str = "session",
+        api_key: ApiKeyRecord | None = None,
+        session_id: str | None = None,
+        *,
+        cached_user: Any = None,
+    ) -> None:
+        if (user is None) == (cached_user is None):
+            raise TypeError("a principal has a user or a cached user, not both")
+        self._user = user  # an Actor with its `organization` (the users feature's User)
+        self._cached = cached_user
+        self.via = via  # "session" | "token" | "key" | "service-cookie"
+        # For a cached principal, the cache's detached key: read it, never change it.
+        self.api_key = api_key
+        # The dashboard session acted through, or the one a token was minted from: a token
+        # refreshed by this principal is bound to it.
+        self.session_id = session_id
+
+    @property
+    def user(self) -> Any:
+        """The acting user, in this request's database session (safe to change or relate)."""
+        if self._user is None:
+            from .extensions import db
+
+            self._user = db.session.merge(self._cached, load=False)
+        return self._user
+
+    @property
+    def user_view(self) -> Any:
+        """The acting user to read only (with its `organization`): the process cache's copy
+        when the principal came from it, else `user`. Never change it or relate it to other
+        objects; it is shared by the process's requests."""
+        return self._cached if self._user is None else self._user
 
     @property
     def org(self) -> Org:
@@ -231,7 +268,7 @@ class Principal:
     def rate_key(self) -> str:
         if self.api_key is not None:
             return f"key:{self.api_key.id}"
-        return f"user:{self.user.id}"
+        return f"user:{self.user_view.id}"
 
 
 def _load_user(user_id: str, org_id: str | None = None) -> Actor | None:
@@ -262,15 +299,15 @@ def _key_cache() -> TTLCache | None:
     return cache
 
 
-def _valid_key(key_hash: str) -> Any:
-    """The unrevoked key stored under `key_hash` whose user is active, in this request's
-    session, with its `user` (and the user's `organization`); raises AuthenticationFailed
-    otherwise.
+def _valid_key(key_hash: str) -> tuple[Any, bool]:
+    """(key, cached) for the unrevoked key stored under `key_hash` whose user is active, with
+    its `user` (and the user's `organization`); raises AuthenticationFailed otherwise.
 
-    A key seen less than `AUTH_CACHE_SECONDS` ago is merged into the session from this
-    process's cache (`Session.merge(load=False)`, SQLAlchemy's recipe for cached objects: no
-    SQL), so a revoked key, a role change or a deactivated user is seen within that time.
-    Refusals are never cached.
+    A key seen less than `AUTH_CACHE_SECONDS` ago comes from this process's cache (cached is
+    True): the shared, detached copy, to read only; `Principal.user` merges its user into
+    the request's session when asked (SQLAlchemy's recipe for cached objects). So a revoked
+    key, a role change or a deactivated user is seen within that time. Otherwise the key is
+    loaded in this request's session (cached is False). Refusals are never cached.
     """
     from .extensions import db
 
@@ -279,7 +316,7 @@ def _valid_key(key_hash: str) -> Any:
         with _cache_lock:
             cached = cache.get(key_hash)
         if cached is not None:
-            return db.session.merge(cached, load=False)
+            return cached, True
     key = _loader().api_key(key_hash)
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, key_hash):
         raise AuthenticationFailed("The API key is not valid or has been revoked")
@@ -295,7 +332,7 @@ def _valid_key(key_hash: str) -> Any:
         with _cache_lock:
             cache[key_hash] = key
         key = db.session.merge(key, load=False)
-    return key
+    return key, False
 
 
 def forget_cached_key(key_hash: str) -> None:
@@ -324,15 +361,19 @@ def _from_api_key(raw: str) -> Principal:
     from .extensions import db
     from .models import utcnow
 
-    key = _valid_key(hash_api_key(raw))
-    user = key.user
+    key, cached = _valid_key(hash_api_key(raw))
     now = utcnow()
     # Touch last use at most once a minute: keeps reads cheap and the listing honest.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        if cached:
+            key = db.session.merge(key, load=False)
         key.last_used_at = now
         db.session.commit()
         forget_cached_key(key.key_hash)  # the cached copy still has the old time
-    return Principal(user=user, via="key", api_key=key)
+        cached = False
+    if cached:
+        return Principal(via="key", api_key=key, cached_user=key.user)
+    return Principal(user=key.user, via="key", api_key=key)
 
 
 def _from_token(value: str) -> Principal:

@@ -18,7 +18,6 @@ from limits import WindowStats
 from limits.storage import RedisStorage
 from limits.strategies import STRATEGIES, FixedWindowRateLimiter
 from redis import Redis
-from redis.exceptions import NoScriptError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -46,24 +45,32 @@ htmx = HTMX()
 
 
 class OneTripFixedWindow(FixedWindowRateLimiter):
-    """limits' fixed window (the same keys, script and counting), with each hit's count and
-    expiry read from Redis in one round trip and kept for this request, so the
-    `X-RateLimit-*` headers Flask-Limiter adds afterwards ask Redis nothing more (the plain
-    strategy asks twice more: GET and TTL). Other storages: the plain strategy."""
+    """limits' fixed window (the same keys and counting), with each hit's count and expiry
+    read from Redis in one command (a script doing limits' INCRBY-then-EXPIRE and answering
+    the PTTL too) and kept for this request, so the `X-RateLimit-*` headers ask Redis nothing
+    more (the plain strategy asks twice more: GET and TTL). Other storages: the plain
+    strategy."""
+
+    # limits' incr_expire.lua, answering the key's remaining time as well.
+    HIT = """
+    local amount = tonumber(ARGV[2])
+    local current = redis.call("incrby", KEYS[1], amount)
+    if current == amount then
+        redis.call("expire", KEYS[1], ARGV[1])
+    end
+    return {current, redis.call("pttl", KEYS[1])}
+    """
 
     def hit(self, item: Any, *identifiers: str, cost: int = 1) -> bool:
         storage = self.storage
         if not isinstance(storage, RedisStorage) or not has_request_context():
             return super().hit(item, *identifiers, cost=cost)
         key = storage.prefixed_key(item.key_for(*identifiers))
-        script, connection = storage.lua_incr_expire, storage.get_connection()
-        try:  # EVALSHA by hand: a Script in a pipeline first asks SCRIPT EXISTS (a round trip)
-            with connection.pipeline(transaction=False) as pipe:
-                pipe.evalsha(script.sha, 1, key, item.get_expiry(), cost)
-                pipe.pttl(key)
-                count, pttl = pipe.execute()
-        except NoScriptError:  # a restarted Redis: the Script call loads it (nothing counted yet)
-            count, pttl = script(keys=[key], args=[item.get_expiry(), cost]), connection.pttl(key)
+        script = self.__dict__.get("_hit_script")
+        if script is None:
+            # redis-py's Script: EVALSHA, loading the script once on NoScriptError.
+            script = self._hit_script = storage.get_connection().register_script(self.HIT)
+        count, pttl = script(keys=[key], args=[item.get_expiry(), cost])
         reset = time.time() + max(int(pttl), 0) / 1000
         g.setdefault("rate_windows", {})[key] = WindowStats(reset, max(0, item.amount - count))
         return int(count) <= item.amount

@@ -217,7 +217,7 @@ def logout_everywhere():
 @bp.output(UserOut)
 @bp.doc(summary="The authenticated user")
 def me():
-    return current_principal().user
+    return current_principal().user_view
 
 
 @bp.get("/users/me/sessions")
