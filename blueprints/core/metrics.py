@@ -155,14 +155,26 @@ def _start_timer() -> None:
     g.sparki_started = time.perf_counter()
 
 
+# (method, endpoint, status) → its request counter and histogram (bounded: endpoints are the
+# app's routes, unknown URLs share one label).
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def _observe(response: Any) -> Any:
     started = g.pop("sparki_started", None)
     endpoint = request.endpoint or "unknown"  # unknown URLs share one label: no explosion
     if started is None or endpoint == "metrics":
         return response
-    labels = (request.method, endpoint, str(response.status_code))
-    REQUESTS.labels(*labels).inc()
-    REQUEST_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+    labels = (request.method, endpoint, response.status_code)
+    children = _request_children.get(labels)
+    if children is None:  # labels() validates and locks: once per (method, endpoint, status)
+        named = (labels[0], labels[1], str(labels[2]))
+        children = _request_children[labels] = (
+            REQUESTS.labels(*named),
+            REQUEST_SECONDS.labels(*named),
+        )
+    children[0].inc()
+    children[1].observe(time.perf_counter() - started)
     if response.status_code == 429:
         RATE_LIMIT_REFUSALS.labels("api" if request.path.startswith("/api/") else "page").inc()
     return response
