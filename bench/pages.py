@@ -56,7 +56,9 @@ def main() -> int:
         )
         with app.app_context():
             upgrade(revision="heads")
-            admin = create_admin(org_name="Bench", email="bench@example.com", password="bench-pass-1")
+            admin = create_admin(
+                org_name="Bench", email="bench@example.com", password="bench-pass-1"
+            )
             org = admin.organization
             update_organization(org, admin, limits={"maxServices": args.services + 10})
             projects = [

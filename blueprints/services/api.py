@@ -3,6 +3,7 @@ and the proxy to a service's replicas."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -43,6 +44,14 @@ def _proxy_url(service_id: str) -> str:
     return url_for("api.services_api.proxy_root", service_id=service_id, _external=True)
 
 
+def _proxy_urls() -> Callable[[str], str]:
+    """`_proxy_url` for the services of one list: the URL is built once, with a NUL byte
+    (`%00` in it, which no host or prefix holds) where each id then goes; ids (`svc-<hex>`)
+    need no escaping. url_for per row was ~7 % of a list of 20 (issue 16)."""
+    head, _, tail = _proxy_url("\x00").partition("%00")
+    return lambda service_id: f"{head}{service_id}{tail}"
+
+
 def _view(org: Org, actor: Actor, service: Service, *, full: bool = True) -> domain.ServiceView:
     """The domain's view of `service`, with the proxy's absolute URL built here."""
     return domain.view_service(org, actor, service, proxy_url=_proxy_url(service.id), full=full)
@@ -69,7 +78,7 @@ def list_services(query):
         ),
         query,
     )
-    views = domain.view_services(org, actor, page.items, proxy_url=_proxy_url)
+    views = domain.view_services(org, actor, page.items, proxy_url=_proxy_urls())
     return replace(page, items=views).envelope()
 
 

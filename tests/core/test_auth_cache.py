@@ -108,3 +108,43 @@ def test_role_and_status_changes_elsewhere_are_seen_within_the_cache_time(
     assert resp.status_code == then
     if then == 200:
         assert resp.get_json()["roles"] == ["admin"]
+
+
+def test_a_cached_key_reading_its_caller_takes_no_database_connection(app, client, factory):
+    """`/users/me` through a cached key reads the cache's copy (`Principal.user_view`): no
+    database session is opened, so no pooled connection is taken (issue 16)."""
+    uid = factory.user(roles=["viewer"])
+    headers = {"X-API-Key": factory.api_key(uid)}
+    for _ in range(2):
+        assert client.get(ME, headers=headers).status_code == 200
+    with app.app_context():
+        engine = db.engine
+    checkouts: list[object] = []
+    listener = lambda *args: checkouts.append(args)  # noqa: E731
+    event.listen(engine, "checkout", listener)
+    try:
+        answer = client.get(ME, headers=headers)
+    finally:
+        event.remove(engine, "checkout", listener)
+    assert answer.status_code == 200 and answer.get_json()["id"] == uid
+    assert checkouts == []
+
+
+def test_a_cached_key_writes_through_its_own_copy_of_the_user(app, client, factory):
+    """A write through a cached key gets the user merged into its session
+    (`Principal.user`); the cache's shared copy stays detached and unchanged."""
+    from sqlalchemy import inspect
+
+    uid = factory.user(roles=["maintainer"])
+    raw = factory.api_key(uid)
+    headers = {"X-API-Key": raw}
+    for _ in range(2):
+        assert client.get(ME, headers=headers).status_code == 200
+    made = client.post("/api/v1/projects", json={"name": "via-cache"}, headers=headers)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["owner"]["id"] == uid
+    assert [m["userId"] for m in made.get_json()["members"]] == [uid]
+    cache = app.extensions[_KEY_CACHE]
+    (cached,) = cache.values()
+    assert inspect(cached).detached and inspect(cached.user).detached
+    assert client.get(ME, headers=headers).get_json()["id"] == uid
