@@ -18,6 +18,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, Request, current_app, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -202,3 +203,13 @@ class CookieSessions(SecureCookieSessionInterface):
         if not request.cookies.get(self.get_cookie_name(app)) and app.secret_key:
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        """Flask's, skipped for a session left empty and unchanged: Flask would read seven
+        cookie settings only to return without a cookie (`Vary: Cookie` is still added for
+        a session that was read)."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
