@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, select
+from sqlalchemy import DateTime, ForeignKey, String, Text, bindparam, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -135,12 +135,25 @@ def scoped(model: type[T], org: Org):
     return select(model).where(model.org_id == org.id)  # type: ignore[attr-defined]
 
 
+@functools.cache
+def _one_in_org(model: type) -> Any:
+    """`select(model)` of one id in one organization, built once per model with bound
+    parameters: SQLAlchemy builds and keys a statement object on every call, which cost ~20 %
+    of a short API read; this one's cache key is computed once (issue 16)."""
+    return select(model).where(
+        model.org_id == bindparam("org_id"),  # type: ignore[attr-defined]
+        model.id == bindparam("obj_id"),  # type: ignore[attr-defined]
+    )
+
+
 def get_in_org(model: type[T], org: Org, obj_id: str, *, what: str | None = None) -> T:
     """The row of `model` with this id in this organization, else NotFound.
 
     Another organization's id answers exactly like an unknown id.
     """
-    obj = db.session.execute(scoped(model, org).where(model.id == obj_id)).scalar_one_or_none()  # type: ignore[attr-defined]
+    obj = db.session.execute(
+        _one_in_org(model), {"org_id": org.id, "obj_id": obj_id}
+    ).scalar_one_or_none()
     if obj is None:
         name = what or getattr(model, "__display_name__", model.__name__.lower())
         raise NotFound(f"No {name} with id '{obj_id}'", details={"id": obj_id})
