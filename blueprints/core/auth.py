@@ -17,6 +17,7 @@ epoch moved on, the key was revoked or the session is no longer registered.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import hmac
@@ -190,6 +191,8 @@ def register_principal_loader(app: Any, loader: PrincipalLoader) -> None:
 
     if not event.contains(db.session, "before_flush", _forget_changed):
         event.listen(db.session, "before_flush", _forget_changed)
+        event.listen(db.session, "after_commit", _forget_committed)
+        event.listen(db.session, "after_rollback", _forget_rolled_back)
 
 
 def _loader() -> PrincipalLoader:
@@ -246,11 +249,10 @@ class Principal:
 
     @property
     def user(self) -> Any:
-        """The acting user, in this request's database session (safe to change or relate)."""
+        """The acting user, in this request's database session: its own copy, safe to change or
+        relate."""
         if self._user is None:
-            from .extensions import db
-
-            self._user = db.session.merge(self._cached, load=False)
+            self._user = _merged(self._cached)
         return self._user
 
     @property
@@ -283,6 +285,11 @@ def _load_user(user_id: str, org_id: str | None = None) -> Actor | None:
 
 
 _KEY_CACHE = "sparki_api_key_cache"
+# Bumped each time the cache is cleared: a key read from the database is cached only if no
+# clear happened since the read began (else it may be a row from before the change).
+_KEY_GENERATION = "sparki_api_key_cache_generation"
+# session.info: the models a session flushed changes to in its current transaction.
+_FLUSHED_KINDS = "sparki_flushed_kinds"
 _cache_lock = threading.Lock()
 _cached_kinds: set[type] = set()  # the models a cached key holds (key, user, organization)
 
@@ -306,8 +313,10 @@ def _valid_key(key_hash: str) -> tuple[Any, bool]:
     A key seen less than `AUTH_CACHE_SECONDS` ago comes from this process's cache (cached is
     True): the shared, detached copy, to read only; `Principal.user` merges its user into
     the request's session when asked (SQLAlchemy's recipe for cached objects). So a revoked
-    key, a role change or a deactivated user is seen within that time. Otherwise the key is
-    loaded in this request's session (cached is False). Refusals are never cached.
+    key, a role change or a deactivated user is seen within that time, and at once in the
+    process that made the change. Otherwise the key is loaded in this request's session
+    (cached is False). Refusals are never cached, nor a key read while this process was
+    changing a key, user or organization (see `_forget_changed`).
     """
     from .extensions import db
 
@@ -315,6 +324,7 @@ def _valid_key(key_hash: str) -> tuple[Any, bool]:
     if cache is not None:
         with _cache_lock:
             cached = cache.get(key_hash)
+            generation = current_app.extensions.get(_KEY_GENERATION, 0)
         if cached is not None:
             return cached, True
     key = _loader().api_key(key_hash)
@@ -322,17 +332,48 @@ def _valid_key(key_hash: str) -> tuple[Any, bool]:
         raise AuthenticationFailed("The API key is not valid or has been revoked")
     if _load_user(key.user_id, key.org_id) is None:
         raise AuthenticationFailed("The API key's user is no longer active")
-    if cache is not None and not db.session.dirty:
+    if cache is None or db.session.dirty or db.session.info.get(_FLUSHED_KINDS):
+        return key, False
+    with _cache_lock:
+        if current_app.extensions.get(_KEY_GENERATION, 0) != generation:
+            return key, False  # cleared since the read began: the rows may predate a change
         # Detached with its user and organization (joined loads), so that no commit of this
         # session expires what the cache holds; this request goes on with merged copies.
         user = key.user
         for obj in (key, user, user.organization):
             db.session.expunge(obj)
             _cached_kinds.add(type(obj))
-        with _cache_lock:
-            cache[key_hash] = key
-        key = db.session.merge(key, load=False)
-    return key, False
+        cache[key_hash] = key
+    return _merged(key), False
+
+
+def _merged(obj: Any) -> Any:
+    """`obj`, a detached object of the key cache (a key, or a user, with what it loaded),
+    merged into this request's session (`Session.merge(load=False)`: no SQL), each merged
+    object with its own copies of list and dict values (roles, modules): merge copies them
+    by reference, and an in-place change would reach the cache's copy unseen."""
+    from sqlalchemy import inspect
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from .extensions import db
+
+    merged = db.session.merge(obj, load=False)
+    pending, seen = [merged], set()
+    while pending:
+        each = pending.pop()
+        if id(each) in seen:
+            continue
+        seen.add(id(each))
+        mapper = inspect(each).mapper
+        for attr in mapper.column_attrs:
+            value = each.__dict__.get(attr.key)
+            if isinstance(value, list | dict):
+                set_committed_value(each, attr.key, copy.deepcopy(value))
+        for rel in mapper.relationships:
+            related = each.__dict__.get(rel.key)
+            if related is not None and not rel.uselist:
+                pending.append(related)
+    return merged
 
 
 def forget_cached_key(key_hash: str) -> None:
@@ -345,16 +386,45 @@ def forget_cached_key(key_hash: str) -> None:
 
 def _forget_changed(session: Any, flush_context: Any, instances: Any) -> None:
     """Before a flush that changes or deletes a key, a user or an organization (a revoke, a
-    role or module change, a deactivation), this process forgets every cached key at once;
-    other processes see the change when their entries expire (`AUTH_CACHE_SECONDS`)."""
+    role or module change, a deactivation), this process forgets every cached key at once,
+    and again when that transaction commits (`_forget_committed`): a request of this process
+    that read the old rows in between does not keep them. Other processes see the change when
+    their entries expire (`AUTH_CACHE_SECONDS`). A key's once-a-minute `last_used_at` touch
+    forgets only that key (`forget_cached_key`)."""
     if not has_app_context() or _KEY_CACHE not in current_app.extensions:
         return
-    cache = current_app.extensions[_KEY_CACHE]
+    from sqlalchemy import inspect
+
+    kinds = {
+        type(obj)
+        for obj in session.dirty
+        if not set(inspect(obj).committed_state) <= {"last_used_at"}
+    }
+    kinds.update(type(obj) for obj in session.deleted)
+    if not kinds:
+        return
+    session.info.setdefault(_FLUSHED_KINDS, set()).update(kinds)
+    if kinds & _cached_kinds:
+        _clear_key_cache()
+
+
+def _forget_committed(session: Any) -> None:
+    kinds = session.info.pop(_FLUSHED_KINDS, None)
+    if kinds and kinds & _cached_kinds and has_app_context():
+        _clear_key_cache()
+
+
+def _forget_rolled_back(session: Any) -> None:
+    session.info.pop(_FLUSHED_KINDS, None)
+
+
+def _clear_key_cache() -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     with _cache_lock:
-        if not cache:
-            return
-        if any(type(obj) in _cached_kinds for obj in (*session.dirty, *session.deleted)):
+        cache = app.extensions.get(_KEY_CACHE)
+        if cache:
             cache.clear()
+        app.extensions[_KEY_GENERATION] = app.extensions.get(_KEY_GENERATION, 0) + 1
 
 
 def _from_api_key(raw: str) -> Principal:
@@ -366,7 +436,7 @@ def _from_api_key(raw: str) -> Principal:
     # Touch last use at most once a minute: keeps reads cheap and the listing honest.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         if cached:
-            key = db.session.merge(key, load=False)
+            key = _merged(key)
         key.last_used_at = now
         db.session.commit()
         forget_cached_key(key.key_hash)  # the cached copy still has the old time

@@ -146,13 +146,19 @@ def _one_in_org(model: type) -> Any:
     )
 
 
-def get_in_org(model: type[T], org: Org, obj_id: str, *, what: str | None = None) -> T:
+def get_in_org(
+    model: type[T], org: Org, obj_id: str, *, what: str | None = None, fresh: bool = False
+) -> T:
     """The row of `model` with this id in this organization, else NotFound.
 
-    Another organization's id answers exactly like an unknown id.
+    Another organization's id answers exactly like an unknown id. `fresh=True` overwrites
+    the session's copy with the row as read now (`populate_existing`): for checks and
+    read-modify-writes that must not act on a copy merged from a cache (core.auth).
     """
     obj = db.session.execute(
-        _one_in_org(model), {"org_id": org.id, "obj_id": obj_id}
+        _one_in_org(model),
+        {"org_id": org.id, "obj_id": obj_id},
+        execution_options={"populate_existing": True} if fresh else {},
     ).scalar_one_or_none()
     if obj is None:
         name = what or getattr(model, "__display_name__", model.__name__.lower())

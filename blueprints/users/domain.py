@@ -350,7 +350,7 @@ def update_user(org: Organization, actor: User, user_id: str, **changes: Any) ->
     Raises NotFound, PermissionDenied, Conflict (email taken, or the org would lose its
     last active admin) and InvalidRequest (blank name, short password, bad roles).
     """
-    user = get_in_org(User, org, user_id)
+    user = get_in_org(User, org, user_id, fresh=True)  # the epoch below counts from the row
     self_edit = user.id == actor.id
     if self_edit and changes.get("password") is not None:
         raise InvalidRequest(
@@ -520,7 +520,8 @@ def change_password(
     Raises InvalidRequest naming `currentPassword` when it is wrong, and naming
     `newPassword` when the new one is short, blank, holds NUL or equals the current one.
     """
-    user = get_in_org(User, org, actor.id)
+    # The row as it is now: the actor may be a key cache's copy, up to AUTH_CACHE_SECONDS old.
+    user = get_in_org(User, org, actor.id, fresh=True)
     if not verify_password(user.password_hash, current_password or ""):
         raise InvalidRequest(
             "The current password is wrong", field="currentPassword", reason="wrong"
@@ -572,7 +573,7 @@ def end_session(org: Organization, actor: User, session_id: str) -> None:
 def log_out_everywhere(org: Organization, actor: User) -> int:
     """End every session and bearer token of the actor (API keys stay; revoke them apart).
     Returns how many sessions ended."""
-    user = get_in_org(User, org, actor.id)
+    user = get_in_org(User, org, actor.id, fresh=True)
     _bump_epoch(user)
     db.session.commit()
     return sessions.end_all(user.id)
