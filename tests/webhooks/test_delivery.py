@@ -106,9 +106,10 @@ def test_retries_follow_the_schedule_then_succeed(
     times = [r.at for r in receiver.requests]
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1  # stable id
     # schedule [0, 1, 2]: the 2nd attempt 1 s after the 1st, the 3rd 2 s after that; never
-    # early, and late only by RQ's whole-second scheduling plus this test's polling
-    assert 0.95 <= times[1] - times[0] < 3.5
-    assert 1.95 <= times[2] - times[1] < 4.5
+    # early. Late only by RQ's whole-second scheduling, this test's polling and a busy
+    # machine (4.9 s seen on CI-like load): the upper bounds catch a lost schedule, not jitter.
+    assert 0.95 <= times[1] - times[0] < 10
+    assert 1.95 <= times[2] - times[1] < 10
     work(until=lambda: _deliveries(app, hook["id"])[-1].status == "succeeded")
     rows = _deliveries(app, hook["id"])
     assert [(d.attempt, d.status, d.status_code) for d in rows] == [
