@@ -108,6 +108,7 @@ _new_context = Browser.new_context
 
 def _marked_context(self, *args, **kwargs):  # a test's own contexts (a thief's, a phone's)
     context = _new_context(self, *args, **kwargs)
+    context.add_init_script(MARK_READY)
     return context
 
 
