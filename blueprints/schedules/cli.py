@@ -237,7 +237,7 @@ def workflows_run(org, actor, workflow_id, text):
     """Queue a run of a workflow; prints the pending task."""
     from . import domain
 
-    return domain.run_workflow(org, actor, workflow_id, input=text)
+    return domain.run_workflow(org, actor, workflow_id, input=text, trigger="cli")
 
 
 @_LIMIT

@@ -99,7 +99,7 @@ class TaskOut(Schema):
     id = fields.String()
     status = fields.String(metadata={"description": " | ".join(TASK_STATUSES)})
     trigger = fields.String(
-        metadata={"description": "What started it: schedule, catch_up, run_now, api, retry"}
+        metadata={"description": "What started it: schedule, catch_up, run_now, api, cli, retry"}
     )
     workflow_id = fields.String(allow_none=True)
     schedule_id = fields.String(allow_none=True)

@@ -46,6 +46,7 @@ def test_cli_sources_workflows_schedules_tasks(app, factory, langflow, run_jobs)
     task = json.loads(
         _run(app, "workflows", "run", wf["id"], "--input", "hey", "--org", slug, "--json")
     )
+    assert task["trigger"] == "cli"  # not "api": the task page says how it was started
     run_jobs()
     shown = json.loads(_run(app, "tasks", "show", task["id"], "--org", slug, "--json"))
     assert shown["outputText"] == "echo: hey"
