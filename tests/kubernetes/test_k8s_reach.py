@@ -102,7 +102,9 @@ def test_health_check_and_proxy_go_through_the_service_proxy(cluster, k8s_app, k
     assert body["status"] == "unhealthy" and "500" in body["reason"]
 
 
-def test_replicas_show_node_ip_restarts_and_termination_reason(cluster, k8s_api, k8s_jobs):
+def test_replicas_show_node_ip_restarts_and_termination_reason(cluster, k8s_app, k8s_api, k8s_jobs):
+    from tests.support.sessions import session_client
+
     svc = _running(k8s_api, k8s_jobs)
     cluster.paused = True  # the test is the kubelet now
     pod = cluster.objects("v1/pods")[0]["metadata"]
@@ -137,6 +139,10 @@ def test_replicas_show_node_ip_restarts_and_termination_reason(cluster, k8s_api,
     assert crashed["startedAt"].endswith("Z") and crashed["revision"] == 1
     healthy = next(i for i in items if i["pod"] != pod["name"])
     assert healthy["state"] == "running" and healthy["ready"] and healthy["reason"] == ""
+    # The service page's replica table says it too, beside the state.
+    page = session_client(k8s_app, k8s_api.user_id).get(f"/services/{svc['id']}/replicas")
+    row = next(r for r in page.get_data(as_text=True).split("<tr>") if pod["name"] in r)
+    assert "crashed" in row and '<small class="replica-reason">CrashLoopBackOff</small>' in row
 
 
 def test_a_crash_looping_deploy_quotes_the_previous_runs_last_words(cluster, k8s_api, k8s_jobs):
