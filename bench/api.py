@@ -30,44 +30,38 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.services import database, free_port, private_redis, wait_port  # noqa: E402
+from bench.common import create_bench_admin, migrated_app  # noqa: E402
+from tests.support.services import (  # noqa: E402
+    database,
+    free_port,
+    private_redis,
+    process_env,
+    wait_port,
+)
 
 TARGETS = {"me": 0.50, "projects": 0.25, "services": 0.25, "deliveries": 0.25, "health": 0.60}
 
 
-def seed(database_url: str, redis_url: str, secret: str) -> dict[str, str]:
-    """The data the endpoints read; returns the raw API key and the ids in the paths."""
-    from flask_migrate import upgrade
-
-    from app import create_app
+def seed(database_url: str, redis_url: str) -> tuple[Any, dict[str, str]]:
+    """The data the endpoints read; returns the app and the raw API key and the ids in the
+    paths."""
     from blueprints.core.events import Event
     from blueprints.core.extensions import db
     from blueprints.core.models import utcnow
     from blueprints.projects.domain import create_project
     from blueprints.services.domain import create_service
-    from blueprints.users.domain import create_admin, create_api_key
+    from blueprints.users.domain import create_api_key
     from blueprints.webhooks.domain import create_webhook
     from blueprints.webhooks.models import Delivery
 
-    app = create_app(
-        {
-            "SECRET_KEY": secret,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "REDIS_URL": redis_url,
-            "LOG_LEVEL": "WARNING",
-            "WEBHOOK_ALLOW_PRIVATE": True,
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 8,
-            "ARGON2_PARALLELISM": 1,
-        }
-    )
+    app = migrated_app(database_url, redis_url, WEBHOOK_ALLOW_PRIVATE=True)
     with app.app_context():
-        upgrade(revision="heads")
-        admin = create_admin(org_name="Bench", email="bench@example.com", password="bench-pass-1")
+        admin = create_bench_admin()
         org = admin.organization
         org.modules = {**org.modules, "crm": True}
         _, raw = create_api_key(org, admin, name="bench")
@@ -107,7 +101,7 @@ def seed(database_url: str, redis_url: str, secret: str) -> dict[str, str]:
         db.session.commit()
         ids = {"key": raw, "webhook": hook.id}
         db.session.remove()
-    return ids
+    return app, ids
 
 
 def start(app_spec: str, port: int, env: dict[str, str], logdir: Path) -> subprocess.Popen:
@@ -162,19 +156,12 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--only", nargs="*", choices=sorted(TARGETS), help="these endpoints")
     args = parser.parse_args()
-    secret = "bench-secret-key-long-enough-for-hs256"
     logdir = Path(tempfile.mkdtemp(prefix="sparki-bench-api-"))
     with private_redis() as redis_url, database(args.db) as database_url:
-        ids = seed(database_url, redis_url, secret)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": secret,
-            "LOG_LEVEL": "WARNING",
-            "RATE_LIMIT_PER_KEY": "100000000/hour",
-            "RATE_LIMIT_PER_USER": "100000000/hour",
-        }
+        app, ids = seed(database_url, redis_url)
+        env = process_env(
+            app, RATE_LIMIT_PER_KEY="100000000/hour", RATE_LIMIT_PER_USER="100000000/hour"
+        )
         sparki_port, bare_port = free_port(), free_port()
         procs = [
             start("app:create_app()", sparki_port, env, logdir),

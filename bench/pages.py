@@ -23,6 +23,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    create_bench_admin,
+    migrated_app,
+)
 from tests.support.services import database, private_redis  # noqa: E402
 
 TARGET_MS = 50.0
@@ -34,33 +40,20 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
-    from flask_migrate import upgrade
-
-    from app import create_app
     from blueprints.core.extensions import db
     from blueprints.projects.domain import create_project
     from blueprints.services.domain import create_service
-    from blueprints.users.domain import create_admin, update_organization
+    from blueprints.users.domain import update_organization
+    from blueprints.users.models import DEFAULT_LIMITS
 
     with private_redis() as redis_url, database(args.db) as database_url:
-        app = create_app(
-            {
-                "SECRET_KEY": "bench-secret-key-long-enough-for-hs256",
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "REDIS_URL": redis_url,
-                "LOG_LEVEL": "WARNING",
-                "ARGON2_TIME_COST": 1,
-                "ARGON2_MEMORY_COST": 8,
-                "ARGON2_PARALLELISM": 1,
-            }
-        )
+        app = migrated_app(database_url, redis_url)
         with app.app_context():
-            upgrade(revision="heads")
-            admin = create_admin(
-                org_name="Bench", email="bench@example.com", password="bench-pass-1"
-            )
+            admin = create_bench_admin()
             org = admin.organization
-            update_organization(org, admin, limits={"maxServices": args.services + 10})
+            # Room for them all (never below the default, nor the active-service limit).
+            room = max(args.services + 10, DEFAULT_LIMITS["maxServices"])
+            update_organization(org, admin, limits={"maxServices": room})
             projects = [
                 create_project(org, admin, name=f"project-{i:02d}", description="bench")
                 for i in range(10)
@@ -82,7 +75,7 @@ def main() -> int:
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
         answer = client.post(
             "/login",
-            data={"email": "bench@example.com", "password": "bench-pass-1", "csrf_token": token},
+            data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token},
         )
         if answer.status_code != 302:
             raise SystemExit(f"login answered {answer.status_code}")

@@ -32,7 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.services import database, postgres_admin_url, private_redis  # noqa: E402
+from bench.common import migrated_app  # noqa: E402
+from tests.support.services import (  # noqa: E402
+    database,
+    postgres_admin_url,
+    private_redis,
+    process_env,
+)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -51,10 +57,8 @@ def main() -> int:  # noqa: C901
     args = parser.parse_args()
     kind = args.db if args.db != "auto" else ("postgresql" if postgres_admin_url() else "sqlite")
 
-    from flask_migrate import upgrade
     from sqlalchemy import func, select
 
-    from app import create_app
     from blueprints.core.extensions import db
     from blueprints.schedules import engine
     from blueprints.schedules.models import Schedule, Task, Workflow
@@ -62,16 +66,8 @@ def main() -> int:  # noqa: C901
 
     fake = FakeSource("langflow")
     with private_redis() as redis_url, database(kind) as db_url:
-        config = {
-            "SECRET_KEY": "bench-secret-key-long-enough-for-hs256-signing",
-            "SQLALCHEMY_DATABASE_URI": db_url,
-            "REDIS_URL": redis_url,
-            "SOURCE_ALLOW_PRIVATE": True,
-            "LOG_LEVEL": "WARNING",
-        }
-        app = create_app(config)
+        app = migrated_app(db_url, redis_url, SOURCE_ALLOW_PRIVATE=True)
         with app.app_context():
-            upgrade(revision="heads")
             from blueprints.schedules import domain
             from blueprints.users.domain import _new_user, get_or_create_organization
 
@@ -103,14 +99,7 @@ def main() -> int:  # noqa: C901
                     )
                 )
             db.session.commit()
-        env = {
-            **os.environ,
-            "DATABASE_URL": db_url,
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": config["SECRET_KEY"],
-            "SOURCE_ALLOW_PRIVATE": "1",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = process_env(app, SOURCE_ALLOW_PRIVATE="1")
         workers = [
             subprocess.Popen(
                 [str(Path(sys.executable).parent / "sparki"), "worker", "--queue", "default"],

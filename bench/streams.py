@@ -36,11 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ADMIN_PASSWORD, create_bench_admin, migrated_app  # noqa: E402
 from tests.support.services import (  # noqa: E402
     database,
     free_port,
     postgres_admin_url,
     private_redis,
+    process_env,
     wait_port,
 )
 
@@ -191,33 +193,18 @@ def main() -> int:
     args = parser.parse_args()
 
     with private_redis() as redis_url, database(args.db) as database_url:
-        from flask_migrate import upgrade
-
-        from app import create_app
         from blueprints.core.auth import issue_token
         from blueprints.core.extensions import db, get_redis
         from blueprints.projects.domain import create_project
         from blueprints.services.domain import create_service
         from blueprints.services.runtime import logs
-        from blueprints.users.domain import _new_user, create_admin
+        from blueprints.users.domain import _new_user
 
-        app = create_app(
-            {
-                "SECRET_KEY": "bench-secret-key-long-enough-for-hs256",
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "REDIS_URL": redis_url,
-                "LOG_LEVEL": "WARNING",
-                # The followers' users are made here only: cheap password hashes (the web
-                # process authenticates them by token).
-                **{"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8, "ARGON2_PARALLELISM": 1},
-            }
-        )
+        # The followers' users are made here (cheap hashes); the web process takes tokens.
+        app = migrated_app(database_url, redis_url)
         users = 1 + -(-args.followers // args.per_user)
         with app.app_context():
-            upgrade(revision="heads")
-            admin = create_admin(
-                org_name="Bench", email="bench@example.com", password="bench-password"
-            )
+            admin = create_bench_admin()
             org = admin.organization
             project = create_project(org, admin, name="bench")
             service = create_service(
@@ -229,7 +216,7 @@ def main() -> int:
                     org,
                     email=f"viewer{i}@example.com",
                     name=f"Viewer {i}",
-                    password="bench-password",
+                    password=ADMIN_PASSWORD,
                     roles=["viewer"],
                 )
                 db.session.commit()
@@ -247,14 +234,7 @@ def main() -> int:
             )
 
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "LOG_LEVEL": "WARNING",
-            "LOG_STREAMS_PER_USER": str(args.per_user),
-        }
+        env = process_env(app, LOG_STREAMS_PER_USER=str(args.per_user))
         command = [
             str(Path(sys.executable).parent / "gunicorn"),
             "-c",

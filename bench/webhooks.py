@@ -32,7 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.services import database, postgres_admin_url, private_redis  # noqa: E402
+from bench.common import create_bench_admin, migrated_app  # noqa: E402
+from tests.support.services import (  # noqa: E402
+    database,
+    postgres_admin_url,
+    private_redis,
+    process_env,
+)
 
 
 class Counter:
@@ -84,46 +90,25 @@ def main() -> int:
     args = parser.parse_args()
 
     with private_redis() as redis_url, database(args.db) as database_url:
-        from flask_migrate import upgrade
         from rq import Queue
         from sqlalchemy import func, select
 
-        from app import create_app
         from blueprints.core.events import emit
         from blueprints.core.extensions import db, get_redis
-        from blueprints.users.domain import create_admin
         from blueprints.webhooks.domain import create_webhook
         from blueprints.webhooks.models import Delivery
 
-        app = create_app(
-            {
-                "SECRET_KEY": "bench-secret-key-long-enough-for-hs256",
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "REDIS_URL": redis_url,
-                "WEBHOOK_ALLOW_PRIVATE": True,
-                "LOG_LEVEL": "WARNING",
-            }
-        )
+        app = migrated_app(database_url, redis_url, WEBHOOK_ALLOW_PRIVATE=True)
         counter = Counter()
         receiver = start_receiver(counter)
         url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
         with app.app_context():
-            upgrade(revision="heads")
-            admin = create_admin(
-                org_name="Bench", email="bench@example.com", password="bench-password"
-            )
+            admin = create_bench_admin()
             org_id = admin.org_id
             create_webhook(admin.organization, admin, url=url, events=["*"])
             db.session.remove()
 
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "WEBHOOK_ALLOW_PRIVATE": "1",
-            "LOG_LEVEL": "WARNING",
-        }
+        env = process_env(app, WEBHOOK_ALLOW_PRIVATE="1")
         logdir = Path(tempfile.mkdtemp(prefix="sparki-bench-"))
         workers = []
         for i in range(args.workers):
