@@ -166,13 +166,7 @@ def screenshot(page, name: str) -> None:
 
 def choose_filter(page, selector: str, value: str) -> None:
     """Pick a list page's filter and wait for the table it swaps in (select_option, like
-    every action here, first waits for htmx to have bound the page).
-
-    The filter is waited for first: called right after a click that navigates to the list,
-    the htmx wait could otherwise still see the page being left (marked ready long ago) and
-    the select land on the new page before htmx bound it, asking nothing (a CI failure
-    under load)."""
-    page.locator(selector).wait_for(state="attached")
+    every action here, first waits for htmx to have bound the page)."""
     with page.expect_response(
         lambda r: r.request.method == "GET" and r.request.headers.get("hx-request") == "true"
     ):
