@@ -155,6 +155,12 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--only", nargs="*", choices=sorted(TARGETS), help="these endpoints")
+    parser.add_argument(
+        "--read-cache-seconds",
+        type=int,
+        default=None,
+        help="READ_CACHE_SECONDS for Sparki (default: the app's; 0 measures the lists uncached)",
+    )
     args = parser.parse_args()
     logdir = Path(tempfile.mkdtemp(prefix="sparki-bench-api-"))
     with private_redis() as redis_url, database(args.db) as database_url:
@@ -162,6 +168,9 @@ def main() -> int:
         env = process_env(
             app, RATE_LIMIT_PER_KEY="100000000/hour", RATE_LIMIT_PER_USER="100000000/hour"
         )
+        if args.read_cache_seconds is not None:
+            env["READ_CACHE_SECONDS"] = str(args.read_cache_seconds)
+        cache = env.get("READ_CACHE_SECONDS", str(app.config["READ_CACHE_SECONDS"]))
         sparki_port, bare_port = free_port(), free_port()
         procs = [
             start("app:create_app()", sparki_port, env, logdir),
@@ -186,7 +195,10 @@ def main() -> int:
             wait_ok(f"http://127.0.0.1:{bare_port}/api/v1/users/me", {})
             for _, path, headers in endpoints.values():
                 wait_ok(f"http://127.0.0.1:{sparki_port}{path}", headers)
-            print(f"wrk -t2 -c32 -d{args.duration}s; gunicorn.conf.py, 2 workers; db {args.db}")
+            print(
+                f"wrk -t2 -c32 -d{args.duration}s; gunicorn.conf.py, 2 workers; db {args.db}; "
+                f"READ_CACHE_SECONDS={cache}"
+            )
             print(f"load average before: {os.getloadavg()[0]:.1f}")
             bare, _ = wrk(f"http://127.0.0.1:{bare_port}/api/v1/users/me", {}, args.duration)
             print(f"{'bare Flask /api/v1/users/me':<48} {bare:>9.0f} req/s   100 %")

@@ -100,6 +100,9 @@ class Config:
     # per web process (core.auth); revocation, role changes and deactivation take effect
     # within it. 0 reads them on every request.
     AUTH_CACHE_SECONDS: float = 1
+    # Hot list reads (core.readcache) answer from Redis until a table they read is written;
+    # this bounds an answer's life in seconds. 0 turns the cache off.
+    READ_CACHE_SECONDS: int = 60
     # A dashboard session not seen for this long ends on the server (core.sessions).
     SESSION_IDLE_SECONDS: int = 7 * 86400
     IDEMPOTENCY_TTL_SECONDS: int = 24 * 3600

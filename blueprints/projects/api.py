@@ -5,9 +5,12 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 
 from blueprints.core.api import api_actor, auth_required, paginate
+from blueprints.core.readcache import cached_read
 from blueprints.core.schemas import SuccessOut, page_of
+from blueprints.users.models import User
 
 from . import domain
+from .models import Project, ProjectMember
 from .schemas import (
     MemberIn,
     MemberOut,
@@ -23,6 +26,7 @@ bp = APIBlueprint("projects_api", __name__, tag="Projects")
 
 @bp.get("/projects")
 @auth_required()
+@cached_read(Project, ProjectMember, User)
 @bp.input(ProjectQuery, location="query", arg_name="query")
 @bp.output(page_of(ProjectOut))
 @bp.doc(summary="List projects (newest first)")

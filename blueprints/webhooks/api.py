@@ -6,9 +6,11 @@ from apiflask import APIBlueprint
 from flask import make_response
 
 from blueprints.core.api import api_actor, auth_required, paginate
+from blueprints.core.readcache import cached_read
 from blueprints.core.schemas import PageQuery, SuccessOut, page_of
 
 from . import domain
+from .models import Delivery, Webhook
 from .schemas import (
     DeliveryOut,
     DeliveryQuery,
@@ -102,6 +104,7 @@ def ping(webhook_id):
 
 @bp.get("/webhooks/<webhook_id>/deliveries")
 @auth_required()
+@cached_read(Delivery, Webhook)
 @bp.input(DeliveryQuery, location="query", arg_name="query")
 @bp.output(page_of(DeliveryOut))
 @bp.doc(summary="The delivery log: one row per attempt, newest first")

@@ -1,0 +1,161 @@
+"""Whole JSON answers of hot reads kept in Redis, invalidated per table (issue 16).
+
+The rule is django-cachalot's, applied to response bodies:
+
+- Every committed transaction that wrote rows bumps one counter per table it wrote
+  (`sparki:gen:<table>` in Redis), *after* the commit, from whichever process wrote: a web
+  worker, an RQ job, the scheduler, the CLI.
+- A cached read names the tables its answer is made of (`@cached_read(Project, User)`). Its
+  key holds those counters as they stood *before* the read ran its queries, so any commit to
+  one of them makes a new key and the next read queries again. A read that raced a commit
+  is stored under the older counters, which no later read asks for.
+- A statement the session cannot attribute to one table (text SQL other than a read) bumps
+  `sparki:gen:*`, which every key holds.
+
+What is kept: 200 answers to GET, per caller (user and API key), host and exact path and
+query string, for READ_CACHE_SECONDS (0 turns caching and the bumps off). The caller is
+authenticated (`auth_required`) and counted against its rate limit before the cache is asked,
+so revocation, role and module changes and the limits are exactly as without it; the headers
+(`X-RateLimit-*`, `X-Request-ID`, CORS) are written per request. Redis errors: the read runs
+uncached; a bump that fails is logged, and READ_CACHE_SECONDS bounds how long an answer can
+be stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, has_app_context, request
+from redis.exceptions import RedisError
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from .extensions import get_redis
+
+log = logging.getLogger(__name__)
+
+GENERATION_PREFIX = "sparki:gen:"
+ANY_TABLE = "*"
+_WRITTEN = "sparki_written_tables"
+_SCRIPT = "sparki_read_cache_script"
+_READS = ("select", "pragma", "show", "explain")
+
+# One round trip: the tables' counters (absent = 0) make the key, and the key's body.
+_LOOKUP = """
+local parts = {}
+for i, value in ipairs(redis.call("mget", unpack(KEYS))) do
+    parts[i] = value or "0"
+end
+local key = ARGV[1] .. ":" .. table.concat(parts, ".")
+return {key, redis.call("get", key)}
+"""
+
+
+def _enabled() -> bool:
+    return has_app_context() and float(current_app.config.get("READ_CACHE_SECONDS", 0)) > 0
+
+
+def _note(session: Session, names: set[str]) -> None:
+    session.info.setdefault(_WRITTEN, set()).update(names)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, _flush_context: Any) -> None:
+    """The tables of every row this flush inserted, changed or deleted."""
+    if not _enabled():
+        return
+    names = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        names.update(table.name for table in inspect(obj).mapper.tables)
+    if names:
+        _note(session, names)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_executed(state: ORMExecuteState) -> None:
+    """A bulk INSERT, UPDATE or DELETE names its table; other SQL that is not a read, `*`."""
+    if state.is_select or not _enabled():
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name is None and str(state.statement).lstrip().lower().startswith(_READS):
+        return
+    _note(state.session, {name or ANY_TABLE})
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_committed(session: Session) -> None:
+    """After the commit: a new generation for every table the transaction wrote. A rollback
+    keeps the names (a savepoint's rollback must not drop the outer writes): the next commit
+    bumps them too, which costs a cache miss, never a stale answer."""
+    names = session.info.pop(_WRITTEN, None)
+    if not names or not _enabled():
+        return
+    try:
+        pipe = get_redis().pipeline(transaction=False)
+        for name in sorted(names):
+            pipe.incr(GENERATION_PREFIX + name)
+        pipe.execute()
+    except RedisError:
+        log.warning(
+            "read cache: could not bump %s; answers may be stale for up to READ_CACHE_SECONDS",
+            ", ".join(sorted(names)),
+            exc_info=True,
+        )
+
+
+def cached_read(*models: Any) -> Callable:
+    """Keep a GET view's 200 JSON answers until one of `models`' tables is written.
+
+    Use below `auth_required` (it needs the principal) and above APIFlask's input and output
+    decorators (a hit skips both: the answer was validated and dumped when it was made).
+    `models` are the mapped classes the answer reads, the related ones included: a project
+    list with its owner's name names `User` too.
+    """
+    tables = sorted({table.name for model in models for table in inspect(model).tables})
+    keys = [GENERATION_PREFIX + name for name in (*tables, ANY_TABLE)]
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            ttl = int(float(app.config.get("READ_CACHE_SECONDS", 0)))
+            if ttl <= 0 or request.method != "GET":
+                return view(*args, **kwargs)
+            principal = g.sparki_principal
+            caller = "\x1f".join(
+                (
+                    request.endpoint or "",
+                    principal.user_view.id,
+                    principal.rate_key,
+                    request.host,
+                    request.full_path,
+                )
+            )
+            prefix = "sparki:read:" + hashlib.sha256(caller.encode()).hexdigest()[:40]
+            redis = get_redis()
+            try:
+                script = app.extensions.get(_SCRIPT)
+                if script is None:
+                    script = app.extensions[_SCRIPT] = redis.register_script(_LOOKUP)
+                key, body = script(keys=keys, args=[prefix])
+            except RedisError:
+                log.warning("read cache: lookup failed; answering uncached", exc_info=True)
+                return view(*args, **kwargs)
+            if body is not None:
+                return app.response_class(body, status=200, mimetype="application/json")
+            response = app.make_response(view(*args, **kwargs))
+            if response.status_code == 200 and response.mimetype == "application/json":
+                try:
+                    redis.set(key, response.get_data(), ex=ttl)
+                except RedisError:
+                    log.warning("read cache: could not keep an answer", exc_info=True)
+            return response
+
+        return wrapper
+
+    return decorator

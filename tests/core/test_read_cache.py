@@ -1,0 +1,158 @@
+"""The read cache (core.readcache): a cached list answers without SQL, and any commit to a
+table it reads - from this process, a bulk statement, text SQL or another process - is in the
+next answer; authentication and the rate limit are asked before it (issue 16)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text, update
+
+from blueprints.core.extensions import db
+from tests.support.services import process_env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements run while the test reads `statements` (cleared by the test)."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    yield seen
+    event.remove(engine, "before_cursor_execute", listener)
+
+
+def _names(resp) -> list[str]:
+    assert resp.status_code == 200, resp.get_json()
+    return [p["name"] for p in resp.get_json()["data"]]
+
+
+def test_a_repeated_list_runs_no_sql_and_keeps_per_request_headers(app, admin, api_as, statements):
+    api = api_as(admin, key=True)
+    api.post("/api/v1/projects", json={"name": "alpha"})
+    first = api.get("/api/v1/projects?limit=5")
+    statements.clear()
+    second = api.get("/api/v1/projects?limit=5")
+    assert statements == []
+    assert second.get_json() == first.get_json()
+    assert second.headers["Content-Type"] == "application/json"
+    assert int(second.headers["X-RateLimit-Remaining"]) == (
+        int(first.headers["X-RateLimit-Remaining"]) - 1
+    )
+    assert second.headers["X-Request-ID"] != first.headers["X-Request-ID"]
+
+
+def test_off_with_zero_seconds(app, admin, api_as, statements, monkeypatch):
+    monkeypatch.setitem(app.config, "READ_CACHE_SECONDS", 0)
+    api = api_as(admin, key=True)
+    api.get("/api/v1/projects")
+    statements.clear()
+    api.get("/api/v1/projects")
+    assert statements
+
+
+def test_writes_through_the_api_the_session_and_text_sql_show_at_once(app, admin, api_as):
+    api = api_as(admin, key=True)
+    project = api.post("/api/v1/projects", json={"name": "alpha"}).get_json()
+    assert _names(api.get("/api/v1/projects")) == ["alpha"]
+
+    api.patch(f"/api/v1/projects/{project['id']}", json={"name": "beta"})
+    assert _names(api.get("/api/v1/projects")) == ["beta"]
+
+    from blueprints.projects.models import Project
+
+    with app.app_context():  # a bulk UPDATE (no object flushed)
+        db.session.execute(update(Project).where(Project.id == project["id"]).values(name="gamma"))
+        db.session.commit()
+    assert _names(api.get("/api/v1/projects")) == ["gamma"]
+
+    with app.app_context():  # text SQL: the session cannot say which table, so all of them
+        db.session.execute(
+            text("UPDATE projects SET name = 'delta' WHERE id = :id"), {"id": project["id"]}
+        )
+        db.session.commit()
+    assert _names(api.get("/api/v1/projects")) == ["delta"]
+
+    with app.app_context():  # rolled back: nothing to see, and the answer is right
+        db.session.execute(update(Project).values(name="never"))
+        db.session.rollback()
+    assert _names(api.get("/api/v1/projects")) == ["delta"]
+
+
+def test_a_related_table_written_shows_at_once(app, factory, api_as):
+    """The project list names its owner: renaming the user is in the next answer."""
+    from blueprints.users.models import User
+
+    org = factory.org()
+    owner = factory.user(org, roles=["admin"])
+    api = api_as(owner, key=True)
+    api.post("/api/v1/projects", json={"name": "alpha"})
+    assert api.get("/api/v1/projects").get_json()["data"][0]["owner"]["name"] != "Renamed"
+    with app.app_context():
+        db.session.get(User, owner).name = "Renamed"
+        db.session.commit()
+    assert api.get("/api/v1/projects").get_json()["data"][0]["owner"]["name"] == "Renamed"
+
+
+def test_another_process_commit_shows_at_once(app, admin, api_as):
+    """A worker (here a separate Python process on the same database and Redis) renames a
+    project; the web process's next list has the new name."""
+    api = api_as(admin, key=True)
+    project = api.post("/api/v1/projects", json={"name": "alpha"}).get_json()
+    assert _names(api.get("/api/v1/projects")) == ["alpha"]
+    script = (
+        "from app import create_app\n"
+        "from blueprints.core.extensions import db\n"
+        "from blueprints.projects.models import Project\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        f"    db.session.get(Project, {project['id']!r}).name = 'renamed elsewhere'\n"
+        "    db.session.commit()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=process_env(app), check=True, timeout=300
+    )
+    assert _names(api.get("/api/v1/projects")) == ["renamed elsewhere"]
+
+
+def test_callers_do_not_share_answers(app, factory, api_as):
+    one, other = factory.org(), factory.org()
+    api_one = api_as(factory.user(one, roles=["admin"]), key=True)
+    api_other = api_as(factory.user(other, roles=["admin"]), key=True)
+    api_one.post("/api/v1/projects", json={"name": "mine"})
+    assert _names(api_one.get("/api/v1/projects")) == ["mine"]
+    assert _names(api_other.get("/api/v1/projects")) == []
+
+
+def test_a_revoked_key_is_refused_though_its_answer_is_kept(app, admin, api_as):
+    api = api_as(admin, key=True)
+    assert api.get("/api/v1/projects").status_code == 200
+    key_id = api.get("/api/v1/api-keys").get_json()["data"][0]["id"]
+    assert api_as(admin).delete(f"/api/v1/api-keys/{key_id}").status_code in (200, 204)
+    resp = api.get("/api/v1/projects")
+    assert resp.status_code == 401, resp.get_json()
+
+
+def test_a_deactivated_user_is_refused_though_an_answer_is_kept(app, admin, api_as):
+    """The delivery log, cached, then its reader deactivated: 401, not the answer."""
+    from blueprints.users.models import User
+
+    api = api_as(admin, key=True)
+    hook = api.post(
+        "/api/v1/webhooks", json={"url": "http://127.0.0.1:9/in", "events": ["*"]}
+    ).get_json()
+    url = f"/api/v1/webhooks/{hook['id']}/deliveries"
+    assert api.get(url).get_json()["data"] == []
+    api.post(f"/api/v1/webhooks/{hook['id']}/ping")
+    assert len(api.get(url).get_json()["data"]) == 1  # the new delivery row is in
+    with app.app_context():
+        db.session.get(User, admin).active = False
+        db.session.commit()
+    assert api.get(url).status_code == 401
