@@ -28,8 +28,9 @@ from werkzeug.exceptions import TooManyRequests
 
 from .auth import Principal, resolve_principal
 from .errors import AuthenticationFailed, Conflict, InvalidRequest, ModuleDisabled
-from .extensions import csrf, db, get_redis, limiter
+from .extensions import OneTripFixedWindow, csrf, db, get_redis, limiter
 from .inputs import canonical_json
+from .readcache import request_lookup
 from .types import Actor, Org
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -306,8 +307,10 @@ def enforce_rate_limit() -> None:
     setting = "RATE_LIMIT_PER_KEY" if principal.api_key is not None else "RATE_LIMIT_PER_USER"
     strategy = limiter.limiter
     who = (app.config["RATELIMIT_KEY_PREFIX"], principal.rate_key, "api")
+    read = request_lookup(app, principal) if isinstance(strategy, OneTripFixedWindow) else None
     for item in _limit_items(app.config[setting]):
-        allowed = strategy.hit(item, *who)
+        allowed = strategy.hit(item, *who, read=read) if read else strategy.hit(item, *who)
+        read = None  # one lookup, with the first rule's count
         reset_time, remaining = strategy.get_window_stats(item, *who)
         g.api_rate_window = RateWindow(item, remaining, int(reset_time + 1))
         if not allowed:

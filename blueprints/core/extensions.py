@@ -51,17 +51,38 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
     more (the plain strategy asks twice more: GET and TTL). Other storages: the plain
     strategy."""
 
-    # limits' incr_expire.lua, answering the key's remaining time as well.
+    # limits' incr_expire.lua, answering the key's remaining time as well; with more keys,
+    # also a read cache lookup in the same trip (core.readcache: KEYS[2..] are the table
+    # counters, ARGV[3] the key prefix; the key and its body are answered third and fourth).
     HIT = """
     local amount = tonumber(ARGV[2])
     local current = redis.call("incrby", KEYS[1], amount)
     if current == amount then
         redis.call("expire", KEYS[1], ARGV[1])
     end
-    return {current, redis.call("pttl", KEYS[1])}
+    local out = {current, redis.call("pttl", KEYS[1])}
+    if #KEYS > 1 then
+        local parts = {}
+        for i = 2, #KEYS do
+            parts[i - 1] = redis.call("get", KEYS[i]) or "0"
+        end
+        local key = ARGV[3] .. ":" .. table.concat(parts, ".")
+        out[3] = key
+        out[4] = redis.call("get", key)
+    end
+    return out
     """
 
-    def hit(self, item: Any, *identifiers: str, cost: int = 1) -> bool:
+    def hit(
+        self,
+        item: Any,
+        *identifiers: str,
+        cost: int = 1,
+        read: tuple[list[str], str] | None = None,
+    ) -> bool:
+        """limits' hit; `read` = (table counter keys, key prefix) of a cached read
+        (core.readcache) to look up in the same round trip: its (key, body) is left in
+        `g.sparki_read_cache_found` for the view. Other storages ignore `read`."""
         storage = self.storage
         if not isinstance(storage, RedisStorage) or not has_request_context():
             return super().hit(item, *identifiers, cost=cost)
@@ -70,7 +91,14 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
         if script is None:
             # redis-py's Script: EVALSHA, loading the script once on NoScriptError.
             script = self._hit_script = storage.get_connection().register_script(self.HIT)
-        count, pttl = script(keys=[key], args=[item.get_expiry(), cost])
+        if read is None:
+            count, pttl = script(keys=[key], args=[item.get_expiry(), cost])
+        else:
+            counters, prefix = read
+            count, pttl, found, body = script(
+                keys=[key, *counters], args=[item.get_expiry(), cost, prefix]
+            )
+            g.sparki_read_cache_found = (found.decode(), body)
         reset = time.time() + max(int(pttl), 0) / 1000
         g.setdefault("rate_windows", {})[key] = WindowStats(reset, max(0, item.amount - count))
         return int(count) <= item.amount

@@ -108,6 +108,37 @@ def _bump_committed(session: Session) -> None:
         )
 
 
+def _prefix(principal: Any) -> str:
+    """This caller's key prefix for this request: endpoint, user, key, host, path and query."""
+    caller = "\x1f".join(
+        (
+            request.endpoint or "",
+            principal.user_view.id,
+            principal.rate_key,
+            request.host,
+            request.full_path,
+        )
+    )
+    return "sparki:read:" + hashlib.sha256(caller.encode()).hexdigest()[:40]
+
+
+def _ttl(app: Any) -> int:
+    return int(float(app.config.get("READ_CACHE_SECONDS", 0)))
+
+
+def request_lookup(app: Any, principal: Any) -> tuple[list[str], str] | None:
+    """(table counter keys, key prefix) when this request is a GET of a cached read and the
+    cache is on, else None. The rate limit (core.api.enforce_rate_limit) sends the lookup in
+    its own round trip when its storage is this Redis, and leaves (key, body) in
+    `g.sparki_read_cache_found`; the view then asks Redis nothing more."""
+    if request.method != "GET" or _ttl(app) <= 0:
+        return None
+    keys = getattr(app.view_functions.get(request.endpoint), "_sparki_read_keys", None)
+    if keys is None or app.config.get("RATELIMIT_STORAGE_URI") != app.config["REDIS_URL"]:
+        return None
+    return keys, _prefix(principal)
+
+
 def cached_read(*models: Any) -> Callable:
     """Keep a GET view's 200 JSON answers until one of `models`' tables is written.
 
@@ -123,29 +154,21 @@ def cached_read(*models: Any) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             app = current_app._get_current_object()  # type: ignore[attr-defined]
-            ttl = int(float(app.config.get("READ_CACHE_SECONDS", 0)))
+            ttl = _ttl(app)
             if ttl <= 0 or request.method != "GET":
                 return view(*args, **kwargs)
-            principal = g.sparki_principal
-            caller = "\x1f".join(
-                (
-                    request.endpoint or "",
-                    principal.user_view.id,
-                    principal.rate_key,
-                    request.host,
-                    request.full_path,
-                )
-            )
-            prefix = "sparki:read:" + hashlib.sha256(caller.encode()).hexdigest()[:40]
             redis = get_redis()
-            try:
-                script = app.extensions.get(_SCRIPT)
-                if script is None:
-                    script = app.extensions[_SCRIPT] = redis.register_script(_LOOKUP)
-                key, body = script(keys=keys, args=[prefix])
-            except RedisError:
-                log.warning("read cache: lookup failed; answering uncached", exc_info=True)
-                return view(*args, **kwargs)
+            found = g.pop("sparki_read_cache_found", None)
+            if found is None:
+                try:
+                    script = app.extensions.get(_SCRIPT)
+                    if script is None:
+                        script = app.extensions[_SCRIPT] = redis.register_script(_LOOKUP)
+                    found = script(keys=keys, args=[_prefix(g.sparki_principal)])
+                except RedisError:
+                    log.warning("read cache: lookup failed; answering uncached", exc_info=True)
+                    return view(*args, **kwargs)
+            key, body = found
             if body is not None:
                 return app.response_class(body, status=200, mimetype="application/json")
             response = app.make_response(view(*args, **kwargs))
@@ -156,6 +179,7 @@ def cached_read(*models: Any) -> Callable:
                     log.warning("read cache: could not keep an answer", exc_info=True)
             return response
 
+        wrapper._sparki_read_keys = keys  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

@@ -156,3 +156,29 @@ def test_a_deactivated_user_is_refused_though_an_answer_is_kept(app, admin, api_
         db.session.get(User, admin).active = False
         db.session.commit()
     assert api.get(url).status_code == 401
+
+
+def test_a_hit_costs_one_redis_command_with_the_rate_limit(app, admin, api_as):
+    """The rate limit's script also looks the answer up: a kept answer costs one Redis
+    command in all (core.extensions.OneTripFixedWindow)."""
+    from blueprints.core.extensions import get_redis
+
+    api = api_as(admin, key=True)
+    api.get("/api/v1/projects")
+    api.get("/api/v1/projects")  # the key's owner is in this process's key cache now
+    with app.app_context():
+        redis = get_redis()
+
+        def calls() -> dict[str, int]:
+            stats = redis.info("commandstats")
+            return {name: v["calls"] for name, v in stats.items() if name != "cmdstat_info"}
+
+        before = calls()
+        resp = api.get("/api/v1/projects")
+        after = calls()
+    assert resp.status_code == 200
+    spent = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    # Redis counts the script's own commands too: INCRBY and PTTL (the count), one GET per
+    # table counter and one for the body.
+    assert spent.pop("cmdstat_evalsha") == 1, spent
+    assert set(spent) <= {"cmdstat_incrby", "cmdstat_pttl", "cmdstat_get"}, spent
