@@ -100,6 +100,10 @@ def run_migrations_online():
             with context.begin_transaction():
                 context.run_migrations()
         finally:
+            # Answers kept from before the migration may read rows it changed.
+            from blueprints.core.readcache import forget_all
+
+            forget_all()
             if sqlite:  # the connection goes back to the app's pool
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                 connection.commit()

@@ -108,6 +108,21 @@ def _bump_committed(session: Session) -> None:
         )
 
 
+def forget_all() -> None:
+    """A new generation for every table (the `*` counter): after SQL the session did not
+    see, such as a schema migration's data changes (migrations/env.py)."""
+    if not _enabled():
+        return
+    try:
+        get_redis().incr(GENERATION_PREFIX + ANY_TABLE)
+    except RedisError as exc:
+        log.warning(
+            "read cache: could not forget kept answers (%s); they may be stale for up "
+            "to READ_CACHE_SECONDS",
+            exc,
+        )
+
+
 def _prefix(principal: Any) -> str:
     """This caller's key prefix for this request: endpoint, user, key, host, path and query."""
     caller = "\x1f".join(
