@@ -98,14 +98,22 @@ def canonical_json(data: bytes) -> bytes:
 def refuse_unsafe_url_text() -> None:
     """Before each request: a path parameter or query value holding NUL (`%00`) is a 400
     naming it, before a lookup sends it to the database (PostgreSQL answers NUL with an
-    error: a 500). Bodies are checked by the schemas and forms; URL decoding already turns
-    invalid UTF-8 into U+FFFD, so a URL cannot carry a surrogate."""
+    error: a 500). Bodies are checked by the schemas and forms; decoding the path already
+    turns invalid UTF-8 into U+FFFD, so it cannot carry a surrogate; a query string that is
+    not UTF-8 is a 400 here (werkzeug's decoding of it raises).
+
+    Raises InvalidRequest (400, `details.field`: the parameter, or `query`)."""
     from flask import request
 
     from .errors import InvalidRequest
 
     values = [(camel(k), v) for k, v in (request.view_args or {}).items()]
-    values += list(request.args.items(multi=True))
+    try:
+        values += list(request.args.items(multi=True))
+    except UnicodeDecodeError as exc:  # raw bytes in the query string (werkzeug decodes strictly)
+        raise InvalidRequest(
+            "The query string is not valid UTF-8", field="query", reason="invalid UTF-8"
+        ) from exc
     for name, value in values:
         problem = text_problem(value) if isinstance(value, str) else None
         if problem:
