@@ -13,18 +13,22 @@ The rule is django-cachalot's, applied to response bodies:
   `sparki:gen:*`, which every key holds.
 
 What is kept: 200 answers to GET, per caller (user and API key), host and exact path and
-query string, for READ_CACHE_SECONDS (0 turns caching and the bumps off). The caller is
+query string, for READ_CACHE_SECONDS (0 turns this process's caching off; every process bumps
+the counters whatever its setting). On a miss the session's rows are expired before the view
+runs, so its answer is made of rows read after the counters. The caller is
 authenticated (`auth_required`) and counted against its rate limit before the cache is asked,
 so revocation, role and module changes and the limits are exactly as without it; the headers
 (`X-RateLimit-*`, `X-Request-ID`, CORS) are written per request. Redis errors: the read runs
-uncached; a bump that fails is logged, and READ_CACHE_SECONDS bounds how long an answer can
-be stale.
+uncached; a bump that fails is logged (at most once a minute), and READ_CACHE_SECONDS bounds
+how long an answer can be stale. The scripts read keys they are not handed (the body's key is
+made of the counters they read), so the Redis must be a single server, not a Cluster.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -34,7 +38,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from .extensions import get_redis
+from .extensions import db, get_redis
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,7 @@ ANY_TABLE = "*"
 _WRITTEN = "sparki_written_tables"
 _SCRIPT = "sparki_read_cache_script"
 _READS = ("select", "pragma", "show", "explain")
+_last_bump_warning = -60.0
 
 # One round trip: the tables' counters (absent = 0) make the key, and the key's body.
 _LOOKUP = """
@@ -55,8 +60,10 @@ return {key, redis.call("get", key)}
 """
 
 
-def _enabled() -> bool:
-    return has_app_context() and float(current_app.config.get("READ_CACHE_SECONDS", 0)) > 0
+def _bumping() -> bool:
+    """Counters are bumped in every app process, whatever its own READ_CACHE_SECONDS: a
+    process with the cache off still writes rows that another process's answers read."""
+    return has_app_context()
 
 
 def _note(session: Session, names: set[str]) -> None:
@@ -66,7 +73,7 @@ def _note(session: Session, names: set[str]) -> None:
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session: Session, _flush_context: Any) -> None:
     """The tables of every row this flush inserted, changed or deleted."""
-    if not _enabled():
+    if not _bumping():
         return
     names = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -78,7 +85,7 @@ def _note_flushed(session: Session, _flush_context: Any) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _note_executed(state: ORMExecuteState) -> None:
     """A bulk INSERT, UPDATE or DELETE names its table; other SQL that is not a read, `*`."""
-    if state.is_select or not _enabled():
+    if state.is_select or not _bumping():
         return
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
@@ -92,26 +99,30 @@ def _bump_committed(session: Session) -> None:
     """After the commit: a new generation for every table the transaction wrote. A rollback
     keeps the names (a savepoint's rollback must not drop the outer writes): the next commit
     bumps them too, which costs a cache miss, never a stale answer."""
+    global _last_bump_warning
     names = session.info.pop(_WRITTEN, None)
-    if not names or not _enabled():
+    if not names or not _bumping():
         return
     try:
         pipe = get_redis().pipeline(transaction=False)
         for name in sorted(names):
             pipe.incr(GENERATION_PREFIX + name)
         pipe.execute()
-    except RedisError:
-        log.warning(
-            "read cache: could not bump %s; answers may be stale for up to READ_CACHE_SECONDS",
-            ", ".join(sorted(names)),
-            exc_info=True,
-        )
+    except RedisError as exc:
+        if time.monotonic() - _last_bump_warning >= 60:
+            _last_bump_warning = time.monotonic()
+            log.warning(
+                "read cache: could not bump %s (%s); kept answers may be stale for up to "
+                "READ_CACHE_SECONDS",
+                ", ".join(sorted(names)),
+                exc,
+            )
 
 
 def forget_all() -> None:
     """A new generation for every table (the `*` counter): after SQL the session did not
     see, such as a schema migration's data changes (migrations/env.py)."""
-    if not _enabled():
+    if not _bumping():
         return
     try:
         get_redis().incr(GENERATION_PREFIX + ANY_TABLE)
@@ -186,6 +197,12 @@ def cached_read(*models: Any) -> Callable:
             key, body = found
             if body is not None:
                 return app.response_class(body, status=200, mimetype="application/json")
+            # Rows this session loaded before the counters were read (the caller's user while
+            # authenticating, or merged from the process's key cache) must not stand in for
+            # the rows the view's queries read: an answer made of an older copy would be kept
+            # under the newer counters.
+            g.sparki_principal.user  # noqa: B018 (a cached principal's user joins the session)
+            db.session.expire_all()
             response = app.make_response(view(*args, **kwargs))
             if response.status_code == 200 and response.mimetype == "application/json":
                 try:

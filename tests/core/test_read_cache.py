@@ -196,3 +196,42 @@ def test_forget_all_after_a_migration(app, admin, api_as, statements):
     statements.clear()
     api.get("/api/v1/projects")
     assert statements
+
+
+def test_rows_loaded_before_the_counters_are_not_kept(app, factory, api_as):
+    """The caller owns the project, and its user comes from this process's key cache (read
+    before a rename that leaves that cache alone: a bulk statement). The answer is made of
+    the rows read after the counters, so it has the new name, and so do the kept answers
+    after the key cache is gone (found attacking the read cache: they kept the old name)."""
+    from blueprints.core import auth
+    from blueprints.users.models import User
+
+    owner = factory.user(factory.org(), roles=["admin"])
+    api = api_as(owner, key=True)
+    api.post("/api/v1/projects", json={"name": "alpha"})
+    api.get("/api/v1/api-keys")
+    api.get("/api/v1/api-keys")  # the key and its owner are in this process's key cache
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == owner).values(name="Renamed"))
+        db.session.commit()
+    owners = lambda: [p["owner"]["name"] for p in api.get("/api/v1/projects").get_json()["data"]]  # noqa: E731
+    assert owners() == ["Renamed"]
+    app.extensions.pop(auth._KEY_CACHE, None)  # as when AUTH_CACHE_SECONDS has passed
+    assert owners() == ["Renamed"]
+
+
+def test_a_process_with_the_cache_off_still_bumps(app, admin, api_as, monkeypatch):
+    """Another process's answers read the rows this one writes, whatever its own setting."""
+    from blueprints.core.extensions import get_redis
+    from blueprints.core.readcache import GENERATION_PREFIX
+    from blueprints.projects.models import Project
+
+    api = api_as(admin, key=True)
+    api.post("/api/v1/projects", json={"name": "alpha"})
+    monkeypatch.setitem(app.config, "READ_CACHE_SECONDS", 0)
+    with app.app_context():
+        redis = get_redis()
+        before = int(redis.get(GENERATION_PREFIX + Project.__table__.name) or 0)
+        db.session.execute(update(Project).values(name="beta"))
+        db.session.commit()
+        assert int(redis.get(GENERATION_PREFIX + Project.__table__.name)) == before + 1
