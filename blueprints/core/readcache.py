@@ -14,9 +14,10 @@ The rule is django-cachalot's, applied to response bodies:
 
 What is kept: 200 answers to GET, per caller (user and API key), host and exact path and
 query string, for READ_CACHE_SECONDS (0 turns this process's caching off; every process bumps
-the counters whatever its setting). On a miss the session's rows are expired before the view
-runs, so its answer is made of rows read after the counters. The caller is
-authenticated (`auth_required`) and counted against its rate limit before the cache is asked,
+the counters whatever its setting). On a miss the session's transaction is ended (its rows
+expired) before the view runs, so the answer is made of rows read after the counters; a
+request holding writes of its own is answered, not kept. The caller is authenticated
+(`auth_required`) and counted against its rate limit before the cache is asked,
 so revocation, role and module changes and the limits are exactly as without it; the headers
 (`X-RateLimit-*`, `X-Request-ID`, CORS) are written per request. Redis errors: the read runs
 uncached; a bump that fails is logged (at most once a minute), and READ_CACHE_SECONDS bounds
@@ -198,11 +199,15 @@ def cached_read(*models: Any) -> Callable:
             if body is not None:
                 return app.response_class(body, status=200, mimetype="application/json")
             # Rows this session loaded before the counters were read (the caller's user while
-            # authenticating, or merged from the process's key cache) must not stand in for
-            # the rows the view's queries read: an answer made of an older copy would be kept
-            # under the newer counters.
+            # authenticating, or merged from the process's key cache), and a transaction begun
+            # then, must not stand in for what the view's queries read: an answer made of an
+            # older copy would be kept under the newer counters. A request holding writes of
+            # its own is answered, not kept.
             g.sparki_principal.user  # noqa: B018 (a cached principal's user joins the session)
-            db.session.expire_all()
+            session = db.session
+            if session.new or session.dirty or session.deleted or _WRITTEN in session.info:
+                return view(*args, **kwargs)
+            session.rollback()  # reads only so far: ends the transaction, expires every row
             response = app.make_response(view(*args, **kwargs))
             if response.status_code == 200 and response.mimetype == "application/json":
                 try:
