@@ -44,6 +44,21 @@ csrf = CSRFProtect()
 htmx = HTMX()
 
 
+# core.readcache's lookup, as a Lua function for the scripts that make it: the counters of
+# KEYS[first..] (absent = 0) joined after `prefix` make the key; answers the key and its body.
+# Here, not in core.readcache, because the rate limit's script below makes it too.
+READ_LOOKUP_LUA = """
+local function read_lookup(first, prefix)
+    local parts = {}
+    for i = first, #KEYS do
+        parts[#parts + 1] = redis.call("get", KEYS[i]) or "0"
+    end
+    local key = prefix .. ":" .. table.concat(parts, ".")
+    return key, redis.call("get", key)
+end
+"""
+
+
 class OneTripFixedWindow(FixedWindowRateLimiter):
     """limits' fixed window (the same keys and counting), with each hit's count and expiry
     read from Redis in one command (a script doing limits' INCRBY-then-EXPIRE and answering
@@ -52,9 +67,11 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
     strategy."""
 
     # limits' incr_expire.lua, answering the key's remaining time as well; with more keys,
-    # also a read cache lookup in the same trip (core.readcache: KEYS[2..] are the table
-    # counters, ARGV[3] the key prefix; the key and its body are answered third and fourth).
-    HIT = """
+    # also core.readcache's lookup in the same trip (KEYS[2..] the table counters, ARGV[3]
+    # the key prefix; the key and its body are answered third and fourth).
+    HIT = (
+        READ_LOOKUP_LUA
+        + """
     local amount = tonumber(ARGV[2])
     local current = redis.call("incrby", KEYS[1], amount)
     if current == amount then
@@ -62,16 +79,11 @@ class OneTripFixedWindow(FixedWindowRateLimiter):
     end
     local out = {current, redis.call("pttl", KEYS[1])}
     if #KEYS > 1 then
-        local parts = {}
-        for i = 2, #KEYS do
-            parts[i - 1] = redis.call("get", KEYS[i]) or "0"
-        end
-        local key = ARGV[3] .. ":" .. table.concat(parts, ".")
-        out[3] = key
-        out[4] = redis.call("get", key)
+        out[3], out[4] = read_lookup(2, ARGV[3])
     end
     return out
     """
+    )
 
     def hit(
         self,

@@ -39,7 +39,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from .extensions import db, get_redis
+from .extensions import READ_LOOKUP_LUA, db, get_redis
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,14 @@ _SCRIPT = "sparki_read_cache_script"
 _READS = ("select", "pragma", "show", "explain")
 _last_bump_warning = -60.0
 
-# One round trip: the tables' counters (absent = 0) make the key, and the key's body.
-_LOOKUP = """
-local parts = {}
-for i, value in ipairs(redis.call("mget", unpack(KEYS))) do
-    parts[i] = value or "0"
-end
-local key = ARGV[1] .. ":" .. table.concat(parts, ".")
-return {key, redis.call("get", key)}
+# One round trip: the tables' counters make the key, and the key's body.
+_LOOKUP = (
+    READ_LOOKUP_LUA
+    + """
+local key, body = read_lookup(1, ARGV[1])
+return {key, body}
 """
+)
 
 
 def _bumping() -> bool:

@@ -235,3 +235,18 @@ def test_a_process_with_the_cache_off_still_bumps(app, admin, api_as, monkeypatc
         db.session.execute(update(Project).values(name="beta"))
         db.session.commit()
         assert int(redis.get(GENERATION_PREFIX + Project.__table__.name)) == before + 1
+
+
+def test_without_the_rate_limit_the_cache_asks_redis_itself(
+    app, admin, api_as, statements, monkeypatch
+):
+    """With the rate limit off, the view's own script looks the answer up."""
+    monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", False)
+    api = api_as(admin, key=True)
+    api.post("/api/v1/projects", json={"name": "alpha"})
+    first = api.get("/api/v1/projects")
+    statements.clear()
+    assert api.get("/api/v1/projects").get_json() == first.get_json()
+    assert statements == []
+    api.post("/api/v1/projects", json={"name": "beta"})
+    assert _names(api.get("/api/v1/projects")) == ["beta", "alpha"]
