@@ -11,6 +11,9 @@ The rule is django-cachalot's, applied to response bodies:
   is stored under the older counters, which no later read asks for.
 - A statement the session cannot attribute to one table (text SQL other than a read) bumps
   `sparki:gen:*`, which every key holds.
+- State kept outside the database has counters of its own (`generation_key(name)`), bumped
+  by whoever writes that state, in the same Redis transaction as the write (the local
+  runtime agent's replica records: services.runtime). A read names them through `sources`.
 
 What is kept: 200 answers to GET, per caller (user and API key), host and exact path and
 query string, for READ_CACHE_SECONDS (0 turns this process's caching off; every process bumps
@@ -30,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -58,6 +61,13 @@ local key, body = read_lookup(1, ARGV[1])
 return {key, body}
 """
 )
+
+
+def generation_key(name: str) -> str:
+    """The Redis key of the counter `name` (a table's name, or the name of state kept
+    outside the database, such as "runtime.local.replicas"): INCR it after that state
+    changes, in the same transaction as the change when it lives in Redis."""
+    return GENERATION_PREFIX + name
 
 
 def _bumping() -> bool:
@@ -106,7 +116,7 @@ def _bump_committed(session: Session) -> None:
     try:
         pipe = get_redis().pipeline(transaction=False)
         for name in sorted(names):
-            pipe.incr(GENERATION_PREFIX + name)
+            pipe.incr(generation_key(name))
         pipe.execute()
     except RedisError as exc:
         if time.monotonic() - _last_bump_warning >= 60:
@@ -125,7 +135,7 @@ def forget_all() -> None:
     if not _bumping():
         return
     try:
-        get_redis().incr(GENERATION_PREFIX + ANY_TABLE)
+        get_redis().incr(generation_key(ANY_TABLE))
     except RedisError as exc:
         log.warning(
             "read cache: could not forget kept answers (%s); they may be stale for up "
@@ -159,22 +169,41 @@ def request_lookup(app: Any, principal: Any) -> tuple[list[str], str] | None:
     `g.sparki_read_cache_found`; the view then asks Redis nothing more."""
     if request.method != "GET" or _ttl(app) <= 0:
         return None
-    keys = getattr(app.view_functions.get(request.endpoint), "_sparki_read_keys", None)
-    if keys is None or app.config.get("RATELIMIT_STORAGE_URI") != app.config["REDIS_URL"]:
+    view = app.view_functions.get(request.endpoint)
+    if getattr(view, "_sparki_read_keys", None) is None:
         return None
-    return keys, _prefix(principal)
+    if app.config.get("RATELIMIT_STORAGE_URI") != app.config["REDIS_URL"]:
+        return None
+    keys = _request_keys(view)
+    return None if keys is None else (keys, _prefix(principal))
 
 
-def cached_read(*models: Any) -> Callable:
+def _request_keys(view: Any) -> list[str] | None:
+    """The counter keys of this request's answer from `view` (a `cached_read` wrapper): its
+    tables', then its sources' for this app; None when a source has no counter here."""
+    keys = view._sparki_read_keys
+    sources = view._sparki_read_sources
+    if sources is None:
+        return keys
+    names = sources()
+    return None if names is None else [*keys, *map(generation_key, names)]
+
+
+def cached_read(
+    *models: Any, sources: Callable[[], Sequence[str] | None] | None = None
+) -> Callable:
     """Keep a GET view's 200 JSON answers until one of `models`' tables is written.
 
     Use below `auth_required` (it needs the principal) and above APIFlask's input and output
     decorators (a hit skips both: the answer was validated and dumped when it was made).
     `models` are the mapped classes the answer reads, the related ones included: a project
-    list with its owner's name names `User` too.
+    list with its owner's name names `User` too. `sources()`, asked once per request, names
+    the other counters the answer reads (`generation_key`), for this app's configuration;
+    it answers None when something the answer reads has no counter, and then nothing is
+    kept or looked up (a Kubernetes runtime's observations: the cluster is asked each time).
     """
     tables = sorted({table.name for model in models for table in inspect(model).tables})
-    keys = [GENERATION_PREFIX + name for name in (*tables, ANY_TABLE)]
+    keys = [generation_key(name) for name in (*tables, ANY_TABLE)]
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -186,11 +215,14 @@ def cached_read(*models: Any) -> Callable:
             redis = get_redis()
             found = g.pop("sparki_read_cache_found", None)
             if found is None:
+                request_keys = _request_keys(wrapper)
+                if request_keys is None:
+                    return view(*args, **kwargs)
                 try:
                     script = app.extensions.get(_SCRIPT)
                     if script is None:
                         script = app.extensions[_SCRIPT] = redis.register_script(_LOOKUP)
-                    found = script(keys=keys, args=[_prefix(g.sparki_principal)])
+                    found = script(keys=request_keys, args=[_prefix(g.sparki_principal)])
                 except RedisError:
                     log.warning("read cache: lookup failed; answering uncached", exc_info=True)
                     return view(*args, **kwargs)
@@ -216,6 +248,7 @@ def cached_read(*models: Any) -> Callable:
             return response
 
         wrapper._sparki_read_keys = keys  # type: ignore[attr-defined]
+        wrapper._sparki_read_sources = sources  # type: ignore[attr-defined]
         return wrapper
 
     return decorator

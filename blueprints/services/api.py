@@ -13,10 +13,12 @@ from flask import Response, current_app, request, url_for
 from blueprints.core.api import api_actor, auth_required, error_responses, paginate
 from blueprints.core.audit import not_audited
 from blueprints.core.auth import Principal, resolve_principal
-from blueprints.core.errors import AuthenticationFailed, NotFound
+from blueprints.core.errors import AuthenticationFailed, NotFound, ServiceUnavailable
 from blueprints.core.extensions import db, get_redis
+from blueprints.core.readcache import cached_read
 from blueprints.core.schemas import PageQuery, SuccessOut, page_of
 from blueprints.core.types import Actor, Org
+from blueprints.projects.models import Project
 
 from . import domain, streams
 from .models import Service
@@ -65,8 +67,17 @@ def _values(body: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _observation_sources() -> tuple[str, ...] | None:
+    """The read-cache counters of what the configured runtime observes (None: uncacheable)."""
+    try:
+        return get_runtime().observation_sources()
+    except ServiceUnavailable:
+        return None  # the view answers the 503
+
+
 @bp.get("/services")
 @auth_required()
+@cached_read(Service, Project, sources=_observation_sources)
 @bp.input(ServiceQuery, location="query", arg_name="query")
 @bp.output(page_of(ServiceListItem))
 @bp.doc(summary="List services (filter by project and status)")

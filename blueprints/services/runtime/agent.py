@@ -42,9 +42,17 @@ from sqlalchemy import select
 
 from blueprints.core.config import INSTANCE
 from blueprints.core.extensions import db
+from blueprints.core.readcache import generation_key
 
 from . import logs
-from .local import KEY_HEARTBEAT, KEY_NODE, KEY_REPLICAS, load_records, replica_status
+from .local import (
+    KEY_HEARTBEAT,
+    KEY_NODE,
+    KEY_REPLICAS,
+    REPLICAS_GENERATION,
+    load_records,
+    replica_status,
+)
 from .local_node import start_node_reporter
 from .local_state import RuntimeDesiredState
 from .reconcile import ReplicaRecord, backoff_seconds, plan
@@ -95,6 +103,8 @@ class Agent:
         self._failing: dict[tuple[str, str], str] = {}
         # pod -> the last lines of its current run (saved with logs.keep_failed on a crash).
         self.recent: dict[str, deque[str]] = {}
+        # The replica records as last written to Redis (None: not yet by this agent).
+        self._persisted: dict[str, str] | None = None
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         (self.data_dir / "work").mkdir(parents=True, exist_ok=True)
 
@@ -624,16 +634,25 @@ class Agent:
 
     # --- state ---------------------------------------------------------------------------------
     def persist(self) -> None:
+        """Write the replica records, the node name and a heartbeat in one transaction; when
+        the records changed since this agent last wrote them (or the counter is gone), bump
+        their read-cache counter in it too: API answers kept from the old records are then
+        asked for no more."""
+        records = {pod: json.dumps(rec.to_dict()) for pod, rec in self.records.items()}
+        counter = generation_key(REPLICAS_GENERATION)
+        # A Redis that restarted empty (or was flushed) lost the counter: bump it then too, so
+        # an answer kept from the empty hash before this write is not asked for again.
+        changed = records != self._persisted or not self.redis.exists(counter)
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(KEY_REPLICAS)
-        if self.records:
-            pipe.hset(
-                KEY_REPLICAS,
-                mapping={pod: json.dumps(rec.to_dict()) for pod, rec in self.records.items()},
-            )
+        if records:
+            pipe.hset(KEY_REPLICAS, mapping=records)
         pipe.set(KEY_HEARTBEAT, time.time())
         pipe.set(KEY_NODE, self.node)
+        if changed:
+            pipe.incr(counter)
         pipe.execute()
+        self._persisted = records
 
 
 def _check_spec(service_id: str, spec: dict[str, Any]) -> None:

@@ -258,6 +258,12 @@ class Runtime(ABC):
     def replicas(self, service_id: str) -> list[ReplicaStatus]:
         """The replicas of a service that exist now (any set, any state)."""
 
+    def observation_sources(self) -> tuple[str, ...] | None:
+        """The read-cache counters (core.readcache.generation_key) bumped whenever what
+        `observe()` answers can change, or None when the driver has none: answers built on
+        its observations are then read afresh every time (a cluster is asked each time)."""
+        return None
+
     def observe(self, service_ids: Sequence[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
         """For each of `service_ids`: (replicas its desired state asks for, 0 when none is
         applied; the replicas that exist now). One read for a whole page of services: this

@@ -28,6 +28,9 @@ from .reconcile import ReplicaRecord
 KEY_REPLICAS = "sparki:agent:replicas"  # hash pod -> ReplicaRecord JSON
 KEY_HEARTBEAT = "sparki:agent:heartbeat"  # epoch seconds of the agent's last loop
 KEY_NODE = "sparki:agent:node"  # the node name the agent runs as
+#: The read-cache counter the agent bumps with every change to its replica records or node
+#: name (core.readcache.generation_key), in the same Redis transaction as the change.
+REPLICAS_GENERATION = "runtime.local.replicas"
 AGENT_STALE_SECONDS = 10.0
 
 
@@ -140,6 +143,10 @@ class LocalRuntime(LocalNodeMixin, Runtime):
         for items in out.values():
             items.sort(key=lambda r: (r.revision, r.pod))
         return out
+
+    def observation_sources(self) -> tuple[str, ...]:
+        """`observe()` reads the desired-state table and the agent's records."""
+        return (RuntimeDesiredState.__table__.name, REPLICAS_GENERATION)
 
     def observe(self, service_ids: Sequence[str]) -> dict[str, tuple[int, list[ReplicaStatus]]]:
         """One query for the desired states and one Redis round trip for the replicas."""
