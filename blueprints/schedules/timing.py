@@ -7,7 +7,9 @@
   (the first 01:30), and `*/15`-style minutes keep firing every 15 real minutes. No firing is
   skipped or doubled.
 - interval: `<n>s|m|h|d`, at least 5 seconds, counted in real (UTC) time from the anchor.
-- once: an ISO-8601 datetime; a naive one is read in the schedule's time zone.
+- once: an ISO-8601 datetime; a naive one is read in the schedule's time zone, with cron's
+  rule across DST changes: a time inside the skipped hour fires right after the change (02:30
+  on the spring-forward night at 03:00), one in the repeated hour at its first occurrence.
 
 Every datetime returned is aware UTC. `now()` is the clock every caller reads; tests set
 `app.extensions["sparki_clock"]` to a callable returning aware UTC datetimes.
@@ -159,9 +161,9 @@ def parse_once(text: str, tz: ZoneInfo) -> datetime:
             field="expression",
             reason="not an ISO-8601 datetime",
         ) from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=tz)
     try:
+        if value.tzinfo is None:
+            return _local_to_utc(value, tz).replace(microsecond=0)
         return value.astimezone(UTC).replace(microsecond=0)
     except OverflowError:  # 9999-12-31T23:59:59 west of UTC: no such time in UTC
         raise BadSchedule(
@@ -169,6 +171,29 @@ def parse_once(text: str, tz: ZoneInfo) -> datetime:
             field="expression",
             reason="out of range",
         ) from None
+
+
+def _local_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
+    """The instant the naive wall-clock time `wall` names in `tz`, aware UTC. In the repeated
+    hour of a change back, the first occurrence (fold 0). In the skipped hour of a change
+    forward, no instant has that reading: the change itself, as a cron slot there fires.
+    Raises OverflowError at the ends of the datetime range."""
+    first = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == wall:
+        return first
+    # In a gap fold 0 reads the wall time with the offset before the change (an instant
+    # after it) and fold 1 with the offset after (one before it): the change lies between.
+    before, after = wall.replace(tzinfo=tz, fold=1).astimezone(UTC), first
+    if before > after:
+        before, after = after, before
+    offset = after.astimezone(tz).utcoffset()
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        if middle.astimezone(tz).utcoffset() == offset:
+            after = middle
+        else:
+            before = middle
+    return after.replace(microsecond=0)  # changes fall on whole seconds: the one in reach
 
 
 @dataclass(frozen=True)

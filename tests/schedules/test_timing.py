@@ -72,6 +72,29 @@ def test_bad_cron_names_the_reason(expression, reason):
     assert info.value.field == "expression" and reason in info.value.reason
 
 
+@pytest.mark.parametrize(
+    "wall, zone, fires",
+    [
+        # Skipped hour: no instant reads 02:30, so it fires at the change, as cron's slot does.
+        ("2027-03-28T02:30:00", "Europe/Berlin", datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+        ("2027-03-28T02:00:00", "Europe/Berlin", datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+        ("2027-03-28T01:59:59", "Europe/Berlin", datetime(2027, 3, 28, 0, 59, 59, tzinfo=UTC)),
+        ("2027-03-28T03:00:00", "Europe/Berlin", datetime(2027, 3, 28, 1, 0, tzinfo=UTC)),
+        ("2027-03-14T02:30:00", "America/New_York", datetime(2027, 3, 14, 7, 0, tzinfo=UTC)),
+        # A half-hour change (02:00 -> 02:30 local, +10:30 -> +11:00).
+        ("2027-10-03T02:15:00", "Australia/Lord_Howe", datetime(2027, 10, 2, 15, 30, tzinfo=UTC)),
+        # Repeated hour: the first 02:30 (still CEST).
+        ("2027-10-31T02:30:00", "Europe/Berlin", datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
+        # An explicit offset is taken as written.
+        ("2027-03-28T02:30:00+01:00", "Europe/Berlin", datetime(2027, 3, 28, 1, 30, tzinfo=UTC)),
+    ],
+)
+def test_once_at_a_time_a_dst_change_skips_or_repeats(wall, zone, fires):
+    at = datetime(2027, 1, 1, tzinfo=UTC)
+    spec = timing.validate(Spec("once", wall, zone), at)
+    assert timing.next_after(spec, at) == fires
+
+
 def test_intervals():
     assert timing.parse_interval("30s") == 30
     assert timing.parse_interval("5m") == 300
