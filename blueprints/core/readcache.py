@@ -24,8 +24,10 @@ request holding writes of its own is answered, not kept. The caller is authentic
 so revocation, role and module changes and the limits are exactly as without it; the headers
 (`X-RateLimit-*`, `X-Request-ID`, CORS) are written per request. Redis errors: the read runs
 uncached; a bump that fails is logged (at most once a minute), and READ_CACHE_SECONDS bounds
-how long an answer can be stale. The scripts read keys they are not handed (the body's key is
-made of the counters they read), so the Redis must be a single server, not a Cluster.
+how long an answer can be stale; so it does for a Redis restored from an older snapshot, which
+brings back table counters with the answers kept under them. The scripts read keys they are
+not handed (the body's key is made of the counters they read), so the Redis must be a single
+server, not a Cluster.
 """
 
 from __future__ import annotations
@@ -65,8 +67,9 @@ return {key, body}
 
 def generation_key(name: str) -> str:
     """The Redis key of the counter `name` (a table's name, or the name of state kept
-    outside the database, such as "runtime.local.replicas"): INCR it after that state
-    changes, in the same transaction as the change when it lives in Redis."""
+    outside the database, such as "runtime.local.replicas"): after that state changes,
+    INCR it, or (state kept in Redis, which can lose or roll back the counter with it) SET it
+    to a value never used before, in the same transaction as the change."""
     return GENERATION_PREFIX + name
 
 

@@ -68,7 +68,19 @@ def _run_one_replica(app, service: dict, agent: Agent, *, ready: bool) -> None:
                 )
             )
             db.session.commit()
-    agent.records = {
+    agent.records = _records(app, service, ready=ready)
+    agent.persist()
+
+
+def service_org(app, service: dict) -> str:
+    from blueprints.services.models import Service
+
+    with app.app_context():
+        return db.session.get(Service, service["id"]).org_id
+
+
+def _records(app, service: dict, *, ready: bool) -> dict[str, ReplicaRecord]:
+    return {
         "web-r1-a": ReplicaRecord(
             pod="web-r1-a",
             service_id=service["id"],
@@ -80,14 +92,11 @@ def _run_one_replica(app, service: dict, agent: Agent, *, ready: bool) -> None:
             ready=ready,
         )
     }
-    agent.persist()
 
 
-def service_org(app, service: dict) -> str:
-    from blueprints.services.models import Service
-
+def _counter(app) -> bytes | None:
     with app.app_context():
-        return db.session.get(Service, service["id"]).org_id
+        return get_redis().get(generation_key(REPLICAS_GENERATION))
 
 
 def test_the_list_is_kept_until_the_agent_records_a_change(app, api_as, setup, statements):
@@ -101,34 +110,78 @@ def test_the_list_is_kept_until_the_agent_records_a_change(app, api_as, setup, s
     assert _health(api)["status"] == "unhealthy"
     assert statements == []  # kept: no SQL
 
-    counter = generation_key(REPLICAS_GENERATION)
-    with app.app_context():
-        before = int(get_redis().get(counter))
+    before = _counter(app)
     agent.persist()  # the same records again (a heartbeat): nothing to forget
-    with app.app_context():
-        assert int(get_redis().get(counter)) == before
+    assert _counter(app) == before
     statements.clear()
     _health(api)
     assert statements == []
 
     _run_one_replica(app, service, agent, ready=True)  # the probe passed: the next answer says so
+    assert _counter(app) != before
     health = _health(api)
     assert health["status"] == "healthy" and health["reason"] == "1 of 1 replicas ready"
 
 
-def test_a_lost_counter_is_bumped_again(app, api_as, setup):
-    """A Redis that restarted empty lost the counter; the agent's next write bumps it even
-    though its records did not change, so an answer kept meanwhile is asked for no more."""
+def test_a_lost_counter_never_comes_back_to_an_old_value(app, api_as, setup):
+    """The counter alone is lost (deleted, evicted) while answers kept under its earlier
+    values live on: the agent's next write gives it a value never used, not one of those.
+    (An INCR from nothing came back to 1, the key of an answer kept from older records.)"""
     api = api_as(setup.maintainer, key=True)
     service = _service(api, setup.project)
     agent = Agent(app, node_name="node-test")
-    _run_one_replica(app, service, agent, ready=True)
-    counter = generation_key(REPLICAS_GENERATION)
     with app.app_context():
-        get_redis().delete(counter)
+        get_redis().delete(generation_key(REPLICAS_GENERATION))
+    _run_one_replica(app, service, agent, ready=False)
+    assert _health(api)["status"] == "unhealthy"  # kept under the first value
+    agent.records = _records(app, service, ready=True)
     agent.persist()
+    assert _health(api)["status"] == "healthy"
     with app.app_context():
-        assert int(get_redis().get(counter)) == 1
+        get_redis().delete(generation_key(REPLICAS_GENERATION))
+    agent.persist()
+    assert _counter(app) is not None
+    assert _health(api)["status"] == "healthy"
+
+
+def test_a_redis_restored_from_an_older_snapshot_is_not_believed(app, api_as, setup):
+    """Redis restarts from a snapshot: the counter, the records and the answers kept then come
+    back at their older values. The live agent's next write finds the counter is not the value
+    it gave it last, so it gives a new one with its newer records."""
+    api = api_as(setup.maintainer, key=True)
+    service = _service(api, setup.project)
+    agent = Agent(app, node_name="node-test")
+    _run_one_replica(app, service, agent, ready=False)
+    assert _health(api)["status"] == "unhealthy"
+    with app.app_context():
+        redis = get_redis()
+        snapshot = {k: (redis.dump(k), max(redis.pttl(k), 0)) for k in redis.keys("*")}
+    agent.records = _records(app, service, ready=True)
+    agent.persist()
+    assert _health(api)["status"] == "healthy"
+    with app.app_context():  # the restart from the snapshot
+        redis = get_redis()
+        redis.flushdb()
+        for key, (value, ttl) in snapshot.items():
+            redis.restore(key, ttl, value, replace=True)
+    agent.persist()
+    assert _health(api)["status"] == "healthy"
+
+
+def test_an_agent_writing_over_another_changes_the_counter(app, api_as, setup):
+    """Two agents' writes in turn (one that lost its lock while paused): each finds the counter
+    is not its own last value, so neither write is hidden behind a kept answer."""
+    api = api_as(setup.maintainer, key=True)
+    service = _service(api, setup.project)
+    first = Agent(app, node_name="node-test")
+    _run_one_replica(app, service, first, ready=False)
+    second = Agent(app, node_name="node-test")
+    second.records = _records(app, service, ready=True)
+    second.persist()
+    assert _health(api)["status"] == "healthy"
+    first.persist()  # its own records again, over the second's
+    assert _health(api)["status"] == "unhealthy"
+    second.persist()
     assert _health(api)["status"] == "healthy"
 
 

@@ -103,8 +103,11 @@ class Agent:
         self._failing: dict[tuple[str, str], str] = {}
         # pod -> the last lines of its current run (saved with logs.keep_failed on a crash).
         self.recent: dict[str, deque[str]] = {}
-        # The replica records as last written to Redis (None: not yet by this agent).
+        # The replica records as last written to Redis (None: not yet by this agent), and the
+        # value this agent last gave their read-cache counter.
         self._persisted: dict[str, str] | None = None
+        self._generation = ""
+        self._persist_script: Any = None
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         (self.data_dir / "work").mkdir(parents=True, exist_ok=True)
 
@@ -137,7 +140,8 @@ class Agent:
             except Exception:  # a bad tick must not end supervision
                 log.exception("agent: tick failed")
             self.stop_event.wait(max(self.interval - (time.monotonic() - started), 0.05))
-        self.persist()
+        if self._acquire_lock():  # an agent that lost its lock must not write over the holder's
+            self.persist()
         self.pool.shutdown(wait=False, cancel_futures=True)
         if self.redis.get(KEY_LOCK) == self.token.encode():
             self.redis.delete(KEY_LOCK)
@@ -634,25 +638,47 @@ class Agent:
 
     # --- state ---------------------------------------------------------------------------------
     def persist(self) -> None:
-        """Write the replica records, the node name and a heartbeat in one transaction; when
-        the records changed since this agent last wrote them (or the counter is gone), bump
-        their read-cache counter in it too: API answers kept from the old records are then
-        asked for no more."""
+        """Write the replica records, the node name and a heartbeat in one script. The
+        records' read-cache counter gets a value never used before when they changed since
+        this agent last wrote them, or when the counter no longer holds the value this agent
+        gave it (lost, restored from an older snapshot, or written by another agent): API
+        answers kept from other records are then asked for no more."""
         records = {pod: json.dumps(rec.to_dict()) for pod, rec in self.records.items()}
-        counter = generation_key(REPLICAS_GENERATION)
-        # A Redis that restarted empty (or was flushed) lost the counter: bump it then too, so
-        # an answer kept from the empty hash before this write is not asked for again.
-        changed = records != self._persisted or not self.redis.exists(counter)
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.delete(KEY_REPLICAS)
-        if records:
-            pipe.hset(KEY_REPLICAS, mapping=records)
-        pipe.set(KEY_HEARTBEAT, time.time())
-        pipe.set(KEY_NODE, self.node)
-        if changed:
-            pipe.incr(counter)
-        pipe.execute()
+        script = self._persist_script or self.redis.register_script(_PERSIST)
+        self._persist_script = script
+        changed = "1" if records != self._persisted else "0"
+        fresh = f"{time.time_ns():x}.{secrets.token_hex(4)}"
+        pairs = [item for pod_record in records.items() for item in pod_record]
+        self._generation = _text(
+            script(
+                keys=[KEY_REPLICAS, KEY_HEARTBEAT, KEY_NODE, generation_key(REPLICAS_GENERATION)],
+                args=[time.time(), self.node, self._generation, fresh, changed, *pairs],
+            )
+        )
         self._persisted = records
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+# KEYS: the records hash, the heartbeat, the node name, the records' read-cache counter.
+# ARGV: heartbeat, node name, the counter's value as this agent last set it, a fresh value,
+# "1" when the records changed, then pod, record pairs. Answers the counter's value.
+_PERSIST = """
+redis.call("del", KEYS[1])
+for i = 6, #ARGV, 2 do
+    redis.call("hset", KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call("set", KEYS[2], ARGV[1])
+redis.call("set", KEYS[3], ARGV[2])
+local current = redis.call("get", KEYS[4])
+if ARGV[5] == "1" or current ~= ARGV[3] then
+    redis.call("set", KEYS[4], ARGV[4])
+    return ARGV[4]
+end
+return current
+"""
 
 
 def _check_spec(service_id: str, spec: dict[str, Any]) -> None:
