@@ -58,6 +58,11 @@ def refuse_oversized_and_deep_bodies() -> None:
     or InvalidRequest (400, `details.field: "body"`).
     """
     from flask import request
+
+    environ = request.environ
+    if not environ.get("CONTENT_LENGTH") and not environ.get("CONTENT_TYPE"):
+        return  # no declared size and not JSON: what follows would find nothing (most GETs)
+
     from werkzeug.exceptions import RequestEntityTooLarge
 
     from .errors import InvalidRequest
@@ -104,6 +109,9 @@ def refuse_unsafe_url_text() -> None:
 
     Raises InvalidRequest (400, `details.field`: the parameter, or `query`)."""
     from flask import request
+
+    if not request.view_args and not request.environ.get("QUERY_STRING"):
+        return  # nothing in the URL to check
 
     from .errors import InvalidRequest
 
