@@ -159,7 +159,7 @@ def register_extensions(app: APIFlask) -> None:
 def register_request_hooks(app: APIFlask) -> None:
     @app.before_request
     def assign_request_id() -> None:
-        given = request.headers.get("X-Request-Id", "")
+        given = request.environ.get("HTTP_X_REQUEST_ID", "")
         g.request_id = given if _REQUEST_ID.match(given) else f"req-{secrets.token_hex(8)}"
 
     app.before_request(refuse_unsafe_url_text)

@@ -200,7 +200,10 @@ class CookieSessions(SecureCookieSessionInterface):
     """
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if not request.cookies.get(self.get_cookie_name(app)) and app.secret_key:
+        if app.secret_key and (
+            "HTTP_COOKIE" not in request.environ  # no cookie at all: nothing to parse
+            or not request.cookies.get(self.get_cookie_name(app))
+        ):
             return self.session_class()
         return super().open_session(app, request)
 
