@@ -108,9 +108,27 @@ def _recorders() -> list[Recorder]:
 
 
 def not_audited(view: Callable) -> Callable:
-    """Mark a view whose writes are not Sparki's (e.g. a proxy to a user's service)."""
+    """Mark a view whose writes are not Sparki's (e.g. a proxy to a user's service), or a POST
+    that changes nothing (a preview, a quote)."""
     view._sparki_not_audited = True  # type: ignore[attr-defined]
     return view
+
+
+def audit_action(name: str) -> Callable[[Callable], Callable]:
+    """Name the action a write view records, where its endpoint would name it otherwise.
+
+    A page records the action of the JSON endpoint that makes the same change (the New
+    project form: `@audit_action("projects.create_project")`), so the trail and its
+    `action` filter have one name per change whichever way it was made. `{field}`s are
+    filled from the URL's values (`services.{action}`, on a route whose converter admits
+    only the actions: `<any(start, stop, restart):action>`). Use below the route decorators.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        view._sparki_audit_action = name  # type: ignore[attr-defined]
+        return view
+
+    return decorator
 
 
 def note(
@@ -330,6 +348,13 @@ def _current_actor() -> dict[str, Any]:
 
 
 def _action_from_endpoint() -> str:
+    view = current_app.view_functions.get(request.endpoint or "")
+    named = getattr(view, "_sparki_audit_action", None)
+    if named:
+        try:
+            return named.format_map(request.view_args or {})
+        except (KeyError, ValueError, IndexError, AttributeError):
+            return named
     endpoint = request.endpoint or request.path
     parts = [p for p in endpoint.split(".") if p != "api"]
     parts = [p[: -len("_api")] if p.endswith("_api") else p for p in parts]

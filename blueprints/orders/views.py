@@ -17,6 +17,7 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 
 from blueprints.core.api import page_params, paginate
+from blueprints.core.audit import audit_action, not_audited
 from blueprints.core.errors import DomainError, InvalidRequest
 from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render
 
@@ -49,6 +50,7 @@ def crm_page(view: Callable) -> Callable:
 
 @bp.post("/module")
 @login_required
+@audit_action("org.update_organization")
 def enable_module():
     """The "module is off" page's switch (admins): turn `crm` on, as the Organization page does."""
     from blueprints.users.domain import update_organization
@@ -88,6 +90,7 @@ def customers():
 
 @bp.post("/customers")
 @crm_page
+@audit_action("crm.create_customer")
 def create_customer():
     org, actor = page_actor()
     form = CustomerForm()
@@ -131,6 +134,7 @@ def customer(customer_id):
 
 @bp.post("/customers/<customer_id>/archive")
 @crm_page
+@audit_action("crm.update_customer")
 def archive_customer(customer_id):
     org, actor = page_actor()
     archived = request.form.get("archived") == "1"
@@ -141,6 +145,7 @@ def archive_customer(customer_id):
 
 @bp.post("/customers/<customer_id>/delete")
 @crm_page
+@audit_action("crm.delete_customer")
 def delete_customer(customer_id):
     org, actor = page_actor()
     domain.delete_customer(org, actor, customer_id)
@@ -258,6 +263,7 @@ def new_line():
 
 @bp.post("/orders/new/line/remove")
 @crm_page
+@not_audited
 def remove_line():
     """Remove line `drop` in place: an empty body replaces its row, and the subtotal comes
     back out of band, priced from the form as posted without that line (so no request can
@@ -276,6 +282,7 @@ def remove_line():
 
 @bp.post("/orders/quote")
 @crm_page
+@not_audited
 def quote():
     """The New order form's subtotal, priced by the server from the form as typed."""
     org, actor = page_actor()
@@ -289,6 +296,7 @@ def quote():
 
 @bp.post("/orders")
 @crm_page
+@audit_action("crm.create_order")
 def create_order():
     org, actor = page_actor()
     form = _order_form(org, actor, formdata=request.form)
@@ -359,6 +367,7 @@ def _order_part(org, actor, order_id, status: int = 200, **extra: Any):
 
 @bp.post("/orders/<order_id>/status")
 @crm_page
+@audit_action("crm.update_order")
 def change_status(order_id):
     org, actor = page_actor()
     try:
@@ -372,6 +381,7 @@ def change_status(order_id):
 
 @bp.post("/orders/<order_id>/payments")
 @crm_page
+@audit_action("crm.create_payment")
 def pay(order_id):
     org, actor = page_actor()
     form = PaymentForm()
@@ -396,6 +406,7 @@ def pay(order_id):
 
 @bp.post("/orders/<order_id>/refunds")
 @crm_page
+@audit_action("crm.create_refund")
 def refund(order_id):
     org, actor = page_actor()
     form = RefundForm()

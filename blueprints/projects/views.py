@@ -7,6 +7,7 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from blueprints.core.api import page_params, paginate
+from blueprints.core.audit import audit_action
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
 from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render
@@ -51,6 +52,7 @@ def index():
 
 @bp.post("/projects")
 @login_required
+@audit_action("projects.create_project")
 def create():
     org, actor = page_actor()
     form = ProjectForm()
@@ -107,6 +109,7 @@ def detail(project_id):
 
 @bp.post("/projects/<project_id>")
 @login_required
+@audit_action("projects.update_project")
 def update(project_id):
     org, actor = page_actor()
     project = domain.get_project(org, actor, project_id)
@@ -130,6 +133,7 @@ def update(project_id):
 
 @bp.post("/projects/<project_id>/archive")
 @login_required
+@audit_action("projects.archive_project")
 def archive(project_id):
     org, actor = page_actor()
     domain.archive_project(org, actor, project_id)
@@ -139,6 +143,7 @@ def archive(project_id):
 
 @bp.post("/projects/<project_id>/restore")
 @login_required
+@audit_action("projects.update_project")
 def restore(project_id):
     org, actor = page_actor()
     domain.update_project(org, actor, project_id, status="active")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 
 from blueprints.core.api import api_actor, auth_required, error_responses, paginate
+from blueprints.core.audit import not_audited
 from blueprints.core.schemas import PageQuery, SuccessOut, page_of
 
 from . import domain
@@ -231,6 +232,7 @@ def _target(body: dict) -> dict:
 @schedules_bp.input(PreviewIn, arg_name="body")
 @schedules_bp.output(PreviewOut)
 @schedules_bp.doc(summary="The next 5 firings of an expression, without saving anything")
+@not_audited  # a calculation: nothing changes
 def preview(body):
     from blueprints.core.models import iso_utc
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from blueprints.core.api import page_params, paginate, require_module
+from blueprints.core.audit import audit_action, not_audited
 from blueprints.core.errors import DomainError
 from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render, triggered
 from blueprints.core.types import Actor, Org
@@ -114,6 +115,7 @@ def sources():
 
 @bp.post("/sources")
 @module_page
+@audit_action("sources.create_source")
 def create_source():
     org, actor = page_actor()
     form = SourceForm()
@@ -139,6 +141,7 @@ def create_source():
 
 @bp.post("/sources/<source_id>/sync")
 @module_page
+@audit_action("sources.sync_source")
 def sync_source(source_id):
     org, actor = page_actor()
     try:
@@ -159,6 +162,7 @@ def sync_source(source_id):
 
 @bp.post("/sources/<source_id>/delete")
 @module_page
+@audit_action("sources.delete_source")
 def delete_source(source_id):
     org, actor = page_actor()
     domain.delete_source(org, actor, source_id, force=request.form.get("force") == "1")
@@ -206,6 +210,7 @@ def workflow(workflow_id):
 
 @bp.post("/workflows/<workflow_id>/run")
 @module_page
+@audit_action("workflows.run_workflow")
 def run_workflow(workflow_id):
     org, actor = page_actor()
     form = RunForm()
@@ -291,6 +296,7 @@ def create_schedule():
 
 @bp.post("/schedules/preview")
 @module_page
+@not_audited
 def preview():
     """The next-5 preview partial, re-rendered as the expression is typed (`preview_for`: the
     schedule whose edit form asks, so its ids do not clash with the create form's)."""
@@ -324,18 +330,21 @@ def _row_action(schedule_id: str, action) -> object:
 
 @bp.post("/schedules/<schedule_id>/pause")
 @module_page
+@audit_action("schedules.pause")
 def pause_schedule(schedule_id):
     return _row_action(schedule_id, domain.pause_schedule)
 
 
 @bp.post("/schedules/<schedule_id>/resume")
 @module_page
+@audit_action("schedules.resume")
 def resume_schedule(schedule_id):
     return _row_action(schedule_id, domain.resume_schedule)
 
 
 @bp.post("/schedules/<schedule_id>/run-now")
 @module_page
+@audit_action("schedules.run_now")
 def run_schedule_now(schedule_id):
     org, actor = page_actor()
     task = domain.run_schedule_now(org, actor, schedule_id)
@@ -540,6 +549,7 @@ def task(task_id):
 
 @bp.post("/tasks/<task_id>/retry")
 @module_page
+@audit_action("tasks.retry")
 def retry_task(task_id):
     org, actor = page_actor()
     new = domain.retry_task(org, actor, task_id)
@@ -550,6 +560,7 @@ def retry_task(task_id):
 
 @bp.post("/tasks/<task_id>/cancel")
 @module_page
+@audit_action("tasks.cancel")
 def cancel_task(task_id):
     org, actor = page_actor()
     item = domain.cancel_task(org, actor, task_id)

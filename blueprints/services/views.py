@@ -9,7 +9,8 @@ from flask import Blueprint, make_response, request, url_for
 from flask_login import login_required
 
 from blueprints.core.api import page_params, paginate
-from blueprints.core.errors import DomainError, NotFound
+from blueprints.core.audit import audit_action
+from blueprints.core.errors import DomainError
 from blueprints.core.extensions import db
 from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render, triggered
 from blueprints.core.types import Actor, Org
@@ -66,6 +67,7 @@ def index():
 
 @bp.post("/services")
 @login_required
+@audit_action("services.create_service")
 def create():
     org, actor = page_actor()
     form = ServiceForm()
@@ -263,13 +265,12 @@ def rollback(service_id):
     )
 
 
-@bp.post("/services/<service_id>/<action>")
+@bp.post("/services/<service_id>/<any(start, stop, restart):action>")
 @login_required
+@audit_action("services.{action}")
 def lifecycle(service_id, action):
     org, actor = page_actor()
     actions = {"start": domain.start, "stop": domain.stop, "restart": domain.restart}
-    if action not in actions:
-        raise NotFound(f"No action '{action}'")
     try:
         result = actions[action](org, actor, service_id)
     except DomainError as exc:
@@ -295,6 +296,7 @@ def check(service_id):
 
 @bp.post("/services/<service_id>/settings")
 @login_required
+@audit_action("services.update_service")
 def settings(service_id):
     org, actor = page_actor()
     service = domain.get_service(org, actor, service_id)
@@ -328,6 +330,7 @@ def settings(service_id):
 
 @bp.delete("/services/<service_id>")
 @login_required
+@audit_action("services.delete_service")
 def delete(service_id):
     org, actor = page_actor()
     try:

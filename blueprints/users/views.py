@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.core import sessions
 from blueprints.core.api import page_params, paginate
+from blueprints.core.audit import audit_action
 from blueprints.core.auth import ROLES
 from blueprints.core.errors import DomainError
 from blueprints.core.extensions import limiter
@@ -105,6 +106,7 @@ def login_locked(exc):
 
 @bp.post("/logout")
 @login_required
+@audit_action("auth.logout")
 def logout():
     sessions.end_current()  # the cookie, even if copied, no longer opens anything
     logout_user()
@@ -135,6 +137,7 @@ def index():
 
 @bp.post("/users")
 @login_required
+@audit_action("users.create_user")
 def create():
     org, actor = page_actor()
     form = UserCreateForm()
@@ -185,6 +188,7 @@ def row(user_id):
 
 @bp.post("/users/<user_id>/roles")
 @login_required
+@audit_action("users.update_user")
 def update_roles(user_id):
     org, actor = page_actor()
     user = domain.get_user(org, actor, user_id)
@@ -201,6 +205,7 @@ def update_roles(user_id):
 
 @bp.delete("/users/<user_id>")
 @login_required
+@audit_action("users.delete_user")
 def delete(user_id):
     org, actor = page_actor()
     domain.delete_user(org, actor, user_id)
@@ -226,6 +231,7 @@ def api_keys():
 
 @bp.post("/api-keys")
 @login_required
+@audit_action("keys.create_key")
 def create_api_key():
     org, actor = page_actor()
     form = ApiKeyForm()
@@ -250,6 +256,7 @@ def create_api_key():
 
 @bp.post("/api-keys/<key_id>/revoke")
 @login_required
+@audit_action("keys.revoke_key")
 def revoke_api_key(key_id):
     org, actor = page_actor()
     key = domain.revoke_api_key(org, actor, key_id)
@@ -258,6 +265,7 @@ def revoke_api_key(key_id):
 
 @bp.route("/organization", methods=["GET", "POST"])
 @login_required
+@audit_action("org.update_organization")
 def organization():
     org, actor = page_actor()
     limits = org.limits or {}
@@ -350,6 +358,7 @@ def account():
 
 @bp.post("/account/password")
 @login_required
+@audit_action("users.change_my_password")
 def change_password():
     org, actor = page_actor()
     form = PasswordChangeForm()
@@ -384,6 +393,7 @@ def account_sessions():
 
 @bp.post("/account/sessions/<session_id>/end")
 @login_required
+@audit_action("users.end_my_session")
 def end_session(session_id):
     org, actor = page_actor()
     ending_own = session_id == sessions.current_session_id()
@@ -397,6 +407,7 @@ def end_session(session_id):
 
 @bp.post("/account/logout-everywhere")
 @login_required
+@audit_action("auth.logout_everywhere")
 def logout_everywhere():
     org, actor = page_actor()
     domain.log_out_everywhere(org, actor)

@@ -8,6 +8,7 @@ from flask import Blueprint, make_response, request, url_for
 from flask_login import login_required
 
 from blueprints.core.api import page_params, paginate
+from blueprints.core.audit import audit_action
 from blueprints.core.errors import DomainError
 from blueprints.core.events import event_types
 from blueprints.core.htmx import apply_domain_error, hx_redirect_or, page_actor, render, triggered
@@ -35,6 +36,7 @@ def index():
 
 @bp.post("/webhooks")
 @login_required
+@audit_action("webhooks.create_webhook")
 def create():
     org, actor = page_actor()
     form = WebhookForm()
@@ -163,6 +165,7 @@ def recover(webhook_id):
 
 @bp.post("/webhooks/<webhook_id>/active")
 @login_required
+@audit_action("webhooks.update_webhook")
 def set_active(webhook_id):
     org, actor = page_actor()
     active = request.form.get("active") == "1"
@@ -198,6 +201,7 @@ def rotate_secret(webhook_id):
 
 @bp.post("/webhooks/<webhook_id>/edit")
 @login_required
+@audit_action("webhooks.update_webhook")
 def edit(webhook_id):
     org, actor = page_actor()
     form = WebhookEditForm()
@@ -229,6 +233,7 @@ def edit(webhook_id):
 
 @bp.post("/webhooks/<webhook_id>/delete")
 @login_required
+@audit_action("webhooks.delete_webhook")
 def delete(webhook_id):
     org, actor = page_actor()
     domain.delete_webhook(org, actor, webhook_id)

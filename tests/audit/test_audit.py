@@ -138,7 +138,7 @@ def test_login_failed_login_and_logout_are_recorded(app, client, admin_id):
         ("auth.login_failed", "denied", None, "admin@acme.test"),
         ("auth.login_failed", "denied", None, "who@nowhere.test"),
         ("auth.login", "success", admin_id, None),
-        ("users.logout", "success", admin_id, None),
+        ("auth.logout", "success", admin_id, None),  # the page logs out as the API does
         ("auth.login", "success", admin_id, None),
     ]
     for e in entries(app):
