@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from prometheus_client import Counter
 from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,6 +37,11 @@ from blueprints.core.text import text_problem
 
 from .agents import client_label
 from .models import DEFAULT_LIMITS, DEFAULT_MODULES, ApiKey, Organization, User
+
+#: Logins by outcome: `success`, `unknown_email`, `wrong_password`, `inactive`. Failures for an
+#: email no organization has reach no admin's audit trail (it belongs to none): operators see
+#: them here (a credential-stuffing alert) and in the access log (401s at INFO).
+LOGINS = Counter("sparki_logins_total", "Login attempts, by outcome", ["outcome"])
 
 MIN_PASSWORD = 8
 
@@ -275,8 +281,10 @@ def authenticate(email: str, password: str) -> User:
     if user is None:
         burn_password_check(password or "")
         audit.note(action="auth.login_failed", details={"email": (email or "")[:254]})
+        LOGINS.labels("unknown_email").inc()
         raise AuthenticationFailed("Email or password is wrong")
     if not verify_password(user.password_hash, password or "") or not user.active:
+        LOGINS.labels("inactive" if user.active is False else "wrong_password").inc()
         audit.note(
             action="auth.login_failed",
             target=("user", user.id),
@@ -287,6 +295,7 @@ def authenticate(email: str, password: str) -> User:
     user.last_login_at = utcnow()
     audit.note(action="auth.login", actor=user, target=("user", user.id))
     db.session.commit()
+    LOGINS.labels("success").inc()
     return user
 
 

@@ -105,6 +105,28 @@ def test_requests_refusals_jobs_and_queues_are_counted(app, api_as, factory, run
 
 
 @pytest.mark.slow
+def test_logins_are_counted_by_outcome_unknown_emails_included(app, factory):
+    """A failed login for an email no organization has reaches no admin's audit trail; the
+    operators' scrape counts it."""
+    from tests.conftest import PASSWORD
+
+    factory.user(roles=["admin"], email="known@example.com")
+    client = app.test_client()
+    before = client.get("/metrics").get_data(as_text=True)
+    attempts = [
+        ("who@nowhere.test", "x", 401),
+        ("known@example.com", "wrong password", 401),
+        ("known@example.com", PASSWORD, 200),
+    ]
+    for email, password, status in attempts:
+        r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert r.status_code == status, r.get_json()
+    after = client.get("/metrics").get_data(as_text=True)
+    for outcome in ("unknown_email", "wrong_password", "success"):
+        got = samples(after, "sparki_logins_total", outcome=outcome)
+        assert got - samples(before, "sparki_logins_total", outcome=outcome) == 1, outcome
+
+
 def test_two_gunicorn_workers_are_summed_in_one_scrape(app, tmp_path):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
