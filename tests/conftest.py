@@ -231,6 +231,20 @@ def run_jobs(app):
     return run
 
 
+@pytest.fixture
+def statements(app):
+    """The SQL statements run while the test reads `statements` (cleared by the test)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    yield seen
+    event.remove(engine, "before_cursor_execute", listener)
+
+
 # --- a live server for end-to-end tests ----------------------------------------------------
 
 

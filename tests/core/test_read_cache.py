@@ -8,25 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from sqlalchemy import event, text, update
+from sqlalchemy import text, update
 
 from blueprints.core.extensions import db
 from tests.support.services import process_env
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def statements(app):
-    """The SQL statements run while the test reads `statements` (cleared by the test)."""
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    yield seen
-    event.remove(engine, "before_cursor_execute", listener)
 
 
 def _names(resp) -> list[str]:

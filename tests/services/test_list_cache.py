@@ -4,26 +4,12 @@ replica records; a runtime without such a counter is read afresh every time."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import event
-
 from blueprints.core.extensions import db, get_redis
 from blueprints.core.readcache import generation_key
 from blueprints.services.runtime.agent import Agent
 from blueprints.services.runtime.local import REPLICAS_GENERATION, LocalRuntime
 from blueprints.services.runtime.reconcile import ReplicaRecord
 from tests.services.conftest import HTTP_SERVER
-
-
-@pytest.fixture
-def statements(app):
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda conn, cursor, statement, *args: seen.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    yield seen
-    event.remove(engine, "before_cursor_execute", listener)
 
 
 def _service(api, project) -> dict:
