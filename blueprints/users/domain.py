@@ -38,9 +38,11 @@ from blueprints.core.text import text_problem
 from .agents import client_label
 from .models import DEFAULT_LIMITS, DEFAULT_MODULES, ApiKey, Organization, User
 
-#: Logins by outcome: `success`, `unknown_email`, `wrong_password`, `inactive`. Failures for an
-#: email no organization has reach no admin's audit trail (it belongs to none): operators see
-#: them here (a credential-stuffing alert) and in the access log (401s at INFO).
+#: Logins by outcome: `success`, `unknown_email`, `wrong_password` (any account's),
+#: `inactive` (the right password of a deactivated user). Failures for an email no
+#: organization has reach no admin's audit trail (it belongs to none): operators see them here
+#: (a credential-stuffing alert) and in the access log (401s at INFO). Attempts the login rate
+#: limit refuses never get here: they are `sparki_rate_limit_refusals_total`'s.
 LOGINS = Counter("sparki_logins_total", "Login attempts, by outcome", ["outcome"])
 
 MIN_PASSWORD = 8
@@ -283,8 +285,11 @@ def authenticate(email: str, password: str) -> User:
         audit.note(action="auth.login_failed", details={"email": (email or "")[:254]})
         LOGINS.labels("unknown_email").inc()
         raise AuthenticationFailed("Email or password is wrong")
-    if not verify_password(user.password_hash, password or "") or not user.active:
-        LOGINS.labels("inactive" if user.active is False else "wrong_password").inc()
+    right = verify_password(user.password_hash, password or "")
+    if not right or not user.active:
+        # A wrong password is a guess whatever the account's state: `inactive` is only the
+        # right password of a deactivated user.
+        LOGINS.labels("inactive" if right else "wrong_password").inc()
         audit.note(
             action="auth.login_failed",
             target=("user", user.id),

@@ -104,29 +104,38 @@ def test_requests_refusals_jobs_and_queues_are_counted(app, api_as, factory, run
     )
 
 
-@pytest.mark.slow
 def test_logins_are_counted_by_outcome_unknown_emails_included(app, factory):
     """A failed login for an email no organization has reaches no admin's audit trail; the
     operators' scrape counts it."""
+    from blueprints.core.extensions import db
+    from blueprints.users.models import User
     from tests.conftest import PASSWORD
 
     factory.user(roles=["admin"], email="known@example.com")
+    gone = factory.user(roles=["viewer"], email="gone@example.com")
+    with app.app_context():
+        db.session.get(User, gone).active = False
+        db.session.commit()
     client = app.test_client()
     before = client.get("/metrics").get_data(as_text=True)
     attempts = [
         ("who@nowhere.test", "x", 401),
         ("known@example.com", "wrong password", 401),
+        ("gone@example.com", "wrong password", 401),  # a guess, whatever the account's state
+        ("gone@example.com", PASSWORD, 401),
         ("known@example.com", PASSWORD, 200),
     ]
     for email, password, status in attempts:
         r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
         assert r.status_code == status, r.get_json()
     after = client.get("/metrics").get_data(as_text=True)
-    for outcome in ("unknown_email", "wrong_password", "success"):
+    counted = {"unknown_email": 1, "wrong_password": 2, "inactive": 1, "success": 1}
+    for outcome, count in counted.items():
         got = samples(after, "sparki_logins_total", outcome=outcome)
-        assert got - samples(before, "sparki_logins_total", outcome=outcome) == 1, outcome
+        assert got - samples(before, "sparki_logins_total", outcome=outcome) == count, outcome
 
 
+@pytest.mark.slow
 def test_two_gunicorn_workers_are_summed_in_one_scrape(app, tmp_path):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
