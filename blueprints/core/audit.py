@@ -347,18 +347,24 @@ def _current_actor() -> dict[str, Any]:
     return {}
 
 
-def _action_from_endpoint() -> str:
-    view = current_app.view_functions.get(request.endpoint or "")
+def action_name(endpoint: str, view: Any = None, view_args: dict[str, Any] | None = None) -> str:
+    """The action a write to `endpoint` (served by `view`, with the URL's `view_args`)
+    records: the view's `audit_action` with its fields filled, else the endpoint's name
+    without `api.` and the `_api` of blueprint names (`api.services_api.deploy` ->
+    `services.deploy`)."""
     named = getattr(view, "_sparki_audit_action", None)
     if named:
         try:
-            return named.format_map(request.view_args or {})
+            return named.format_map(view_args or {})
         except (KeyError, ValueError, IndexError, AttributeError):
             return named
-    endpoint = request.endpoint or request.path
     parts = [p for p in endpoint.split(".") if p != "api"]
-    parts = [p[: -len("_api")] if p.endswith("_api") else p for p in parts]
-    return ".".join(parts)
+    return ".".join(p[: -len("_api")] if p.endswith("_api") else p for p in parts)
+
+
+def _action_from_endpoint() -> str:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return action_name(request.endpoint or request.path, view, request.view_args)
 
 
 def _target_from_url(changes: list[Change]) -> tuple[str | None, str | None]:

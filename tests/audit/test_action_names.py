@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from blueprints.core.audit import action_name
 from tests.audit.test_audit import entries
 from tests.services.conftest import HTTP_SERVER
 
@@ -18,11 +19,6 @@ PAGE_ONLY = {
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def _derived(endpoint: str) -> str:
-    parts = [p for p in endpoint.split(".") if p != "api"]
-    return ".".join(p[: -len("_api")] if p.endswith("_api") else p for p in parts)
-
-
 def _actions(app: Flask) -> tuple[set[str], dict[str, set[str]]]:
     """(the API's action names, each page write endpoint -> the names it can record)."""
     api: set[str] = set()
@@ -33,16 +29,18 @@ def _actions(app: Flask) -> tuple[set[str], dict[str, set[str]]]:
         view = app.view_functions[rule.endpoint]
         if getattr(view, "_sparki_not_audited", False):
             continue
-        named = getattr(view, "_sparki_audit_action", None)
+        named = getattr(view, "_sparki_audit_action", None) or ""
         if rule.endpoint.startswith("api."):
-            api.add(named or _derived(rule.endpoint))
-        elif named and "{" in named:  # filled from the URL: every value its converters admit
+            api.add(action_name(rule.endpoint, view))
+        elif "{" in named:  # filled from the URL: every value its converters admit
             [(field, converter)] = [
                 (f, c) for f, c in rule._converters.items() if "{" + f + "}" in named
             ]
-            pages[rule.endpoint] = {named.format(**{field: v}) for v in converter.items}
+            pages[rule.endpoint] = {
+                action_name(rule.endpoint, view, {field: v}) for v in converter.items
+            }
         else:
-            pages[rule.endpoint] = {named or _derived(rule.endpoint)}
+            pages[rule.endpoint] = {action_name(rule.endpoint, view)}
     return api, pages
 
 

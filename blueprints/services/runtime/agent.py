@@ -107,7 +107,7 @@ class Agent:
         # value this agent last gave their read-cache counter.
         self._persisted: dict[str, str] | None = None
         self._generation = ""
-        self._persist_script: Any = None
+        self._persist_script = self.redis.register_script(_PERSIST)  # EVALSHA, loaded once
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         (self.data_dir / "work").mkdir(parents=True, exist_ok=True)
 
@@ -644,22 +644,16 @@ class Agent:
         gave it (lost, restored from an older snapshot, or written by another agent): API
         answers kept from other records are then asked for no more."""
         records = {pod: json.dumps(rec.to_dict()) for pod, rec in self.records.items()}
-        script = self._persist_script or self.redis.register_script(_PERSIST)
-        self._persist_script = script
         changed = "1" if records != self._persisted else "0"
         fresh = f"{time.time_ns():x}.{secrets.token_hex(4)}"
         pairs = [item for pod_record in records.items() for item in pod_record]
-        self._generation = _text(
-            script(
+        self._generation = logs.as_text(
+            self._persist_script(
                 keys=[KEY_REPLICAS, KEY_HEARTBEAT, KEY_NODE, generation_key(REPLICAS_GENERATION)],
                 args=[time.time(), self.node, self._generation, fresh, changed, *pairs],
             )
         )
         self._persisted = records
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 # KEYS: the records hash, the heartbeat, the node name, the records' read-cache counter.

@@ -72,15 +72,16 @@ def append(
     return n
 
 
-def _decode(value: bytes | str) -> str:
+def as_text(value: bytes | str) -> str:
+    """A Redis reply as text (invalid UTF-8 replaced)."""
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def to_entry(stream_id: bytes | str, fields: dict) -> LogEntry:
-    data = {_decode(k): _decode(v) for k, v in fields.items()}
-    ts = int(data.get("ts") or _decode(stream_id).split("-")[0])
+    data = {as_text(k): as_text(v) for k, v in fields.items()}
+    ts = int(data.get("ts") or as_text(stream_id).split("-")[0])
     return LogEntry(
-        id=_decode(stream_id),
+        id=as_text(stream_id),
         timestamp=datetime.fromtimestamp(ts / 1000, UTC),
         level=data.get("level", "info"),
         message=data.get("message", ""),
@@ -107,7 +108,7 @@ def follow(
     last = after or "$"
     if last == "$":
         newest = redis.xrevrange(key, count=1)
-        last = _decode(newest[0][0]) if newest else "0-0"
+        last = as_text(newest[0][0]) if newest else "0-0"
     while True:
         found = redis.xread({key: last}, count=500, block=max(int(wait_seconds * 1000), 1))
         batch: list[LogEntry] = []
